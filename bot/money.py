@@ -144,7 +144,9 @@ def format_amount(amount: Money, *, min_decimals: int = 2) -> str:
 
     ``12.5`` → ``12.50``, ``0.0513`` → ``0.0513``, ``-3`` → ``-3.00``.
     """
-    value = amount.as_decimal().quantize(_QUANTUM, rounding=ROUND_FLOOR if amount.micros >= 0 else ROUND_CEILING)
+    value = amount.as_decimal().quantize(
+        _QUANTUM, rounding=ROUND_FLOOR if amount.micros >= 0 else ROUND_CEILING
+    )
     sign = "-" if value < 0 else ""
     text = f"{abs(value):f}"
     whole, _, fraction = text.partition(".")

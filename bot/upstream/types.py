@@ -113,7 +113,7 @@ class PanelAPI(Protocol):
 
     async def refill_statuses(self, refill_ids: list[int]) -> dict[int, str | ItemError]: ...
 
-    async def cancel(self, order_ids: list[int]) -> dict[int, None | ItemError]:
+    async def cancel(self, order_ids: list[int]) -> dict[int, ItemError | None]:
         """Ask to cancel orders; ``None`` means the panel accepted the request for that id."""
         ...
 
