@@ -1,0 +1,139 @@
+"""Settings read once at start-up from the environment and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import logging
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEMO_PANEL = "demo"
+SUPPORTED_LANGUAGES = ("en", "ru")
+_BOT_TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or malformed; the message names the variable, never its value."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the storefront. Names match the environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        case_sensitive=True,
+        extra="ignore",
+    )
+
+    BOT_TOKEN: SecretStr
+    SMM_API_URL: str
+    SMM_API_KEY: SecretStr | None = None
+    ADMIN_IDS: Annotated[frozenset[int], NoDecode] = frozenset()
+    TELEGRAM_API_URL: str | None = None
+    DATABASE_PATH: Path = Path("data/storefront.sqlite3")
+    PRICE_MARKUP_PERCENT: Decimal = Field(default=Decimal(0), ge=0, le=10_000)
+    STATUS_POLL_SECONDS: int = Field(default=60, ge=5, le=86_400)
+    CATALOG_REFRESH_MINUTES: int = Field(default=30, ge=1, le=10_080)
+    DEFAULT_LANGUAGE: str = "en"
+    LOG_LEVEL: str = "INFO"
+
+    @field_validator("BOT_TOKEN")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not _BOT_TOKEN_SHAPE.match(value.get_secret_value().strip()):
+            raise ValueError("does not look like a bot token from @BotFather (digits:letters)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("SMM_API_URL")
+    @classmethod
+    def _panel_url(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() == DEMO_PANEL:
+            return DEMO_PANEL
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be the panel's API URL (https://...) or 'demo'")
+        return value
+
+    @field_validator("TELEGRAM_API_URL")
+    @classmethod
+    def _telegram_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be a base URL such as http://localhost:8081")
+        return value
+
+    @field_validator("ADMIN_IDS", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(re.fullmatch(r"\d{1,20}", part) for part in parts):
+                raise ValueError("must be Telegram user ids separated by commas, e.g. 123,456")
+            return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("DEFAULT_LANGUAGE")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"must be one of: {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("LOG_LEVEL")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value not in _LOG_LEVELS:
+            raise ValueError(f"must be one of: {', '.join(_LOG_LEVELS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _key_unless_demo(self) -> Settings:
+        key = self.SMM_API_KEY.get_secret_value().strip() if self.SMM_API_KEY else ""
+        if self.SMM_API_URL != DEMO_PANEL and not key:
+            raise ValueError("SMM_API_KEY is required unless SMM_API_URL is 'demo'")
+        return self
+
+    @property
+    def is_demo_panel(self) -> bool:
+        return self.SMM_API_URL == DEMO_PANEL
+
+    @property
+    def log_level(self) -> int:
+        return int(logging.getLevelName(self.LOG_LEVEL))
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.ADMIN_IDS
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """One plain line for the first problem: the variable and what is wrong, never its value."""
+    location = [str(part) for part in error.get("loc", ()) if isinstance(part, str)]
+    name = location[0] if location else ""
+    if error.get("type") == "missing":
+        return f"{name} is required: set it in the environment or in a .env file"
+    message = str(error.get("msg", "is invalid"))
+    message = message.removeprefix("Value error, ")
+    if not name:
+        return message
+    if message.startswith(name):
+        return message
+    return f"{name} {message}" if message[:1].islower() else f"{name}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the settings, or raise ConfigurationError with one readable line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = error.errors(include_input=False, include_url=False)
+        raise ConfigurationError(_describe(dict(problems[0]))) from None
