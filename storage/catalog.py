@@ -1,0 +1,220 @@
+"""The cached upstream catalog: categories and services, refreshed from the panel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import aiosqlite
+
+from storage.database import Database, utc_now
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: int
+    name: str
+    service_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    id: int
+    category_id: int
+    category: str
+    name: str
+    type: str
+    rate: Decimal
+    min_quantity: int
+    max_quantity: int
+    refill: bool
+    cancel: bool
+    dripfeed: bool
+    description: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRecord:
+    """A service as the catalog sync writes it (the panel's view, already filtered)."""
+
+    id: int
+    category: str
+    name: str
+    type: str
+    rate: Decimal
+    min_quantity: int
+    max_quantity: int
+    refill: bool
+    cancel: bool
+    dripfeed: bool
+    description: str = ""
+
+
+@dataclass(slots=True)
+class CatalogChanges:
+    added: list[int] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+    changed: list[int] = field(default_factory=list)
+
+
+def _service(row: aiosqlite.Row) -> Service:
+    return Service(
+        id=row["id"],
+        category_id=row["category_id"],
+        category=row["category"],
+        name=row["name"],
+        type=row["type"],
+        rate=Decimal(row["rate"]),
+        min_quantity=row["min_quantity"],
+        max_quantity=row["max_quantity"],
+        refill=bool(row["refill"]),
+        cancel=bool(row["cancel"]),
+        dripfeed=bool(row["dripfeed"]),
+        description=row["description"],
+        active=bool(row["active"]),
+    )
+
+
+_SERVICE_COLUMNS = "s.*, c.name AS category"
+
+
+class CatalogRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def replace(self, records: list[ServiceRecord]) -> CatalogChanges:
+        """Make the cache match the panel; vanished services become inactive, not deleted,
+        so old orders and their cards keep working."""
+        changes = CatalogChanges()
+        now = utc_now()
+        async with self._db.transaction():
+            existing = {
+                row["id"]: row
+                for row in await self._db.fetch_all(
+                    f"SELECT {_SERVICE_COLUMNS} FROM services s"
+                    " JOIN categories c ON c.id = s.category_id"
+                )
+            }
+            category_ids: dict[str, int] = {}
+            for position, name in enumerate(dict.fromkeys(record.category for record in records)):
+                await self._db.execute(
+                    "INSERT INTO categories (name, position, active) VALUES (?, ?, 1)"
+                    " ON CONFLICT (name) DO UPDATE SET position = excluded.position, active = 1",
+                    (name, position),
+                )
+                category_ids[name] = int(
+                    await self._db.fetch_value("SELECT id FROM categories WHERE name = ?", (name,))
+                )
+            if category_ids:
+                marks = ",".join("?" * len(category_ids))
+                await self._db.execute(
+                    f"UPDATE categories SET active = 0 WHERE id NOT IN ({marks})",
+                    tuple(category_ids.values()),
+                )
+            else:
+                await self._db.execute("UPDATE categories SET active = 0")
+            seen: set[int] = set()
+            for position, record in enumerate(records):
+                seen.add(record.id)
+                old = existing.get(record.id)
+                values = (
+                    category_ids[record.category],
+                    record.name,
+                    record.type,
+                    str(record.rate),
+                    record.min_quantity,
+                    record.max_quantity,
+                    int(record.refill),
+                    int(record.cancel),
+                    int(record.dripfeed),
+                    record.description,
+                )
+                if old is None:
+                    changes.added.append(record.id)
+                elif not old["active"] or _differs(_service(old), record):
+                    changes.changed.append(record.id)
+                await self._db.execute(
+                    "INSERT INTO services (category_id, name, type, rate, min_quantity,"
+                    " max_quantity, refill, cancel, dripfeed, description, id, position,"
+                    " active, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET category_id = excluded.category_id,"
+                    " name = excluded.name, type = excluded.type, rate = excluded.rate,"
+                    " min_quantity = excluded.min_quantity, max_quantity = excluded.max_quantity,"
+                    " refill = excluded.refill, cancel = excluded.cancel,"
+                    " dripfeed = excluded.dripfeed, description = excluded.description,"
+                    " position = excluded.position, active = 1, updated_at = excluded.updated_at",
+                    (*values, record.id, position, now),
+                )
+            for service_id, row in existing.items():
+                if service_id not in seen and row["active"]:
+                    changes.removed.append(service_id)
+                    await self._db.execute(
+                        "UPDATE services SET active = 0, updated_at = ? WHERE id = ?",
+                        (now, service_id),
+                    )
+        return changes
+
+    async def count_categories(self) -> int:
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM categories c WHERE c.active = 1 AND EXISTS"
+                " (SELECT 1 FROM services s WHERE s.category_id = c.id AND s.active = 1)"
+            )
+        )
+
+    async def categories(self, *, offset: int = 0, limit: int = 10) -> list[Category]:
+        rows = await self._db.fetch_all(
+            "SELECT c.id, c.name, COUNT(s.id) AS service_count FROM categories c"
+            " JOIN services s ON s.category_id = c.id AND s.active = 1"
+            " WHERE c.active = 1 GROUP BY c.id ORDER BY c.position, c.id LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [Category(row["id"], row["name"], row["service_count"]) for row in rows]
+
+    async def category(self, category_id: int) -> Category | None:
+        row = await self._db.fetch_one(
+            "SELECT c.id, c.name, COUNT(s.id) AS service_count FROM categories c"
+            " LEFT JOIN services s ON s.category_id = c.id AND s.active = 1"
+            " WHERE c.id = ? AND c.active = 1 GROUP BY c.id",
+            (category_id,),
+        )
+        return None if row is None else Category(row["id"], row["name"], row["service_count"])
+
+    async def services(
+        self, category_id: int, *, offset: int = 0, limit: int = 10
+    ) -> list[Service]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_SERVICE_COLUMNS} FROM services s JOIN categories c ON c.id = s.category_id"
+            " WHERE s.category_id = ? AND s.active = 1 ORDER BY s.position, s.id LIMIT ? OFFSET ?",
+            (category_id, limit, offset),
+        )
+        return [_service(row) for row in rows]
+
+    async def service(self, service_id: int) -> Service | None:
+        """A service by id, active or not (old orders still name vanished services)."""
+        row = await self._db.fetch_one(
+            f"SELECT {_SERVICE_COLUMNS} FROM services s JOIN categories c ON c.id = s.category_id"
+            " WHERE s.id = ?",
+            (service_id,),
+        )
+        return None if row is None else _service(row)
+
+    async def count_services(self, *, active_only: bool = True) -> int:
+        sql = "SELECT COUNT(*) FROM services" + (" WHERE active = 1" if active_only else "")
+        return int(await self._db.fetch_value(sql))
+
+
+def _differs(old: Service, new: ServiceRecord) -> bool:
+    return (
+        old.name != new.name
+        or old.type != new.type
+        or old.rate != new.rate
+        or old.min_quantity != new.min_quantity
+        or old.max_quantity != new.max_quantity
+        or old.refill != new.refill
+        or old.cancel != new.cancel
+        or old.dripfeed != new.dripfeed
+        or old.category != new.category
+        or old.description != new.description
+    )

@@ -1,0 +1,121 @@
+"""The ledger: every change of a balance is one append-only row.
+
+A user's ``balance`` column is maintained by a trigger from these rows inside the same
+statement, and a CHECK keeps it from going below zero, so the balance always equals the sum of
+the ledger and an overdraft is refused by the database itself, whatever the interleaving.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from enum import StrEnum
+
+import aiosqlite
+
+from bot.money import Money
+from storage.database import Database, utc_now
+from storage.errors import DuplicateEntryError, InsufficientBalanceError, UnknownUserError
+
+
+class EntryKind(StrEnum):
+    ORDER_CHARGE = "order_charge"
+    ORDER_REFUND = "order_refund"
+    ADMIN_CREDIT = "admin_credit"
+    ADMIN_DEBIT = "admin_debit"
+    TOPUP = "topup"
+    TOPUP_REFUND = "topup_refund"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    id: int
+    user_id: int
+    kind: EntryKind
+    amount: Money
+    reference: str | None
+    note: str | None
+    created_at: str
+
+
+def _entry(row: aiosqlite.Row) -> LedgerEntry:
+    return LedgerEntry(
+        id=row["id"],
+        user_id=row["user_id"],
+        kind=EntryKind(row["kind"]),
+        amount=Money(row["amount"]),
+        reference=row["reference"],
+        note=row["note"],
+        created_at=row["created_at"],
+    )
+
+
+class LedgerRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def post(
+        self,
+        user_id: int,
+        kind: EntryKind,
+        amount: Money,
+        *,
+        reference: str | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Record one balance change; raises if it would overdraw or was already recorded."""
+        if not amount:
+            raise ValueError("a ledger entry needs a non-zero amount")
+        try:
+            return await self._db.insert(
+                "INSERT INTO ledger (user_id, kind, amount, reference, note, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (user_id, kind.value, amount.micros, reference, note, utc_now()),
+            )
+        except sqlite3.IntegrityError as error:
+            text = str(error)
+            if "balance" in text and "CHECK" in text:
+                raise InsufficientBalanceError(f"user {user_id}") from None
+            if "UNIQUE" in text:
+                raise DuplicateEntryError(f"{kind.value} {reference}") from None
+            if "FOREIGN KEY" in text:
+                raise UnknownUserError(str(user_id)) from None
+            raise
+
+    async def balance(self, user_id: int) -> Money:
+        value = await self._db.fetch_value("SELECT balance FROM users WHERE id = ?", (user_id,))
+        return Money(int(value or 0))
+
+    async def sum_for_user(self, user_id: int) -> Money:
+        """The balance recomputed from the entries (for invariant checks)."""
+        value = await self._db.fetch_value(
+            "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE user_id = ?", (user_id,)
+        )
+        return Money(int(value))
+
+    async def exists(self, kind: EntryKind, reference: str) -> bool:
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM ledger WHERE kind = ? AND reference = ?", (kind.value, reference)
+        )
+        return row is not None
+
+    async def recent(self, user_id: int, *, limit: int = 5, offset: int = 0) -> list[LedgerEntry]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM ledger WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
+        )
+        return [_entry(row) for row in rows]
+
+    async def count(self, user_id: int) -> int:
+        return int(
+            await self._db.fetch_value("SELECT COUNT(*) FROM ledger WHERE user_id = ?", (user_id,))
+        )
+
+    async def mismatched_balances(self) -> list[int]:
+        """Users whose stored balance differs from their ledger sum: must always be empty."""
+        rows = await self._db.fetch_all(
+            "SELECT u.id FROM users u LEFT JOIN"
+            " (SELECT user_id, SUM(amount) AS total FROM ledger GROUP BY user_id) l"
+            " ON l.user_id = u.id WHERE u.balance <> COALESCE(l.total, 0)"
+        )
+        return [row[0] for row in rows]

@@ -1,0 +1,246 @@
+"""Orders (with the service snapshot the user confirmed) and their refills."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import aiosqlite
+
+from bot.money import Money
+from storage.database import Database, utc_now
+from storage.errors import DuplicateOrderError
+
+# Local lifecycle states, before (or instead of) the panel's own statuses.
+PLACING = "placing"  # charged, the add request is on its way
+UNKNOWN = "unknown"  # the add may or may not have reached the panel: an admin settles it
+FAILED = "failed"  # the panel refused, or provably never got the request: refunded
+LOCAL_STATES = frozenset({PLACING, UNKNOWN, FAILED})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDraft:
+    """A confirmed order about to be charged and placed."""
+
+    user_id: int
+    confirm_token: str
+    service_id: int
+    service_name: str
+    service_type: str
+    category: str
+    rate: Decimal
+    refill_allowed: bool
+    cancel_allowed: bool
+    link: str
+    quantity: int | None
+    price: Money
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: int
+    user_id: int
+    upstream_id: int | None
+    service_id: int
+    service_name: str
+    service_type: str
+    category: str
+    rate: Decimal
+    refill_allowed: bool
+    cancel_allowed: bool
+    link: str
+    quantity: int | None
+    extras: dict[str, Any]
+    price: Money
+    panel_charge: Decimal | None
+    currency: str | None
+    status: str
+    remains: int | None
+    start_count: int | None
+    error: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refill:
+    id: int
+    order_id: int
+    upstream_id: int | None
+    status: str
+    created_at: str
+    updated_at: str
+
+
+def _order(row: aiosqlite.Row) -> Order:
+    return Order(
+        id=row["id"],
+        user_id=row["user_id"],
+        upstream_id=row["upstream_id"],
+        service_id=row["service_id"],
+        service_name=row["service_name"],
+        service_type=row["service_type"],
+        category=row["category"],
+        rate=Decimal(row["rate"]),
+        refill_allowed=bool(row["refill_allowed"]),
+        cancel_allowed=bool(row["cancel_allowed"]),
+        link=row["link"],
+        quantity=row["quantity"],
+        extras=json.loads(row["extras"] or "{}"),
+        price=Money(row["price"]),
+        panel_charge=None if row["panel_charge"] is None else Decimal(row["panel_charge"]),
+        currency=row["currency"],
+        status=row["status"],
+        remains=row["remains"],
+        start_count=row["start_count"],
+        error=row["error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _refill(row: aiosqlite.Row) -> Refill:
+    return Refill(
+        id=row["id"],
+        order_id=row["order_id"],
+        upstream_id=row["upstream_id"],
+        status=row["status"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class OrderRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(self, draft: OrderDraft) -> int:
+        """Insert the order in state ``placing``; raises DuplicateOrderError for a reused token."""
+        now = utc_now()
+        try:
+            return await self._db.insert(
+                "INSERT INTO orders (user_id, confirm_token, service_id, service_name,"
+                " service_type, category, rate, refill_allowed, cancel_allowed, link, quantity,"
+                " extras, price, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    draft.user_id,
+                    draft.confirm_token,
+                    draft.service_id,
+                    draft.service_name,
+                    draft.service_type,
+                    draft.category,
+                    str(draft.rate),
+                    int(draft.refill_allowed),
+                    int(draft.cancel_allowed),
+                    draft.link,
+                    draft.quantity,
+                    json.dumps(draft.extras, ensure_ascii=False, sort_keys=True),
+                    draft.price.micros,
+                    PLACING,
+                    now,
+                    now,
+                ),
+            )
+        except sqlite3.IntegrityError as error:
+            if "confirm_token" in str(error):
+                raise DuplicateOrderError(draft.confirm_token) from None
+            raise
+
+    async def get(self, order_id: int) -> Order | None:
+        row = await self._db.fetch_one("SELECT * FROM orders WHERE id = ?", (order_id,))
+        return None if row is None else _order(row)
+
+    async def by_token(self, confirm_token: str) -> Order | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM orders WHERE confirm_token = ?", (confirm_token,)
+        )
+        return None if row is None else _order(row)
+
+    async def for_user(self, user_id: int, *, offset: int = 0, limit: int = 5) -> list[Order]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM orders WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
+        )
+        return [_order(row) for row in rows]
+
+    async def count_for_user(self, user_id: int) -> int:
+        return int(
+            await self._db.fetch_value("SELECT COUNT(*) FROM orders WHERE user_id = ?", (user_id,))
+        )
+
+    async def with_status(self, status: str, *, limit: int = 1000) -> list[Order]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM orders WHERE status = ? ORDER BY id LIMIT ?", (status, limit)
+        )
+        return [_order(row) for row in rows]
+
+    async def mark_placed(self, order_id: int, upstream_id: int, status: str) -> bool:
+        """Record the panel's order id; only an order still placing or unknown can be placed."""
+        changed = await self._db.execute(
+            "UPDATE orders SET upstream_id = ?, status = ?, error = NULL, updated_at = ?"
+            " WHERE id = ? AND status IN (?, ?)",
+            (upstream_id, status, utc_now(), order_id, PLACING, UNKNOWN),
+        )
+        return changed > 0
+
+    async def mark_failed(self, order_id: int, error: str) -> bool:
+        changed = await self._db.execute(
+            "UPDATE orders SET status = ?, error = ?, updated_at = ?"
+            " WHERE id = ? AND status IN (?, ?)",
+            (FAILED, error, utc_now(), order_id, PLACING, UNKNOWN),
+        )
+        return changed > 0
+
+    async def mark_unknown(self, order_id: int, error: str) -> bool:
+        changed = await self._db.execute(
+            "UPDATE orders SET status = ?, error = ?, updated_at = ? WHERE id = ? AND status = ?",
+            (UNKNOWN, error, utc_now(), order_id, PLACING),
+        )
+        return changed > 0
+
+    async def update_progress(
+        self,
+        order_id: int,
+        *,
+        status: str,
+        remains: int | None,
+        start_count: int | None,
+        panel_charge: Decimal | None,
+        currency: str | None,
+    ) -> None:
+        await self._db.execute(
+            "UPDATE orders SET status = ?, remains = ?, start_count = ?,"
+            " panel_charge = COALESCE(?, panel_charge), currency = COALESCE(?, currency),"
+            " updated_at = ?, checked_at = ? WHERE id = ?",
+            (
+                status,
+                remains,
+                start_count,
+                None if panel_charge is None else str(panel_charge),
+                currency,
+                utc_now(),
+                utc_now(),
+                order_id,
+            ),
+        )
+
+    # --- refills ----------------------------------------------------------------------
+
+    async def add_refill(self, order_id: int, upstream_id: int | None, status: str) -> int:
+        now = utc_now()
+        return await self._db.insert(
+            "INSERT INTO refills (order_id, upstream_id, status, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (order_id, upstream_id, status, now, now),
+        )
+
+    async def refills(self, order_id: int) -> list[Refill]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM refills WHERE order_id = ? ORDER BY id DESC", (order_id,)
+        )
+        return [_refill(row) for row in rows]

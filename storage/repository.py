@@ -1,0 +1,18 @@
+"""One facade over the repositories, handed to handlers and services as ``repo``."""
+
+from __future__ import annotations
+
+from storage.catalog import CatalogRepository
+from storage.database import Database
+from storage.ledger import LedgerRepository
+from storage.orders import OrderRepository
+from storage.users import UserRepository
+
+
+class Repository:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.users = UserRepository(database)
+        self.ledger = LedgerRepository(database)
+        self.catalog = CatalogRepository(database)
+        self.orders = OrderRepository(database)
