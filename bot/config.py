@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     PRICE_MARKUP_PERCENT: Decimal = Field(default=Decimal(0), ge=0, le=10_000)
     STATUS_POLL_SECONDS: int = Field(default=60, ge=5, le=86_400)
     CATALOG_REFRESH_MINUTES: int = Field(default=30, ge=1, le=10_080)
+    SHOP_CURRENCY: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
     DEFAULT_LANGUAGE: str = "en"
     LOG_LEVEL: str = "INFO"
 

@@ -84,8 +84,8 @@ class Money:
         """``self × part / whole`` rounded toward zero, so a refund never exceeds what was paid."""
         if whole <= 0 or part < 0:
             raise ValueError("share needs 0 <= part and whole > 0")
-        part = min(part, whole)
-        return Money(self.micros * part // whole)
+        magnitude = abs(self.micros) * min(part, whole) // whole
+        return Money(-magnitude if self.micros < 0 else magnitude)
 
     def __str__(self) -> str:
         return format_amount(self)

@@ -1,0 +1,209 @@
+"""Wiring: every resource is opened here at start-up and closed here at shutdown.
+
+Read top to bottom: :func:`run` opens the database, the panel client and the bot, builds the
+dispatcher with :func:`build_dispatcher`, and polls until stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+
+import handlers
+from bot.catalog import CatalogService, Pricing
+from bot.config import Settings
+from bot.i18n import Translations
+from bot.middlewares import UserContextMiddleware
+from bot.money import format_money
+from bot.notifications import Messenger
+from bot.order_tracking import OrderTracker
+from bot.ordering import OrderingService, PlacementAlert
+from bot.tasks import BackgroundTasks, run_periodically
+from bot.upstream import PanelAPI, UpstreamError
+from bot.upstream.client import HttpPanelClient
+from bot.upstream.sandbox import SandboxPanel
+from storage.database import Database
+from storage.fsm import SQLiteStorage
+from storage.repository import Repository
+
+logger = logging.getLogger(__name__)
+
+# Commands shown in Telegram's menu, with the message id of their description.
+BOT_COMMANDS = (
+    ("start", "command-start"),
+    ("order", "command-order"),
+    ("orders", "command-orders"),
+    ("balance", "command-balance"),
+    ("language", "command-language"),
+    ("help", "command-help"),
+    ("cancel", "command-cancel"),
+)
+
+
+def create_panel(settings: Settings) -> PanelAPI:
+    if settings.is_demo_panel:
+        logger.info("Using the built-in demo panel (SMM_API_URL=demo): no real orders are made")
+        return SandboxPanel(state_path=settings.DATABASE_PATH.parent / "demo-panel.json")
+    key = settings.SMM_API_KEY.get_secret_value() if settings.SMM_API_KEY else ""
+    return HttpPanelClient(settings.SMM_API_URL, key.strip())
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = None
+    if settings.TELEGRAM_API_URL:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
+    return Bot(
+        token=settings.BOT_TOKEN.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+@dataclass
+class Services:
+    """The plain services handlers and background tasks receive (by parameter name)."""
+
+    settings: Settings
+    repo: Repository
+    panel: PanelAPI
+    translations: Translations
+    messenger: Messenger
+    pricing: Pricing
+    catalog: CatalogService
+    ordering: OrderingService
+    tracker: OrderTracker
+    tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
+
+
+def build_services(
+    settings: Settings,
+    repo: Repository,
+    panel: PanelAPI,
+    bot: Bot,
+    translations: Translations | None = None,
+) -> Services:
+    translations = translations or Translations(settings.DEFAULT_LANGUAGE)
+    messenger = Messenger(bot, repo, translations, settings.ADMIN_IDS)
+    currency = settings.SHOP_CURRENCY
+
+    async def alert_admins(alert: PlacementAlert) -> None:
+        order = alert.order
+        await messenger.send_admins(
+            lambda t: t(
+                f"admin-alert-{alert.kind.replace('_', '-')}",
+                order_id=order.id,
+                user_id=order.user_id,
+                service=order.service_name,
+                service_id=order.service_id,
+                link=order.link,
+                quantity=order.quantity or 1,
+                price=format_money(order.price, currency),
+                detail=alert.detail,
+            )
+        )
+
+    return Services(
+        settings=settings,
+        repo=repo,
+        panel=panel,
+        translations=translations,
+        messenger=messenger,
+        pricing=Pricing(settings.PRICE_MARKUP_PERCENT),
+        catalog=CatalogService(repo, panel),
+        ordering=OrderingService(repo, panel, alert_admins),
+        tracker=OrderTracker(repo, panel),
+    )
+
+
+def build_dispatcher(services: Services) -> Dispatcher:
+    dispatcher = Dispatcher(
+        storage=SQLiteStorage(services.repo.database),
+        # Workflow data: handlers receive these by parameter name.
+        settings=services.settings,
+        repo=services.repo,
+        panel=services.panel,
+        translations=services.translations,
+        messenger=services.messenger,
+        pricing=services.pricing,
+        catalog_service=services.catalog,
+        ordering=services.ordering,
+        tracker=services.tracker,
+        currency=services.settings.SHOP_CURRENCY,
+    )
+    dispatcher.update.outer_middleware(
+        UserContextMiddleware(services.repo, services.translations, services.settings)
+    )
+    dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
+    dispatcher.include_routers(*handlers.routers())
+
+    async def on_startup(bot: Bot) -> None:
+        await startup(services, bot)
+
+    async def on_shutdown() -> None:
+        await services.tasks.stop()
+
+    dispatcher.startup.register(on_startup)
+    dispatcher.shutdown.register(on_shutdown)
+    return dispatcher
+
+
+async def startup(services: Services, bot: Bot) -> None:
+    """Everything that must happen before the first update is handled."""
+    await set_commands(bot, services.translations)
+    await refresh_catalog(services.catalog)
+    recovered = await services.ordering.recover_interrupted()
+    if recovered:
+        logger.warning("%d order(s) were interrupted while being placed", len(recovered))
+    interval = services.settings.CATALOG_REFRESH_MINUTES * 60
+    services.tasks.start(
+        "catalog-refresh",
+        run_periodically("catalog-refresh", interval, lambda: refresh_catalog(services.catalog)),
+    )
+
+
+async def refresh_catalog(catalog: CatalogService) -> None:
+    """A failed refresh keeps the cached catalog; the next round tries again."""
+    try:
+        await catalog.refresh()
+    except UpstreamError as error:
+        logger.warning("Catalog refresh failed, keeping the cached catalog: %r", error)
+
+
+async def set_commands(bot: Bot, translations: Translations) -> None:
+    try:
+        for translator in translations.all():
+            commands = [
+                BotCommand(command=name, description=translator(description_id))
+                for name, description_id in BOT_COMMANDS
+            ]
+            await bot.set_my_commands(commands, language_code=translator.language)
+            if translator.language == translations.default_language:
+                await bot.set_my_commands(commands)
+    except TelegramAPIError as error:
+        logger.warning("Could not register the bot commands: %s", error.message)
+
+
+async def run(settings: Settings) -> None:
+    """Open everything, poll Telegram until stopped, close everything."""
+    database = await Database.open(settings.DATABASE_PATH)
+    panel = create_panel(settings)
+    bot = create_bot(settings)
+    try:
+        services = build_services(settings, Repository(database), panel, bot)
+        dispatcher = build_dispatcher(services)
+        logger.info("Storefront starting (database %s)", settings.DATABASE_PATH)
+        await dispatcher.start_polling(bot, close_bot_session=False)
+    finally:
+        await bot.session.close()
+        await panel.aclose()
+        await database.close()
+        logger.info("Storefront stopped")

@@ -1,0 +1,63 @@
+"""Domain errors: each names the translation that explains it to the user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StorefrontError(Exception):
+    """An expected problem with a localized explanation (``message_id`` + ``arguments``)."""
+
+    message_id = "error-generic"
+
+    def __init__(self, **arguments: Any) -> None:
+        super().__init__(self.message_id)
+        self.arguments = arguments
+
+
+class InvalidLinkError(StorefrontError):
+    message_id = "order-link-invalid"
+
+
+class InvalidQuantityError(StorefrontError):
+    message_id = "order-quantity-invalid"
+
+
+class InvalidCommentsError(StorefrontError):
+    message_id = "order-comments-invalid"
+
+
+class InvalidAnswerNumberError(StorefrontError):
+    message_id = "order-answer-invalid"
+
+
+class ServiceUnavailableError(StorefrontError):
+    message_id = "service-unavailable"
+
+
+class NotEnoughBalanceError(StorefrontError):
+    message_id = "order-not-enough-balance"
+
+
+class OrderAlreadyPlacedError(StorefrontError):
+    message_id = "order-already-placed"
+
+
+class ConfirmationExpiredError(StorefrontError):
+    message_id = "order-confirmation-expired"
+
+
+class OrderRefusedError(StorefrontError):
+    """The panel refused the order; the user was refunded."""
+
+    message_id = "order-refused"
+
+
+class OrderOutcomeUnknownError(StorefrontError):
+    """The panel may or may not have the order; an admin will settle it."""
+
+    message_id = "order-outcome-unknown"
+
+
+class PanelUnavailableError(StorefrontError):
+    message_id = "panel-unavailable"

@@ -1,0 +1,123 @@
+"""Translations: Fluent (``.ftl``) files under ``locales/<language>/``.
+
+Fluent gives each language its own plural rules (Russian has one/few/many) without a compile
+step. Every string argument is HTML-escaped on the way in, because every message is sent with
+HTML parse mode and most arguments (links, names, panel texts) come from outside; markup that
+is already safe is passed wrapped in :class:`Markup`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fluent.runtime import FluentBundle, FluentResource
+from fluent.syntax import ast
+
+logger = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+
+
+class Markup(str):
+    """Text that is already safe HTML and must not be escaped again."""
+
+    __slots__ = ()
+
+
+def _prepare(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return str(value)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | Decimal):
+        return value
+    return html.escape(str(value), quote=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Translator:
+    """Messages of one language; call it with a message id and named arguments."""
+
+    language: str
+    _bundle: FluentBundle
+    _fallback: FluentBundle | None
+
+    def __call__(self, message_id: str, **arguments: Any) -> str:
+        prepared = {name: _prepare(value) for name, value in arguments.items()}
+        for bundle in (self._bundle, self._fallback):
+            if bundle is None or not bundle.has_message(message_id):
+                continue
+            message = bundle.get_message(message_id)
+            if message.value is None:
+                continue
+            text, errors = bundle.format_pattern(message.value, prepared)
+            if errors:
+                logger.warning("Translation %s/%s: %s", self.language, message_id, errors)
+            return str(text)
+        logger.error("Missing translation %r for %r", message_id, self.language)
+        return message_id
+
+    def has(self, message_id: str) -> bool:
+        return self._bundle.has_message(message_id)
+
+
+class Translations:
+    """All shipped languages, loaded once at start-up."""
+
+    def __init__(self, default_language: str, locales_dir: Path = LOCALES_DIR) -> None:
+        self.default_language = default_language
+        self._bundles: dict[str, FluentBundle] = {}
+        self.message_ids: dict[str, set[str]] = {}
+        for folder in sorted(path for path in locales_dir.iterdir() if path.is_dir()):
+            bundle, ids = _load_bundle(folder.name, folder.glob("*.ftl"))
+            self._bundles[folder.name] = bundle
+            self.message_ids[folder.name] = ids
+        if default_language not in self._bundles:
+            raise ValueError(f"no translations for the default language {default_language!r}")
+        self._translators = {
+            language: Translator(
+                language,
+                bundle,
+                None if language == default_language else self._bundles[default_language],
+            )
+            for language, bundle in self._bundles.items()
+        }
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self._bundles)
+
+    def resolve_language(self, code: str | None) -> str:
+        """The shipped language for a Telegram ``language_code`` such as ``ru`` or ``en-US``."""
+        if code:
+            base = code.split("-")[0].split("_")[0].lower()
+            if base in self._bundles:
+                return base
+        return self.default_language
+
+    def get(self, language: str | None) -> Translator:
+        return self._translators.get(language or "", self._translators[self.default_language])
+
+    def all(self) -> list[Translator]:
+        return list(self._translators.values())
+
+
+def _load_bundle(language: str, files: Iterable[Path]) -> tuple[FluentBundle, set[str]]:
+    bundle = FluentBundle([language], use_isolating=False)
+    ids: set[str] = set()
+    for path in sorted(files):
+        resource = FluentResource(path.read_text(encoding="utf-8"))
+        for entry in resource.body:
+            if isinstance(entry, ast.Junk):
+                raise ValueError(f"{path}: cannot parse {str(entry.content)[:60]!r}")
+            if isinstance(entry, ast.Message):
+                ids.add(entry.id.name)
+        bundle.add_resource(resource)
+    return bundle, ids

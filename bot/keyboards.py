@@ -1,0 +1,235 @@
+"""Inline keyboards as pure functions of what they show and the user's translator."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import (
+    CategoriesPage,
+    CategoryCallback,
+    ConfirmAction,
+    ConfirmCallback,
+    FlowCallback,
+    LanguageCallback,
+    MenuAction,
+    MenuCallback,
+    OrderAction,
+    OrderCallback,
+    OrderServiceCallback,
+    OrdersPage,
+    ServiceCallback,
+)
+from bot.catalog import Pricing
+from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.money import format_amount
+from bot.order_tracking import is_final
+from bot.render import status_label
+from bot.upstream.types import STATUS_COMPLETED
+from storage.catalog import Category, Service
+from storage.orders import Order
+
+PAGE_SIZE = 8
+ORDERS_PAGE_SIZE = 6
+MAX_BUTTON_TEXT = 60
+
+
+def page_count(total: int, size: int) -> int:
+    return max(1, -(-total // size))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_BUTTON_TEXT else text[: MAX_BUTTON_TEXT - 1] + "…"
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data)
+
+
+def main_menu(i18n: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(_button(i18n("menu-new-order"), MenuCallback(action=MenuAction.NEW_ORDER).pack()))
+    builder.row(
+        _button(i18n("menu-my-orders"), MenuCallback(action=MenuAction.ORDERS).pack()),
+        _button(i18n("menu-balance"), MenuCallback(action=MenuAction.BALANCE).pack()),
+    )
+    builder.row(
+        _button(i18n("menu-language"), MenuCallback(action=MenuAction.LANGUAGE).pack()),
+        _button(i18n("menu-help"), MenuCallback(action=MenuAction.HELP).pack()),
+    )
+    return builder.as_markup()
+
+
+def back_to_menu(i18n: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack())]
+        ]
+    )
+
+
+def _pager(
+    i18n: Translator, page: int, pages: int, make: type[CategoriesPage] | type[OrdersPage]
+) -> list[InlineKeyboardButton]:
+    row: list[InlineKeyboardButton] = []
+    if page > 0:
+        row.append(_button(i18n("button-previous"), make(page=page - 1).pack()))
+    if pages > 1:
+        row.append(
+            _button(i18n("page-indicator", page=page + 1, pages=pages), make(page=page).pack())
+        )
+    if page + 1 < pages:
+        row.append(_button(i18n("button-next"), make(page=page + 1).pack()))
+    return row
+
+
+def categories(
+    i18n: Translator, items: list[Category], page: int, pages: int
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for category in items:
+        builder.row(
+            _button(
+                _clip(f"{category.name} ({category.service_count})"),
+                CategoryCallback(category_id=category.id).pack(),
+            )
+        )
+    pager = _pager(i18n, page, pages, CategoriesPage)
+    if pager:
+        builder.row(*pager)
+    builder.row(_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack()))
+    return builder.as_markup()
+
+
+def services(
+    i18n: Translator,
+    category_id: int,
+    items: list[Service],
+    pricing: Pricing,
+    currency: str,
+    page: int,
+    pages: int,
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for service in items:
+        price = format_amount(pricing.unit_price(service))
+        label = i18n("service-button", name=_clip(service.name), price=price, currency=currency)
+        builder.row(_button(label, ServiceCallback(service_id=service.id).pack()))
+    row: list[InlineKeyboardButton] = []
+    if page > 0:
+        row.append(
+            _button(
+                i18n("button-previous"),
+                CategoryCallback(category_id=category_id, page=page - 1).pack(),
+            )
+        )
+    if pages > 1:
+        row.append(
+            _button(
+                i18n("page-indicator", page=page + 1, pages=pages),
+                CategoryCallback(category_id=category_id, page=page).pack(),
+            )
+        )
+    if page + 1 < pages:
+        row.append(
+            _button(
+                i18n("button-next"), CategoryCallback(category_id=category_id, page=page + 1).pack()
+            )
+        )
+    if row:
+        builder.row(*row)
+    builder.row(_button(i18n("button-back"), CategoriesPage(page=0).pack()))
+    return builder.as_markup()
+
+
+def service_card(i18n: Translator, service: Service) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(
+                    i18n("button-order-this"), OrderServiceCallback(service_id=service.id).pack()
+                )
+            ],
+            [
+                _button(
+                    i18n("button-back"), CategoryCallback(category_id=service.category_id).pack()
+                )
+            ],
+        ]
+    )
+
+
+def flow_cancel(i18n: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_button(i18n("button-cancel"), FlowCallback().pack())]]
+    )
+
+
+def confirmation(i18n: Translator, token: str, *, can_pay: bool) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            _button(
+                i18n("button-confirm"),
+                ConfirmCallback(token=token, action=ConfirmAction.CONFIRM).pack(),
+            ),
+            _button(
+                i18n("button-cancel"),
+                ConfirmCallback(token=token, action=ConfirmAction.CANCEL).pack(),
+            ),
+        ]
+    ]
+    if not can_pay:
+        rows.append(
+            [_button(i18n("button-top-up"), MenuCallback(action=MenuAction.BALANCE).pack())]
+        )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def orders_list(
+    i18n: Translator, items: list[Order], page: int, pages: int
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for order in items:
+        label = i18n(
+            "orders-button",
+            id=order.id,
+            service=_clip(order.service_name),
+            status=status_label(i18n, order.status),
+        )
+        builder.row(_button(_clip(label), OrderCallback(order_id=order.id, page=page).pack()))
+    pager = _pager(i18n, page, pages, OrdersPage)
+    if pager:
+        builder.row(*pager)
+    builder.row(_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack()))
+    return builder.as_markup()
+
+
+def order_card(i18n: Translator, order: Order, page: int) -> InlineKeyboardMarkup:
+    def action(kind: OrderAction) -> str:
+        return OrderCallback(order_id=order.id, action=kind, page=page).pack()
+
+    rows: list[list[InlineKeyboardButton]] = []
+    if order.upstream_id is not None and not is_final(order.status):
+        rows.append([_button(i18n("button-refresh"), action(OrderAction.REFRESH))])
+    extra: list[InlineKeyboardButton] = []
+    if order.refill_allowed and order.status == STATUS_COMPLETED:
+        extra.append(_button(i18n("button-refill"), action(OrderAction.REFILL)))
+    if order.cancel_allowed and order.upstream_id is not None and not is_final(order.status):
+        extra.append(_button(i18n("button-cancel-order"), action(OrderAction.CANCEL)))
+    if extra:
+        rows.append(extra)
+    rows.append([_button(i18n("button-back"), OrdersPage(page=page).pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def languages(i18n: Translator, available: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code in available:
+        mark = "✓ " if code == i18n.language else ""
+        builder.button(
+            text=f"{mark}{LANGUAGE_NAMES.get(code, code)}",
+            callback_data=LanguageCallback(language=code).pack(),
+        )
+    builder.adjust(2)
+    builder.row(_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack()))
+    return builder.as_markup()

@@ -1,0 +1,42 @@
+"""Logging: plain lines to stderr, secrets scrubbed from every line, tracebacks included."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import Settings
+
+
+class RedactingFormatter(logging.Formatter):
+    """Replaces the bot token and API key wherever they appear in a formatted record,
+    whichever library logged it and whatever exception text it carries."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self._secrets = [secret for secret in secrets if len(secret) >= 6]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    values = [settings.BOT_TOKEN.get_secret_value()]
+    if settings.SMM_API_KEY is not None:
+        values.append(settings.SMM_API_KEY.get_secret_value())
+    return values
+
+
+def configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets_of(settings))
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    # Request-level chatter of the HTTP libraries is noise at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -1,0 +1,70 @@
+"""Outer middleware that resolves the user of every update and their language."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.enums import ChatType
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
+
+from bot.config import Settings
+from bot.i18n import Translations
+from storage.repository import Repository
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+# Refreshing name and last-seen on every update would cost a write per update; once in a
+# while is enough for the admin's "last seen".
+LAST_SEEN_REFRESH = timedelta(minutes=5)
+
+
+class UserContextMiddleware(BaseMiddleware):
+    """Registers the sender, puts ``user``, ``i18n`` and ``is_admin`` into handler data,
+    keeps the bot to private chats and turns banned users away with one polite line."""
+
+    def __init__(self, repo: Repository, translations: Translations, settings: Settings) -> None:
+        self._repo = repo
+        self._translations = translations
+        self._settings = settings
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        telegram_user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            return None  # the storefront lives in private chats only
+        if telegram_user is None or telegram_user.is_bot:
+            return await handler(event, data)
+
+        user = await self._repo.users.get(telegram_user.id)
+        if user is None or _stale(user.last_seen_at) or user.blocked_bot:
+            language = self._translations.resolve_language(telegram_user.language_code)
+            user, _ = await self._repo.users.register(
+                telegram_user.id,
+                language=language,
+                first_name=telegram_user.first_name or "",
+                username=telegram_user.username,
+            )
+        i18n = self._translations.get(user.language)
+        data["user"] = user
+        data["i18n"] = i18n
+        data["is_admin"] = self._settings.is_admin(user.id)
+
+        if user.banned and not data["is_admin"]:
+            inner = getattr(event, "event", event)
+            if isinstance(inner, Message):
+                await inner.answer(i18n("banned"))
+            elif isinstance(inner, CallbackQuery):
+                await inner.answer(i18n("banned"), show_alert=True)
+            return None
+        return await handler(event, data)
+
+
+def _stale(last_seen_at: str) -> bool:
+    try:
+        seen = datetime.strptime(last_seen_at, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return True
+    return datetime.now(UTC) - seen > LAST_SEEN_REFRESH

@@ -1,0 +1,343 @@
+"""Ordering: validating what the customer typed, quoting, and charging + placing safely."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.catalog import Pricing, is_package
+from bot.errors import (
+    InvalidAnswerNumberError,
+    InvalidCommentsError,
+    InvalidLinkError,
+    InvalidQuantityError,
+    NotEnoughBalanceError,
+    OrderAlreadyPlacedError,
+    OrderOutcomeUnknownError,
+    OrderRefusedError,
+    PanelUnavailableError,
+)
+from bot.money import Money, order_price
+from bot.upstream import (
+    NewOrder,
+    PanelAPI,
+    PanelOutcomeUnknownError,
+    PanelRefusedError,
+    PanelUnreachableError,
+)
+from bot.upstream.types import STATUS_PENDING, TYPE_CUSTOM_COMMENTS, TYPE_POLL
+from storage.catalog import Service
+from storage.errors import DuplicateOrderError, InsufficientBalanceError
+from storage.ledger import EntryKind
+from storage.orders import FAILED, PLACING, Order, OrderDraft
+from storage.repository import Repository
+
+logger = logging.getLogger(__name__)
+
+MAX_LINK_LENGTH = 2000
+MAX_COMMENT_LENGTH = 500
+MAX_POLL_ANSWER = 100
+_TELEGRAM_USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
+_TELEGRAM_SHORT = re.compile(r"^(?:t\.me|telegram\.me)/\S+$", re.IGNORECASE)
+_DIGITS = re.compile(r"^\d+$")
+
+
+def order_reference(order_id: int) -> str:
+    """The ledger reference of an order's charge and refund."""
+    return f"order:{order_id}"
+
+
+def is_telegram_service(service: Service) -> bool:
+    text = f"{service.category} {service.name}".lower()
+    return "telegram" in text or "t.me" in text
+
+
+def normalize_link(text: str, *, telegram: bool) -> str:
+    """A link the panel will accept, or InvalidLinkError.
+
+    http(s) URLs always; for Telegram services also ``t.me/...`` and ``@username``, which are
+    sent as ``https://t.me/...`` because that is what panels expect.
+    """
+    link = text.strip()
+    if not link or len(link) > MAX_LINK_LENGTH or any(char.isspace() for char in link):
+        raise InvalidLinkError(telegram=telegram)
+    if telegram:
+        if _TELEGRAM_SHORT.match(link):
+            return "https://" + link
+        username = _TELEGRAM_USERNAME.match(link)
+        if username and link.startswith("@"):
+            return f"https://t.me/{username.group(1)}"
+    parts = urlsplit(link)
+    host = parts.hostname or ""
+    if parts.scheme.lower() not in ("http", "https") or "." not in host or host.endswith("."):
+        raise InvalidLinkError(telegram=telegram)
+    return link
+
+
+def parse_quantity(text: str, minimum: int, maximum: int) -> int:
+    """A whole number within the service's bounds; spaces as thousands separators are fine."""
+    cleaned = re.sub(r"[\s_\u00a0\u202f]", "", text)
+    if not _DIGITS.match(cleaned) or len(cleaned) > 12:
+        raise InvalidQuantityError(minimum=minimum, maximum=maximum)
+    quantity = int(cleaned)
+    if not minimum <= quantity <= maximum:
+        raise InvalidQuantityError(minimum=minimum, maximum=maximum)
+    return quantity
+
+
+def parse_comments(text: str, minimum: int, maximum: int) -> list[str]:
+    """One comment per line; the number of lines is the quantity."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    too_long = any(len(line) > MAX_COMMENT_LENGTH for line in lines)
+    if too_long or not minimum <= len(lines) <= maximum:
+        raise InvalidCommentsError(minimum=minimum, maximum=maximum, count=len(lines))
+    return lines
+
+
+def parse_answer_number(text: str) -> int:
+    cleaned = text.strip()
+    if not _DIGITS.match(cleaned) or not 1 <= int(cleaned) <= MAX_POLL_ANSWER:
+        raise InvalidAnswerNumberError(maximum=MAX_POLL_ANSWER)
+    return int(cleaned)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What the customer sees on the confirmation card and pays if they confirm.
+
+    Kept in the FSM data (JSON) so a card confirmed after a restart, or after the panel
+    changed its price, is charged exactly what the customer saw.
+    """
+
+    token: str
+    service_id: int
+    service_name: str
+    service_type: str
+    category: str
+    rate: str
+    refill_allowed: bool
+    cancel_allowed: bool
+    link: str
+    quantity: int | None
+    price_micros: int
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_micros)
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Quote:
+        return cls(**data)
+
+    def new_order(self, upstream_service_id: int) -> NewOrder:
+        comments = self.extras.get("comments")
+        answer = self.extras.get("answer_number")
+        return NewOrder(
+            service_id=upstream_service_id,
+            link=self.link,
+            quantity=None if is_package(self.service_type) else self.quantity,
+            comments="\n".join(comments) if comments else None,
+            answer_number=None if answer is None else str(answer),
+        )
+
+
+def make_quote(
+    service: Service,
+    pricing: Pricing,
+    *,
+    link: str,
+    quantity: int | None,
+    comments: list[str] | None = None,
+    answer_number: int | None = None,
+) -> Quote:
+    package = is_package(service.type)
+    price = order_price(
+        service.rate, quantity or 1, pricing.markup_for(service), per_package=package
+    )
+    extras: dict[str, Any] = {}
+    if service.type == TYPE_CUSTOM_COMMENTS and comments is not None:
+        extras["comments"] = comments
+    if service.type == TYPE_POLL and answer_number is not None:
+        extras["answer_number"] = answer_number
+    return Quote(
+        token=secrets.token_urlsafe(12),
+        service_id=service.id,
+        service_name=service.name,
+        service_type=service.type,
+        category=service.category,
+        rate=str(service.rate),
+        refill_allowed=service.refill,
+        cancel_allowed=service.cancel,
+        link=link,
+        quantity=None if package else quantity,
+        price_micros=price.micros,
+        extras=extras,
+    )
+
+
+# Panel refusals the customer can understand, by a fragment of the panel's text.
+_REFUSAL_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("not enough funds", "not_enough_funds", "insufficient"), "refusal-supplier-funds"),
+    (("active order", "active_order"), "refusal-active-order"),
+    (("bad link", "incorrect link", "invalid link", "bad_link"), "refusal-bad-link"),
+    (("less than minimal", "more than maximum", "quantity"), "refusal-quantity"),
+    (("incorrect service", "service id", "disabled", "service_not_found"), "refusal-service"),
+    (("api key", "invalid_key"), "refusal-supplier-setup"),
+)
+
+
+def refusal_reason_id(panel_text: str) -> str:
+    """The translation that explains a panel refusal in plain words."""
+    text = panel_text.lower()
+    for fragments, message_id in _REFUSAL_REASONS:
+        if any(fragment in text for fragment in fragments):
+            return message_id
+    return "refusal-other"
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementAlert:
+    """Something admins must hear about after a placement attempt."""
+
+    order: Order
+    kind: str  # "unknown" | "supplier_funds" | "supplier_setup"
+    detail: str
+
+
+AlertSink = Callable[[PlacementAlert], Awaitable[None]]
+
+
+async def _log_alert(alert: PlacementAlert) -> None:
+    logger.warning("Admin alert (%s) for order %s: %s", alert.kind, alert.order.id, alert.detail)
+
+
+class OrderingService:
+    def __init__(self, repo: Repository, panel: PanelAPI, alert: AlertSink = _log_alert) -> None:
+        self._repo = repo
+        self._panel = panel
+        self._alert = alert
+
+    async def _raise_alert(self, alert: PlacementAlert) -> None:
+        try:
+            await self._alert(alert)
+        except Exception:  # an alert that fails must not change the customer's outcome
+            logger.exception("Could not deliver an admin alert for order %s", alert.order.id)
+
+    async def place(self, user_id: int, quote: Quote) -> Order:
+        """Charge the customer and place the order with the panel.
+
+        The charge and the order row commit together before the panel is called, so a crash
+        can never leave money taken without an order (an order still ``placing`` after a
+        restart is turned ``unknown`` for an admin). The panel's outcome decides the rest:
+        placed → tracked; refused or provably not sent → failed and refunded once; anything
+        ambiguous → ``unknown``, never retried.
+        """
+        draft = OrderDraft(
+            user_id=user_id,
+            confirm_token=quote.token,
+            service_id=quote.service_id,
+            service_name=quote.service_name,
+            service_type=quote.service_type,
+            category=quote.category,
+            rate=Decimal(quote.rate),
+            refill_allowed=quote.refill_allowed,
+            cancel_allowed=quote.cancel_allowed,
+            link=quote.link,
+            quantity=quote.quantity,
+            price=quote.price,
+            extras=quote.extras,
+        )
+        try:
+            async with self._repo.database.transaction():
+                order_id = await self._repo.orders.create(draft)
+                await self._repo.ledger.post(
+                    user_id,
+                    EntryKind.ORDER_CHARGE,
+                    -quote.price,
+                    reference=order_reference(order_id),
+                )
+        except DuplicateOrderError:
+            raise OrderAlreadyPlacedError() from None
+        except InsufficientBalanceError:
+            balance = await self._repo.ledger.balance(user_id)
+            raise NotEnoughBalanceError(missing=quote.price - balance, balance=balance) from None
+
+        try:
+            upstream_id = await self._panel.add(quote.new_order(quote.service_id))
+        except PanelRefusedError as error:
+            order = await self.fail_and_refund(order_id, error.detail)
+            if error.is_insufficient_funds:
+                await self._raise_alert(PlacementAlert(order, "supplier_funds", error.detail))
+            elif error.is_bad_key:
+                await self._raise_alert(PlacementAlert(order, "supplier_setup", error.detail))
+            raise OrderRefusedError(
+                order_id=order_id, reason_id=refusal_reason_id(error.detail), detail=error.detail
+            ) from None
+        except PanelUnreachableError as error:
+            await self.fail_and_refund(order_id, error.detail)
+            raise PanelUnavailableError(order_id=order_id) from None
+        except PanelOutcomeUnknownError as error:
+            await self._repo.orders.mark_unknown(order_id, error.detail)
+            order = await self._require(order_id)
+            await self._raise_alert(PlacementAlert(order, "unknown", error.detail))
+            logger.warning("Order %s: outcome of the panel's add is unknown", order_id)
+            raise OrderOutcomeUnknownError(order_id=order_id) from None
+
+        await self._repo.orders.mark_placed(order_id, upstream_id, STATUS_PENDING)
+        logger.info("Order %s placed upstream as %s", order_id, upstream_id)
+        return await self._require(order_id)
+
+    async def fail_and_refund(self, order_id: int, reason: str) -> Order:
+        """Mark a not-placed order failed and give the money back, exactly once."""
+        async with self._repo.database.transaction():
+            order = await self._require(order_id)
+            changed = await self._repo.orders.mark_failed(order_id, reason)
+            reference = order_reference(order_id)
+            if changed and not await self._repo.ledger.exists(EntryKind.ORDER_REFUND, reference):
+                await self._repo.ledger.post(
+                    order.user_id, EntryKind.ORDER_REFUND, order.price, reference=reference
+                )
+        return await self._require(order_id)
+
+    async def recover_interrupted(self) -> list[Order]:
+        """Orders still ``placing`` at start-up: the add may have been sent before the crash."""
+        interrupted = await self._repo.orders.with_status(PLACING, limit=10_000)
+        recovered: list[Order] = []
+        for order in interrupted:
+            if await self._repo.orders.mark_unknown(order.id, "interrupted by a restart"):
+                refreshed = await self._require(order.id)
+                recovered.append(refreshed)
+                await self._raise_alert(
+                    PlacementAlert(refreshed, "unknown", "interrupted by a restart")
+                )
+        return recovered
+
+    async def _require(self, order_id: int) -> Order:
+        order = await self._repo.orders.get(order_id)
+        if order is None:  # pragma: no cover - orders are never deleted
+            raise LookupError(f"order {order_id} vanished")
+        return order
+
+
+__all__ = [
+    "FAILED",
+    "OrderingService",
+    "PlacementAlert",
+    "Quote",
+    "make_quote",
+    "normalize_link",
+    "parse_answer_number",
+    "parse_comments",
+    "parse_quantity",
+    "refusal_reason_id",
+]

@@ -1,0 +1,121 @@
+"""Texts of the cards and screens, composed from translations (no text lives here either)."""
+
+from __future__ import annotations
+
+from bot.catalog import Pricing, is_package
+from bot.i18n import Markup, Translator
+from bot.money import Money, format_money
+from bot.ordering import Quote
+from bot.upstream.types import (
+    STATUS_CANCELED,
+    STATUS_COMPLETED,
+    STATUS_IN_PROGRESS,
+    STATUS_PARTIAL,
+    STATUS_PENDING,
+    STATUS_PROCESSING,
+    TYPE_CUSTOM_COMMENTS,
+    TYPE_DEFAULT,
+    TYPE_PACKAGE,
+    TYPE_POLL,
+)
+from storage.catalog import Service
+from storage.ledger import LedgerEntry
+from storage.orders import FAILED, PLACING, UNKNOWN, Order
+
+_STATUS_IDS = {
+    PLACING: "status-placing",
+    UNKNOWN: "status-unknown",
+    FAILED: "status-failed",
+    STATUS_PENDING: "status-pending",
+    STATUS_IN_PROGRESS: "status-in-progress",
+    STATUS_PROCESSING: "status-in-progress",
+    STATUS_COMPLETED: "status-completed",
+    STATUS_PARTIAL: "status-partial",
+    STATUS_CANCELED: "status-canceled",
+}
+_TYPE_IDS = {
+    TYPE_DEFAULT: "service-type-default",
+    TYPE_PACKAGE: "service-type-package",
+    TYPE_CUSTOM_COMMENTS: "service-type-comments",
+    TYPE_POLL: "service-type-poll",
+}
+_HOWTO_IDS = {
+    TYPE_DEFAULT: "service-howto-default",
+    TYPE_PACKAGE: "service-howto-package",
+    TYPE_CUSTOM_COMMENTS: "service-howto-comments",
+    TYPE_POLL: "service-howto-poll",
+}
+
+
+def status_label(i18n: Translator, status: str) -> str:
+    """A status in the user's language; statuses we do not know are shown as the panel sent."""
+    message_id = _STATUS_IDS.get(status)
+    return i18n(message_id) if message_id else status
+
+
+def yes_no(i18n: Translator, value: bool) -> str:
+    return i18n("word-yes") if value else i18n("word-no")
+
+
+def service_card(i18n: Translator, service: Service, pricing: Pricing, currency: str) -> str:
+    price = format_money(pricing.unit_price(service), currency)
+    return i18n(
+        "service-card",
+        name=service.name,
+        category=service.category,
+        type=i18n(_TYPE_IDS.get(service.type, "service-type-default")),
+        price=price,
+        per_package="yes" if is_package(service.type) else "no",
+        min=service.min_quantity,
+        max=service.max_quantity,
+        refill=yes_no(i18n, service.refill),
+        cancel=yes_no(i18n, service.cancel),
+        description=service.description or "-",
+        howto=Markup(i18n(_HOWTO_IDS.get(service.type, "service-howto-default"))),
+    )
+
+
+def confirmation_card(i18n: Translator, quote: Quote, balance: Money, currency: str) -> str:
+    after = balance - quote.price
+    lines = [
+        i18n(
+            "confirm-card",
+            service=quote.service_name,
+            link=quote.link,
+            quantity=quote.quantity if quote.quantity is not None else 1,
+            price=format_money(quote.price, currency),
+            balance=format_money(balance, currency),
+            after=format_money(after, currency),
+        )
+    ]
+    if after.is_negative:
+        lines.append(i18n("confirm-not-enough", missing=format_money(-after, currency)))
+    return "\n\n".join(lines)
+
+
+def order_card(i18n: Translator, order: Order, currency: str) -> str:
+    unknown = i18n("word-unknown")
+    return i18n(
+        "order-card",
+        id=order.id,
+        service=order.service_name,
+        link=order.link,
+        quantity=order.quantity if order.quantity is not None else 1,
+        charge=format_money(order.price, currency),
+        status=status_label(i18n, order.status),
+        start_count=unknown if order.start_count is None else str(order.start_count),
+        remains=unknown if order.remains is None else str(order.remains),
+        created=order.created_at,
+        updated=order.updated_at,
+    )
+
+
+def ledger_line(i18n: Translator, entry: LedgerEntry, currency: str) -> str:
+    sign = "+" if entry.amount.is_positive else ""
+    return i18n(
+        "ledger-line",
+        date=entry.created_at[:16],
+        amount=sign + format_money(entry.amount, currency),
+        kind=i18n(f"ledger-kind-{entry.kind.value.replace('_', '-')}"),
+        reference=entry.reference or "",
+    )

@@ -1,0 +1,45 @@
+"""The balance screen: what the user has, their last movements, how to top up."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards, render
+from bot.callbacks import MenuAction, MenuCallback
+from bot.i18n import Translator
+from bot.money import format_money
+from handlers.common import show
+from storage.repository import Repository
+from storage.users import User
+
+router = Router(name=__name__)
+RECENT_ENTRIES = 5
+
+
+async def _balance_text(repo: Repository, i18n: Translator, user: User, currency: str) -> str:
+    balance = await repo.ledger.balance(user.id)
+    entries = await repo.ledger.recent(user.id, limit=RECENT_ENTRIES)
+    parts = [i18n("balance-title", balance=format_money(balance, currency))]
+    if entries:
+        lines = "\n".join(render.ledger_line(i18n, entry, currency) for entry in entries)
+        parts.append(i18n("balance-recent") + "\n" + lines)
+    parts.append(i18n("balance-how-to-top-up", user_id=user.id))
+    return "\n\n".join(parts)
+
+
+@router.message(Command("balance"))
+async def balance_command(
+    message: Message, repo: Repository, i18n: Translator, user: User, currency: str
+) -> None:
+    text = await _balance_text(repo, i18n, user, currency)
+    await message.answer(text, reply_markup=keyboards.back_to_menu(i18n))
+
+
+@router.callback_query(MenuCallback.filter(F.action == MenuAction.BALANCE))
+async def balance_menu(
+    callback: CallbackQuery, repo: Repository, i18n: Translator, user: User, currency: str
+) -> None:
+    text = await _balance_text(repo, i18n, user, currency)
+    await show(callback, text, keyboards.back_to_menu(i18n))

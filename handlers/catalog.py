@@ -1,0 +1,121 @@
+"""Browsing: categories → services → a service card."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot import keyboards, render
+from bot.callbacks import (
+    CategoriesPage,
+    CategoryCallback,
+    MenuAction,
+    MenuCallback,
+    ServiceCallback,
+)
+from bot.catalog import Pricing
+from bot.i18n import Translator
+from handlers.common import show
+from storage.repository import Repository
+
+router = Router(name=__name__)
+
+
+async def _categories_screen(
+    repo: Repository, i18n: Translator, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    total = await repo.catalog.count_categories()
+    pages = keyboards.page_count(total, keyboards.PAGE_SIZE)
+    page = min(max(page, 0), pages - 1)
+    items = await repo.catalog.categories(
+        offset=page * keyboards.PAGE_SIZE, limit=keyboards.PAGE_SIZE
+    )
+    text = i18n("catalog-categories") if items else i18n("catalog-empty")
+    return text, keyboards.categories(i18n, items, page, pages)
+
+
+@router.message(Command("order"))
+async def order_command(
+    message: Message, state: FSMContext, repo: Repository, i18n: Translator
+) -> None:
+    await state.clear()
+    text, markup = await _categories_screen(repo, i18n, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(MenuCallback.filter(F.action == MenuAction.NEW_ORDER))
+async def new_order(
+    callback: CallbackQuery, state: FSMContext, repo: Repository, i18n: Translator
+) -> None:
+    await state.clear()
+    text, markup = await _categories_screen(repo, i18n, 0)
+    await show(callback, text, markup)
+
+
+@router.callback_query(CategoriesPage.filter())
+async def categories_page(
+    callback: CallbackQuery,
+    callback_data: CategoriesPage,
+    state: FSMContext,
+    repo: Repository,
+    i18n: Translator,
+) -> None:
+    await state.clear()
+    text, markup = await _categories_screen(repo, i18n, callback_data.page)
+    await show(callback, text, markup)
+
+
+@router.callback_query(CategoryCallback.filter())
+async def category(
+    callback: CallbackQuery,
+    callback_data: CategoryCallback,
+    state: FSMContext,
+    repo: Repository,
+    i18n: Translator,
+    pricing: Pricing,
+    currency: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    await state.clear()
+    found = await repo.catalog.category(callback_data.category_id)
+    if found is None or found.service_count == 0:
+        callback_answer.text = i18n("catalog-category-gone")
+        callback_answer.show_alert = True
+        text, markup = await _categories_screen(repo, i18n, 0)
+        await show(callback, text, markup)
+        return
+    pages = keyboards.page_count(found.service_count, keyboards.PAGE_SIZE)
+    page = min(max(callback_data.page, 0), pages - 1)
+    items = await repo.catalog.services(
+        found.id, offset=page * keyboards.PAGE_SIZE, limit=keyboards.PAGE_SIZE
+    )
+    await show(
+        callback,
+        i18n("catalog-services", category=found.name),
+        keyboards.services(i18n, found.id, items, pricing, currency, page, pages),
+    )
+
+
+@router.callback_query(ServiceCallback.filter())
+async def service_card(
+    callback: CallbackQuery,
+    callback_data: ServiceCallback,
+    repo: Repository,
+    i18n: Translator,
+    pricing: Pricing,
+    currency: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    service = await repo.catalog.service(callback_data.service_id)
+    if service is None or not service.active:
+        callback_answer.text = i18n("service-unavailable")
+        callback_answer.show_alert = True
+        return
+    await show(
+        callback,
+        render.service_card(i18n, service, pricing, currency),
+        keyboards.service_card(i18n, service),
+    )
