@@ -6,12 +6,16 @@ import logging
 from decimal import Decimal
 
 from bot.money import Money, unit_price
-from bot.upstream import SUPPORTED_SERVICE_TYPES, PanelAPI, PanelService
+from bot.upstream import SUPPORTED_SERVICE_TYPES, PanelAPI, PanelService, UpstreamError
 from bot.upstream.types import TYPE_PACKAGE
 from storage.catalog import CatalogChanges, Service, ServiceRecord
 from storage.repository import Repository
 
 logger = logging.getLogger(__name__)
+
+
+class EmptyCatalogError(UpstreamError):
+    """The panel answered with no services at all; the cached catalog is kept."""
 
 
 class Pricing:
@@ -43,6 +47,9 @@ class CatalogService:
         Raises the upstream error on failure, leaving the cached catalog as it was.
         """
         services = await self._panel.services()
+        if not services:
+            # A panel hiccup answering [] must not wipe the shop window.
+            raise EmptyCatalogError("the panel returned an empty catalog", action="services")
         records = [record for service in services if (record := _record(service)) is not None]
         changes = await self._repo.catalog.replace(records)
         logger.info(

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     TELEGRAM_API_URL: str | None = None
     DATABASE_PATH: Path = Path("data/storefront.sqlite3")
     PRICE_MARKUP_PERCENT: Decimal = Field(default=Decimal(0), ge=0, le=10_000)
-    STATUS_POLL_SECONDS: int = Field(default=60, ge=5, le=86_400)
+    STATUS_POLL_SECONDS: int = Field(default=60, ge=1, le=86_400)
     CATALOG_REFRESH_MINUTES: int = Field(default=30, ge=1, le=10_080)
     SHOP_CURRENCY: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
     DEFAULT_LANGUAGE: str = "en"
@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         value = value.strip()
         if value.lower() == DEMO_PANEL:
             return DEMO_PANEL
-        if not re.match(r"^https?://[^\s/]+", value):
+        if not re.match(r"^https?://[^\s/]+\S*$", value):
             raise ValueError("must be the panel's API URL (https://...) or 'demo'")
         return value
 
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         value = value.strip().rstrip("/")
-        if not re.match(r"^https?://[^\s/]+", value):
+        if not re.match(r"^https?://[^\s/]+\S*$", value):
             raise ValueError("must be a base URL such as http://localhost:8081")
         return value
 
@@ -80,6 +80,11 @@ class Settings(BaseSettings):
                 raise ValueError("must be Telegram user ids separated by commas, e.g. 123,456")
             return frozenset(int(part) for part in parts)
         return value
+
+    @field_validator("SHOP_CURRENCY")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return value.upper()
 
     @field_validator("DEFAULT_LANGUAGE")
     @classmethod

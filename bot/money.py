@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import (
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_UP,
+    Decimal,
+    InvalidOperation,
+    localcontext,
+)
 
 SCALE = 6
 MICROS_PER_UNIT = 10**SCALE
 _QUANTUM = Decimal(1).scaleb(-SCALE)
 # Amounts an admin or customer may type: digits, one optional decimal separator, no sign.
-_AMOUNT_TEXT = re.compile(r"^\s*(\d{1,12})(?:[.,](\d{1,6}))?\s*$")
+_AMOUNT_TEXT = re.compile(r"^\s*([0-9]{1,12})(?:[.,]([0-9]{1,6}))?\s*$")
+_THOUSANDS = re.compile(r"^[1-9][0-9]{0,2}(,[0-9]{3})+$")
 # Largest amount accepted from text input; protects against absurd values, not a business limit.
 MAX_INPUT_UNITS = 10**9
 
@@ -113,10 +121,14 @@ def order_price(
     Drip-feed multiplies by the number of runs. Rounded up to the micro-unit so the reseller
     never sells below the panel's price because of rounding.
     """
-    if runs < 1:
-        raise ValueError("runs must be at least 1")
-    base = rate if per_package else rate * Decimal(quantity) / Decimal(1000)
-    return Money.from_decimal(base * runs * _markup_factor(markup_percent), ROUND_CEILING)
+    if runs < 1 or quantity < 1:
+        raise ValueError("runs and quantity must be at least 1")
+    if rate < 0 or markup_percent < -100:
+        raise ValueError("rate and markup cannot be negative")
+    with localcontext() as context:
+        context.prec = 60  # exact for any realistic rate × quantity × runs × markup
+        base = rate if per_package else rate * Decimal(quantity) / Decimal(1000)
+        return Money.from_decimal(base * runs * _markup_factor(markup_percent), ROUND_CEILING)
 
 
 def panel_cost(rate: Decimal, quantity: int, *, per_package: bool = False, runs: int = 1) -> Money:
@@ -131,7 +143,16 @@ def parse_decimal(value: object) -> Decimal | None:
     """
     if isinstance(value, bool) or value is None:
         return None
-    text = repr(value) if isinstance(value, float) else str(value).strip().replace(",", ".")
+    if isinstance(value, float):
+        text = repr(value)
+    else:
+        text = str(value).strip()
+        if _THOUSANDS.match(text):
+            text = text.replace(",", "")  # "1,000" is a thousand, not one
+        elif "," in text and "." in text:
+            text = text.replace(",", "")
+        else:
+            text = text.replace(",", ".")
     try:
         result = Decimal(text)
     except (InvalidOperation, ValueError):
@@ -157,7 +178,8 @@ def format_amount(amount: Money, *, min_decimals: int = 2) -> str:
 
 
 def format_money(amount: Money, currency: str) -> str:
-    """Amount with its currency: ``$12.50`` for dollars, ``12.50 EUR`` otherwise."""
+    """Amount with its currency: ``$12.50`` where the currency has a symbol, ``12.50 CHF``
+    otherwise."""
     symbol = CURRENCY_SYMBOLS.get(currency.upper())
     text = format_amount(amount)
     if symbol is None:

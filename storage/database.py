@@ -77,12 +77,25 @@ class Database:
                 await self._connection.execute("BEGIN IMMEDIATE")
                 try:
                     yield
+                    await self._connection.execute("COMMIT")
                 except BaseException:
-                    await self._connection.execute("ROLLBACK")
+                    # Also after a failed COMMIT, so the next BEGIN does not find it open.
+                    if self._connection.in_transaction:
+                        await self._connection.execute("ROLLBACK")
                     raise
-                await self._connection.execute("COMMIT")
             finally:
                 self._owner = None
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[None]:
+        """Reads wait for another task's open transaction, so they never see rows that are
+        not committed yet (and may be rolled back); inside one's own transaction they join."""
+        current = asyncio.current_task()
+        if current is not None and self._owner is current:
+            yield
+            return
+        async with self._lock:
+            yield
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write statement (inside the current transaction, or its own); rows changed."""
@@ -104,11 +117,11 @@ class Database:
             await self._connection.executemany(sql, rows)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._connection.execute(sql, params) as cursor:
+        async with self._reading(), self._connection.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._connection.execute(sql, params) as cursor:
+        async with self._reading(), self._connection.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
@@ -165,7 +178,7 @@ def split_sql_script(script: str) -> list[str]:
             continue
         buffer.append(line)
         candidate = "\n".join(buffer)
-        if stripped.endswith(";") and sqlite3.complete_statement(candidate):
+        if sqlite3.complete_statement(candidate):
             statements.append(candidate)
             buffer = []
     if buffer and "\n".join(buffer).strip():

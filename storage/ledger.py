@@ -27,6 +27,14 @@ class EntryKind(StrEnum):
     TOPUP_REFUND = "topup_refund"
 
 
+# Kinds that happen at most once per reference (enforced by a unique index), and the sign
+# each kind's amount must have.
+EXACTLY_ONCE_KINDS = frozenset(
+    {EntryKind.ORDER_CHARGE, EntryKind.ORDER_REFUND, EntryKind.TOPUP, EntryKind.TOPUP_REFUND}
+)
+DEBIT_KINDS = frozenset({EntryKind.ORDER_CHARGE, EntryKind.ADMIN_DEBIT, EntryKind.TOPUP_REFUND})
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
     id: int
@@ -66,6 +74,10 @@ class LedgerRepository:
         """Record one balance change; raises if it would overdraw or was already recorded."""
         if not amount:
             raise ValueError("a ledger entry needs a non-zero amount")
+        if amount.is_negative != (kind in DEBIT_KINDS):
+            raise ValueError(f"a {kind.value} entry cannot have the amount {amount}")
+        if kind in EXACTLY_ONCE_KINDS and not reference:
+            raise ValueError(f"a {kind.value} entry needs a reference to be recorded once")
         try:
             return await self._db.insert(
                 "INSERT INTO ledger (user_id, kind, amount, reference, note, created_at)"

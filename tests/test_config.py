@@ -145,7 +145,7 @@ def test_a_missing_token_is_named() -> None:
         ("PRICE_MARKUP_PERCENT", "-1"),
         ("PRICE_MARKUP_PERCENT", SECRET),
         ("STATUS_POLL_SECONDS", SECRET),
-        ("STATUS_POLL_SECONDS", "1"),
+        ("STATUS_POLL_SECONDS", "0"),
         ("CATALOG_REFRESH_MINUTES", "0"),
         ("DEFAULT_LANGUAGE", "fr"),
         ("DEFAULT_LANGUAGE", SECRET),
