@@ -25,8 +25,10 @@ from bot.i18n import Translations
 from bot.middlewares import UserContextMiddleware
 from bot.money import format_money
 from bot.notifications import Messenger
+from bot.notifier import OutboxSender
 from bot.order_tracking import OrderTracker
 from bot.ordering import OrderingService, PlacementAlert
+from bot.status_sync import StatusSync
 from bot.tasks import BackgroundTasks, run_periodically
 from bot.upstream import PanelAPI, UpstreamError
 from bot.upstream.client import HttpPanelClient
@@ -81,6 +83,8 @@ class Services:
     catalog: CatalogService
     ordering: OrderingService
     tracker: OrderTracker
+    status_sync: StatusSync
+    notifier: OutboxSender
     tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
 
 
@@ -111,6 +115,8 @@ def build_services(
             )
         )
 
+    tracker = OrderTracker(repo, panel)
+    notifier = OutboxSender(bot, repo, translations, currency)
     return Services(
         settings=settings,
         repo=repo,
@@ -120,7 +126,9 @@ def build_services(
         pricing=Pricing(settings.PRICE_MARKUP_PERCENT),
         catalog=CatalogService(repo, panel),
         ordering=OrderingService(repo, panel, alert_admins),
-        tracker=OrderTracker(repo, panel),
+        tracker=tracker,
+        status_sync=StatusSync(repo, panel, tracker, on_notifications=notifier.wake),
+        notifier=notifier,
     )
 
 
@@ -137,6 +145,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         catalog_service=services.catalog,
         ordering=services.ordering,
         tracker=services.tracker,
+        notifier=services.notifier,
         currency=services.settings.SHOP_CURRENCY,
     )
     dispatcher.update.outer_middleware(
@@ -163,11 +172,21 @@ async def startup(services: Services, bot: Bot) -> None:
     recovered = await services.ordering.recover_interrupted()
     if recovered:
         logger.warning("%d order(s) were interrupted while being placed", len(recovered))
-    interval = services.settings.CATALOG_REFRESH_MINUTES * 60
+    catalog_interval = services.settings.CATALOG_REFRESH_MINUTES * 60
     services.tasks.start(
         "catalog-refresh",
-        run_periodically("catalog-refresh", interval, lambda: refresh_catalog(services.catalog)),
+        run_periodically(
+            "catalog-refresh", catalog_interval, lambda: refresh_catalog(services.catalog)
+        ),
     )
+    services.tasks.start(
+        "status-sync",
+        run_periodically(
+            "status-sync", services.settings.STATUS_POLL_SECONDS, services.status_sync.run_round
+        ),
+    )
+    # Messages queued before a crash or restart go out first thing.
+    services.tasks.start("notifications", services.notifier.run())
 
 
 async def refresh_catalog(catalog: CatalogService) -> None:

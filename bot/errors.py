@@ -61,3 +61,9 @@ class OrderOutcomeUnknownError(StorefrontError):
 
 class PanelUnavailableError(StorefrontError):
     message_id = "panel-unavailable"
+
+
+class OrderNotUnknownError(StorefrontError):
+    """Only an order whose placement is unknown can be settled."""
+
+    message_id = "admin-settle-not-unknown"

@@ -233,3 +233,11 @@ def languages(i18n: Translator, available: list[str]) -> InlineKeyboardMarkup:
     builder.adjust(2)
     builder.row(_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack()))
     return builder.as_markup()
+
+
+def open_order(i18n: Translator, order_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(i18n("button-open-order"), OrderCallback(order_id=order_id).pack())]
+        ]
+    )

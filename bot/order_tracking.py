@@ -1,24 +1,47 @@
-"""Following an order after it was placed: statuses, refunds, refills and cancels."""
+"""Following an order after it was placed: statuses, refunds, refills and cancels.
+
+Every status change is stored together with its refund (if any) and the notification it
+owes the user (an outbox row keyed by the change), in one transaction. Whoever sees the
+change first (the sync, the Refresh button, a cancel) records it; the others find it done.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.money import Money
 from bot.ordering import order_reference
 from bot.upstream import ItemError, OrderStatus, PanelAPI, UpstreamError
-from bot.upstream.types import FINAL_STATUSES, STATUS_CANCELED, STATUS_PARTIAL
+from bot.upstream.types import (
+    FINAL_STATUSES,
+    STATUS_CANCELED,
+    STATUS_IN_PROGRESS,
+    STATUS_PARTIAL,
+    STATUS_PROCESSING,
+)
 from storage.errors import DuplicateEntryError
 from storage.ledger import EntryKind
-from storage.orders import LOCAL_STATES, Order
+from storage.orders import FAILED, LOCAL_STATES, Order
+from storage.outbox import NOTIFY_ORDER_STATUS, NOTIFY_REFILL_STATUS
 from storage.repository import Repository
 
 logger = logging.getLogger(__name__)
 
+FINAL_REFILL_STATUSES = frozenset({"Completed", "Rejected", "Error"})
+
 
 def is_final(status: str) -> bool:
-    return status in FINAL_STATUSES or status == "failed"
+    return status in FINAL_STATUSES or status == FAILED
+
+
+def is_trackable(order: Order) -> bool:
+    """Placed with the panel and not finished: the sync should ask about it."""
+    return (
+        order.upstream_id is not None
+        and order.status not in LOCAL_STATES
+        and not is_final(order.status)
+    )
 
 
 def refund_due(order: Order, status: OrderStatus) -> Money:
@@ -52,44 +75,88 @@ class OrderTracker:
         self._panel = panel
 
     async def apply(self, order: Order, status: OrderStatus) -> StatusChange | None:
-        """Store what the panel says about an order; refund once if it ended short.
+        changes = await self.apply_batch([(order.id, status)])
+        return changes[0] if changes else None
 
-        Returns the change when the status moved (None when only counters changed or the
-        order is already final, in which case nothing is touched).
+    async def apply_batch(self, results: list[tuple[int, OrderStatus]]) -> list[StatusChange]:
+        """Store what the panel says about several orders in one transaction.
+
+        Each order is re-read inside the transaction, so a stale copy can never undo a newer
+        state; an order already final is left alone. Returns the status changes (orders whose
+        counters alone moved are updated silently).
         """
-        if order.upstream_id is None or order.status in LOCAL_STATES or is_final(order.status):
+        changes: list[StatusChange] = []
+        if not results:
+            return changes
+        async with self._repo.database.transaction():
+            current = {
+                order.id: order
+                for order in await self._repo.orders.get_many([order_id for order_id, _ in results])
+            }
+            for order_id, status in results:
+                order = current.get(order_id)
+                if order is None or not is_trackable(order):
+                    continue
+                change = await self._apply_one(order, status)
+                if change is not None:
+                    changes.append(change)
+            await self._repo.orders.mark_checked([order_id for order_id, _ in results])
+        return changes
+
+    async def _apply_one(self, order: Order, status: OrderStatus) -> StatusChange | None:
+        if status.status == STATUS_PROCESSING:
+            # Same meaning as In progress on many panels: not a change worth a message.
+            status = replace(status, status=STATUS_IN_PROGRESS)
+        if (status.status, status.remains, status.start_count) == (
+            order.status,
+            order.remains,
+            order.start_count,
+        ) and status.charge in (None, order.panel_charge):
+            return None
+        await self._repo.orders.update_progress(
+            order.id,
+            status=status.status,
+            remains=status.remains,
+            start_count=status.start_count,
+            panel_charge=status.charge,
+            currency=status.currency,
+        )
+        if status.status == order.status:
             return None
         refund = Money.zero()
-        async with self._repo.database.transaction():
-            await self._repo.orders.update_progress(
-                order.id,
-                status=status.status,
-                remains=status.remains,
-                start_count=status.start_count,
-                panel_charge=status.charge,
-                currency=status.currency,
-            )
-            due = refund_due(order, status)
-            if due.is_positive:
-                try:
-                    await self._repo.ledger.post(
-                        order.user_id,
-                        EntryKind.ORDER_REFUND,
-                        due,
-                        reference=order_reference(order.id),
-                        note=status.status,
-                    )
-                    refund = due
-                except DuplicateEntryError:
-                    logger.info("Order %s was already refunded", order.id)
+        due = refund_due(order, status)
+        if due.is_positive:
+            try:
+                await self._repo.ledger.post(
+                    order.user_id,
+                    EntryKind.ORDER_REFUND,
+                    due,
+                    reference=order_reference(order.id),
+                    note=status.status,
+                )
+                refund = due
+            except DuplicateEntryError:
+                logger.info("Order %s was already refunded", order.id)
+        await self._repo.outbox.add(
+            order.user_id,
+            NOTIFY_ORDER_STATUS,
+            f"order:{order.id}:status:{status.status}",
+            {
+                "order_id": order.id,
+                "status": status.status,
+                "previous": order.status,
+                "refund_micros": refund.micros,
+                "start_count": status.start_count,
+                "remains": status.remains,
+            },
+        )
+        logger.info("Order %s: %s → %s", order.id, order.status, status.status)
         updated = await self._repo.orders.get(order.id)
-        if updated is None or updated.status == order.status:
-            return None
-        return StatusChange(updated, order.status, refund)
+        return StatusChange(updated or order, order.status, refund)
 
     async def refresh(self, order: Order) -> tuple[Order, StatusChange | None]:
         """Ask the panel for the order's status now (the Refresh button)."""
-        if order.upstream_id is None or is_final(order.status):
+        if order.upstream_id is None or not is_trackable(order):
             return order, None
         status = await self._panel.status(order.upstream_id)
         change = await self.apply(order, status)
@@ -118,3 +185,22 @@ class OrderTracker:
             await self.refresh(order)
         except UpstreamError as error:
             logger.info("Status after cancel of order %s not read yet: %s", order.id, error)
+
+    async def apply_refill_status(self, refill_id: int, status: str) -> bool:
+        """Store a refill's new status and queue its notification; False if unchanged."""
+        async with self._repo.database.transaction():
+            refill = await self._repo.orders.refill(refill_id)
+            if refill is None or refill.status == status:
+                return False
+            if refill.status in FINAL_REFILL_STATUSES:
+                return False
+            order = await self._repo.orders.get(refill.order_id)
+            await self._repo.orders.update_refill(refill_id, status)
+            if order is not None:
+                await self._repo.outbox.add(
+                    order.user_id,
+                    NOTIFY_REFILL_STATUS,
+                    f"refill:{refill_id}:status:{status}",
+                    {"order_id": order.id, "refill_id": refill_id, "status": status},
+                )
+        return True

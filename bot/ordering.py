@@ -19,6 +19,7 @@ from bot.errors import (
     InvalidQuantityError,
     NotEnoughBalanceError,
     OrderAlreadyPlacedError,
+    OrderNotUnknownError,
     OrderOutcomeUnknownError,
     OrderRefusedError,
     PanelUnavailableError,
@@ -35,7 +36,8 @@ from bot.upstream.types import STATUS_PENDING, TYPE_CUSTOM_COMMENTS, TYPE_POLL
 from storage.catalog import Service
 from storage.errors import DuplicateOrderError, InsufficientBalanceError
 from storage.ledger import EntryKind
-from storage.orders import FAILED, PLACING, Order, OrderDraft
+from storage.orders import FAILED, PLACING, UNKNOWN, Order, OrderDraft
+from storage.outbox import NOTIFY_ORDER_SETTLED
 from storage.repository import Repository
 
 logger = logging.getLogger(__name__)
@@ -307,6 +309,36 @@ class OrderingService:
                 await self._repo.ledger.post(
                     order.user_id, EntryKind.ORDER_REFUND, order.price, reference=reference
                 )
+        return await self._require(order_id)
+
+    async def settle_placed(self, order_id: int, upstream_id: int) -> Order:
+        """An admin found the order on the panel: track it from now on and tell the user."""
+        async with self._repo.database.transaction():
+            order = await self._require(order_id)
+            if order.status != UNKNOWN:
+                raise OrderNotUnknownError(order_id=order_id, status=order.status)
+            await self._repo.orders.mark_placed(order_id, upstream_id, STATUS_PENDING)
+            await self._repo.outbox.add(
+                order.user_id,
+                NOTIFY_ORDER_SETTLED,
+                f"order:{order_id}:settled",
+                {"order_id": order_id, "outcome": "placed", "refund_micros": 0},
+            )
+        return await self._require(order_id)
+
+    async def settle_failed(self, order_id: int) -> Order:
+        """An admin found no such order on the panel: refund once and tell the user."""
+        async with self._repo.database.transaction():
+            order = await self._require(order_id)
+            if order.status != UNKNOWN:
+                raise OrderNotUnknownError(order_id=order_id, status=order.status)
+            await self.fail_and_refund(order_id, "settled by an admin: not on the panel")
+            await self._repo.outbox.add(
+                order.user_id,
+                NOTIFY_ORDER_SETTLED,
+                f"order:{order_id}:settled",
+                {"order_id": order_id, "outcome": "failed", "refund_micros": order.price.micros},
+            )
         return await self._require(order_id)
 
     async def recover_interrupted(self) -> list[Order]:

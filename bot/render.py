@@ -53,6 +53,20 @@ def status_label(i18n: Translator, status: str) -> str:
     return i18n(message_id) if message_id else status
 
 
+_REFILL_STATUS_IDS = {
+    "Pending": "refill-status-pending",
+    "In progress": "refill-status-in-progress",
+    "Completed": "refill-status-completed",
+    "Rejected": "refill-status-rejected",
+    "Error": "refill-status-rejected",
+}
+
+
+def refill_status_label(i18n: Translator, status: str) -> str:
+    message_id = _REFILL_STATUS_IDS.get(status)
+    return i18n(message_id) if message_id else status
+
+
 def yes_no(i18n: Translator, value: bool) -> str:
     return i18n("word-yes") if value else i18n("word-no")
 

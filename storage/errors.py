@@ -21,3 +21,7 @@ class DuplicateOrderError(StorageError):
 
 class UnknownUserError(StorageError):
     """No user with that id."""
+
+
+class DuplicateUpstreamIdError(StorageError):
+    """Another order already carries that panel order id."""

@@ -12,7 +12,7 @@ import aiosqlite
 
 from bot.money import Money
 from storage.database import Database, utc_now
-from storage.errors import DuplicateOrderError
+from storage.errors import DuplicateOrderError, DuplicateUpstreamIdError
 
 # Local lifecycle states, before (or instead of) the panel's own statuses.
 PLACING = "placing"  # charged, the add request is on its way
@@ -181,11 +181,16 @@ class OrderRepository:
 
     async def mark_placed(self, order_id: int, upstream_id: int, status: str) -> bool:
         """Record the panel's order id; only an order still placing or unknown can be placed."""
-        changed = await self._db.execute(
-            "UPDATE orders SET upstream_id = ?, status = ?, error = NULL, updated_at = ?"
-            " WHERE id = ? AND status IN (?, ?)",
-            (upstream_id, status, utc_now(), order_id, PLACING, UNKNOWN),
-        )
+        try:
+            changed = await self._db.execute(
+                "UPDATE orders SET upstream_id = ?, status = ?, error = NULL, updated_at = ?"
+                " WHERE id = ? AND status IN (?, ?)",
+                (upstream_id, status, utc_now(), order_id, PLACING, UNKNOWN),
+            )
+        except sqlite3.IntegrityError as error:
+            if "upstream_id" in str(error):
+                raise DuplicateUpstreamIdError(str(upstream_id)) from None
+            raise
         return changed > 0
 
     async def mark_failed(self, order_id: int, error: str) -> bool:
@@ -229,6 +234,37 @@ class OrderRepository:
             ),
         )
 
+    # --- status sync --------------------------------------------------------------------
+
+    async def sync_queue(self) -> list[int]:
+        """Ids of placed orders that are not final, the longest-unchecked first."""
+        rows = await self._db.fetch_all(
+            "SELECT id FROM orders INDEXED BY orders_to_sync WHERE upstream_id IS NOT NULL"
+            " AND status NOT IN ('Completed', 'Partial', 'Canceled', 'failed', 'unknown',"
+            " 'placing') ORDER BY checked_at, id"
+        )
+        return [row[0] for row in rows]
+
+    async def get_many(self, order_ids: list[int]) -> list[Order]:
+        if not order_ids:
+            return []
+        marks = ",".join("?" * len(order_ids))
+        rows = await self._db.fetch_all(
+            f"SELECT * FROM orders WHERE id IN ({marks}) ORDER BY id", tuple(order_ids)
+        )
+        return [_order(row) for row in rows]
+
+    async def mark_checked(self, order_ids: list[int]) -> None:
+        now = utc_now()
+        await self._db.execute_many(
+            "UPDATE orders SET checked_at = ? WHERE id = ?",
+            [(now, order_id) for order_id in order_ids],
+        )
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self._db.fetch_all("SELECT status, COUNT(*) FROM orders GROUP BY status")
+        return {row[0]: row[1] for row in rows}
+
     # --- refills ----------------------------------------------------------------------
 
     async def add_refill(self, order_id: int, upstream_id: int | None, status: str) -> int:
@@ -244,3 +280,21 @@ class OrderRepository:
             "SELECT * FROM refills WHERE order_id = ? ORDER BY id DESC", (order_id,)
         )
         return [_refill(row) for row in rows]
+
+    async def refill(self, refill_id: int) -> Refill | None:
+        row = await self._db.fetch_one("SELECT * FROM refills WHERE id = ?", (refill_id,))
+        return None if row is None else _refill(row)
+
+    async def refills_to_sync(self) -> list[Refill]:
+        rows = await self._db.fetch_all(
+            "SELECT * FROM refills INDEXED BY refills_to_sync WHERE upstream_id IS NOT NULL"
+            " AND status NOT IN ('Completed', 'Rejected', 'Error') ORDER BY checked_at, id"
+        )
+        return [_refill(row) for row in rows]
+
+    async def update_refill(self, refill_id: int, status: str) -> None:
+        now = utc_now()
+        await self._db.execute(
+            "UPDATE refills SET status = ?, updated_at = ?, checked_at = ? WHERE id = ?",
+            (status, now, now, refill_id),
+        )

@@ -6,6 +6,7 @@ from storage.catalog import CatalogRepository
 from storage.database import Database
 from storage.ledger import LedgerRepository
 from storage.orders import OrderRepository
+from storage.outbox import OutboxRepository
 from storage.users import UserRepository
 
 
@@ -16,3 +17,4 @@ class Repository:
         self.ledger = LedgerRepository(database)
         self.catalog = CatalogRepository(database)
         self.orders = OrderRepository(database)
+        self.outbox = OutboxRepository(database)

@@ -1,0 +1,185 @@
+"""Delivers the outbox: every message owed to a user, in their language, exactly as queued.
+
+Rows are marked sent right after Telegram accepts them. A crash between the two resends that
+one message after restart (Telegram has no idempotency key, so this narrow window is the
+price of never skipping a change); every other row is sent exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from aiogram.types import InlineKeyboardMarkup
+
+from bot import keyboards, render
+from bot.i18n import Translations, Translator
+from bot.money import Money, format_money
+from storage.outbox import (
+    NOTIFY_ORDER_SETTLED,
+    NOTIFY_ORDER_STATUS,
+    NOTIFY_REFILL_STATUS,
+    OutboxMessage,
+)
+from storage.repository import Repository
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# Telegram allows about 30 messages a second overall; stay under it.
+DEFAULT_MESSAGES_PER_SECOND = 25.0
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        bot: Bot,
+        repo: Repository,
+        translations: Translations,
+        currency: str,
+        *,
+        messages_per_second: float = DEFAULT_MESSAGES_PER_SECOND,
+        idle_seconds: float = 5.0,
+    ) -> None:
+        self._bot = bot
+        self._repo = repo
+        self._translations = translations
+        self._currency = currency
+        self._interval = 1.0 / messages_per_second
+        self._idle_seconds = idle_seconds
+        self._wake = asyncio.Event()
+        self._last_send = 0.0
+
+    def wake(self) -> None:
+        """Something was queued: deliver it now rather than at the next idle check."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver forever; a failure of one pass is logged and the next pass goes on."""
+        while True:
+            self._wake.clear()  # before reading, so a wake during the pass is not lost
+            try:
+                delivered = await self.deliver_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Outbox delivery pass failed")
+                delivered = 0
+            if delivered == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._idle_seconds)
+
+    async def deliver_due(self) -> int:
+        """Send what is due now; returns how many rows were settled (sent or dropped)."""
+        settled = 0
+        for message in await self._repo.outbox.due(limit=100):
+            if await self._deliver(message):
+                settled += 1
+        return settled
+
+    async def _deliver(self, message: OutboxMessage) -> bool:
+        user = await self._repo.users.get(message.user_id)
+        if user is None or user.blocked_bot:
+            await self._repo.outbox.mark_dropped(message.id, "user blocked the bot")
+            return True
+        i18n = self._translations.get(user.language)
+        rendered = await self._render(i18n, message)
+        if rendered is None:
+            await self._repo.outbox.mark_dropped(message.id, "nothing to say any more")
+            return True
+        text, markup = rendered
+        while True:
+            await self._pace()
+            try:
+                await self._bot.send_message(message.user_id, text, reply_markup=markup)
+            except TelegramRetryAfter as error:
+                logger.warning("Telegram asks to wait %ss before sending", error.retry_after)
+                await asyncio.sleep(error.retry_after)
+                continue
+            except TelegramForbiddenError:
+                await self._repo.users.set_blocked_bot(message.user_id, True)
+                await self._repo.outbox.mark_dropped(message.id, "user blocked the bot")
+                return True
+            except (TelegramBadRequest, TelegramNotFound) as error:
+                await self._repo.outbox.mark_dropped(message.id, error.message)
+                logger.warning("Dropped notification %s: %s", message.id, error.message)
+                return True
+            except Exception as error:  # network trouble, Telegram 5xx: try again later
+                await self._retry_later(message, repr(error))
+                return False
+            await self._repo.outbox.mark_sent(message.id)
+            return True
+
+    async def _retry_later(self, message: OutboxMessage, reason: str) -> None:
+        if message.attempts + 1 >= MAX_ATTEMPTS:
+            await self._repo.outbox.mark_dropped(message.id, reason)
+            logger.error("Gave up on notification %s after %d tries", message.id, MAX_ATTEMPTS)
+            return
+        delay = timedelta(seconds=min(300, 2 ** (message.attempts + 1)))
+        next_try = (datetime.now(UTC) + delay).strftime("%Y-%m-%d %H:%M:%S")
+        await self._repo.outbox.retry_later(message.id, reason, next_try)
+
+    async def _pace(self) -> None:
+        wait = self._last_send + self._interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_send = time.monotonic()
+
+    async def _render(
+        self, i18n: Translator, message: OutboxMessage
+    ) -> tuple[str, InlineKeyboardMarkup] | None:
+        payload = message.payload
+        order = await self._repo.orders.get(int(payload.get("order_id", 0)))
+        if order is None:
+            return None
+        markup = keyboards.open_order(i18n, order.id)
+        status = str(payload.get("status", order.status))
+        if message.kind == NOTIFY_ORDER_STATUS:
+            lines = [
+                i18n(
+                    "notify-order-status",
+                    id=order.id,
+                    service=order.service_name,
+                    status=render.status_label(i18n, status),
+                )
+            ]
+            if payload.get("start_count") is not None:
+                lines.append(i18n("notify-start-count", start_count=str(payload["start_count"])))
+            if payload.get("remains") and status != "Completed":
+                lines.append(i18n("notify-remains", remains=str(payload["remains"])))
+            refund = Money(int(payload.get("refund_micros") or 0))
+            if refund.is_positive:
+                lines.append(i18n("notify-refund", amount=format_money(refund, self._currency)))
+            return "\n".join(lines), markup
+        if message.kind == NOTIFY_REFILL_STATUS:
+            text = i18n(
+                "notify-refill-status",
+                id=order.id,
+                service=order.service_name,
+                status=render.refill_status_label(i18n, status),
+            )
+            return text, markup
+        if message.kind == NOTIFY_ORDER_SETTLED:
+            refund = Money(int(payload.get("refund_micros") or 0))
+            if payload.get("outcome") == "placed":
+                text = i18n("notify-order-confirmed", id=order.id, service=order.service_name)
+            else:
+                text = i18n(
+                    "notify-order-not-placed",
+                    id=order.id,
+                    service=order.service_name,
+                    amount=format_money(refund, self._currency),
+                )
+            return text, markup
+        logger.error("Unknown outbox message kind %r", message.kind)
+        return None

@@ -1,0 +1,143 @@
+"""The background status sync: every placed, unfinished order is asked about in batches.
+
+One round reads the ids of all trackable orders (the longest-unchecked first), asks the panel
+about them in calls of at most 100 ids with bounded concurrency, and stores each batch's
+answers in one transaction (status, refund, notification). A batch that fails is logged and
+asked again next round; it never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.order_tracking import OrderTracker
+from bot.upstream import ItemError, OrderStatus, PanelAPI
+from bot.upstream.client import BATCH_LIMIT
+from storage.repository import Repository
+
+logger = logging.getLogger(__name__)
+
+# Orders loaded from the database at a time: bounds memory at any number of active orders.
+PAGE_SIZE = 2000
+
+
+@dataclass(slots=True)
+class RoundReport:
+    orders: int = 0
+    batches: int = 0
+    failed_batches: int = 0
+    changes: int = 0
+    refills: int = 0
+    seconds: float = 0.0
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+class StatusSync:
+    def __init__(
+        self,
+        repo: Repository,
+        panel: PanelAPI,
+        tracker: OrderTracker,
+        *,
+        concurrency: int = 8,
+        on_notifications: Callable[[], None] | None = None,
+    ) -> None:
+        self._repo = repo
+        self._panel = panel
+        self._tracker = tracker
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._on_notifications = on_notifications
+        self._lock = asyncio.Lock()
+
+    async def run_round(self) -> RoundReport:
+        """One pass over every trackable order and refill. Rounds never overlap."""
+        async with self._lock:
+            report = RoundReport()
+            started = time.monotonic()
+            queue = await self._repo.orders.sync_queue()
+            report.orders = len(queue)
+            for page in _chunks(queue, PAGE_SIZE):
+                await self._sync_page(page, report)
+            await self._sync_refills(report)
+            report.seconds = time.monotonic() - started
+            if report.orders or report.refills:
+                logger.info(
+                    "Status sync: %d orders in %d batches (%d failed), %d changes, %.1fs",
+                    report.orders,
+                    report.batches,
+                    report.failed_batches,
+                    report.changes,
+                    report.seconds,
+                )
+            return report
+
+    async def _sync_page(self, order_ids: list[int], report: RoundReport) -> None:
+        orders = await self._repo.orders.get_many(order_ids)
+        local_by_upstream = {
+            order.upstream_id: order.id for order in orders if order.upstream_id is not None
+        }
+        batches = _chunks(list(local_by_upstream), BATCH_LIMIT)
+        report.batches += len(batches)
+        await asyncio.gather(
+            *(self._sync_batch(batch, local_by_upstream, report) for batch in batches)
+        )
+
+    async def _sync_batch(
+        self, upstream_ids: list[int], local_by_upstream: dict[int, int], report: RoundReport
+    ) -> None:
+        try:
+            async with self._semaphore:
+                results = await self._panel.statuses(upstream_ids)
+        except Exception:
+            report.failed_batches += 1
+            logger.exception("Status batch of %d orders failed", len(upstream_ids))
+            return
+        statuses: list[tuple[int, OrderStatus]] = []
+        transient = 0
+        for upstream_id in upstream_ids:
+            result = results.get(upstream_id)
+            if isinstance(result, OrderStatus):
+                statuses.append((local_by_upstream[upstream_id], result))
+            elif isinstance(result, ItemError) and result.transient:
+                transient += 1
+            elif isinstance(result, ItemError):
+                logger.warning(
+                    "Panel does not know order %s (local %s): %s",
+                    upstream_id,
+                    local_by_upstream[upstream_id],
+                    result.message,
+                )
+        if transient:
+            report.failed_batches += 1  # the client logged why; next round asks again
+        try:
+            changes = await self._tracker.apply_batch(statuses)
+        except Exception:
+            report.failed_batches += 1
+            logger.exception("Could not store a batch of %d statuses", len(statuses))
+            return
+        report.changes += len(changes)
+        if changes and self._on_notifications is not None:
+            self._on_notifications()
+
+    async def _sync_refills(self, report: RoundReport) -> None:
+        refills = await self._repo.orders.refills_to_sync()
+        report.refills = len(refills)
+        by_upstream = {
+            refill.upstream_id: refill.id for refill in refills if refill.upstream_id is not None
+        }
+        if not by_upstream:
+            return
+        results = await self._panel.refill_statuses(list(by_upstream))
+        changed = False
+        for upstream_id, result in results.items():
+            if isinstance(result, str) and upstream_id in by_upstream:
+                changed |= await self._tracker.apply_refill_status(by_upstream[upstream_id], result)
+        if changed and self._on_notifications is not None:
+            self._on_notifications()

@@ -1,0 +1,31 @@
+## Order status notifications and the admin's tools for orders in an unknown state
+
+button-open-order = 📦 Open order
+notify-order-status = 📦 Order #{ $id } ({ $service }) is now <b>{ $status }</b>.
+notify-start-count = Start count: { $start_count }
+notify-remains = Remaining: { $remains }
+notify-refund = 💰 { $amount } returned to your balance for the undelivered part.
+notify-refill-status = ♻️ Refill of order #{ $id } ({ $service }): <b>{ $status }</b>.
+notify-order-confirmed = ✅ Good news: order #{ $id } ({ $service }) was accepted by the supplier and is now being processed.
+notify-order-not-placed = ❌ Order #{ $id } ({ $service }) could not be placed. { $amount } has been returned to your balance.
+refill-status-pending = queued
+refill-status-in-progress = in progress
+refill-status-completed = completed
+refill-status-rejected = rejected
+
+admin-unknown-none = ✅ No orders are waiting to be settled.
+admin-unknown-title = ⚠️ <b>{ $count ->
+    [one] { $count } order needs
+   *[other] { $count } orders need
+} settling</b> — check each on the panel, then <code>/settle order panel_order_id</code> or <code>/settle order failed</code>.
+admin-unknown-line =
+    <b>#{ $order_id }</b> · user <code>{ $user_id }</code> · { $created } UTC
+    Service { $service_id }: { $service }
+    Link: { $link } · Quantity: { $quantity } · Paid: { $price }
+    Why: { $detail }
+admin-settle-usage = Usage: <code>/settle order_id panel_order_id</code> if the order exists on the panel, or <code>/settle order_id failed</code> to refund it.
+admin-order-not-found = There is no order #{ $order_id }.
+admin-settle-not-unknown = Order #{ $order_id } is not waiting to be settled (its status is { $status }).
+admin-settle-duplicate = Another order is already linked to panel order { $upstream_id }.
+admin-settled-placed = ✅ Order #{ $order_id } is linked to panel order { $upstream_id } and will be tracked. The customer was told.
+admin-settled-failed = ✅ Order #{ $order_id } was marked as not placed and { $amount } was refunded. The customer was told.
