@@ -17,7 +17,8 @@ admin-unknown-none = ✅ Нет заказов, ожидающих решени�
 admin-unknown-title = ⚠️ <b>{ $count ->
     [one] { $count } заказ ждёт
     [few] { $count } заказа ждут
-   *[many] { $count } заказов ждут
+    [many] { $count } заказов ждут
+   *[other] { $count } заказа ждут
 } решения</b> — проверьте каждый в панели, затем <code>/settle заказ id_в_панели</code> или <code>/settle заказ failed</code>.
 admin-unknown-line =
     <b>#{ $order_id }</b> · пользователь <code>{ $user_id }</code> · { $created } UTC
