@@ -29,7 +29,7 @@ from bot.notifier import OutboxSender
 from bot.order_tracking import OrderTracker
 from bot.ordering import OrderingService, PlacementAlert
 from bot.status_sync import StatusSync
-from bot.tasks import BackgroundTasks, run_periodically
+from bot.tasks import BackgroundTasks
 from bot.upstream import PanelAPI, UpstreamError
 from bot.upstream.client import HttpPanelClient
 from bot.upstream.sandbox import SandboxPanel
@@ -172,21 +172,17 @@ async def startup(services: Services, bot: Bot) -> None:
     recovered = await services.ordering.recover_interrupted()
     if recovered:
         logger.warning("%d order(s) were interrupted while being placed", len(recovered))
-    catalog_interval = services.settings.CATALOG_REFRESH_MINUTES * 60
-    services.tasks.start(
+    tasks = services.tasks
+    tasks.periodic(
         "catalog-refresh",
-        run_periodically(
-            "catalog-refresh", catalog_interval, lambda: refresh_catalog(services.catalog)
-        ),
+        services.settings.CATALOG_REFRESH_MINUTES * 60,
+        lambda: refresh_catalog(services.catalog),
     )
-    services.tasks.start(
-        "status-sync",
-        run_periodically(
-            "status-sync", services.settings.STATUS_POLL_SECONDS, services.status_sync.run_round
-        ),
+    tasks.periodic(
+        "status-sync", services.settings.STATUS_POLL_SECONDS, services.status_sync.run_round
     )
     # Messages queued before a crash or restart go out first thing.
-    services.tasks.start("notifications", services.notifier.run())
+    tasks.start("notifications", services.notifier.run(tasks.stopping))
 
 
 async def refresh_catalog(catalog: CatalogService) -> None:

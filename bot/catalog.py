@@ -10,6 +10,7 @@ from bot.upstream import SUPPORTED_SERVICE_TYPES, PanelAPI, PanelService, Upstre
 from bot.upstream.types import TYPE_PACKAGE
 from storage.catalog import CatalogChanges, Service, ServiceRecord
 from storage.repository import Repository
+from storage.settings import CATEGORY
 
 logger = logging.getLogger(__name__)
 
@@ -18,14 +19,42 @@ class EmptyCatalogError(UpstreamError):
     """The panel answered with no services at all; the cached catalog is kept."""
 
 
-class Pricing:
-    """Turns panel rates into customer prices. One place, so every screen agrees."""
+GLOBAL_MARKUP_KEY = "markup_percent"
 
-    def __init__(self, markup_percent: Decimal) -> None:
-        self.markup_percent = markup_percent
+
+class Pricing:
+    """Turns panel rates into customer prices. One place, so every screen agrees.
+
+    The markup of a service is its own override, else its category's, else the global one
+    (set with /markup, else PRICE_MARKUP_PERCENT). Overrides are held in memory and reloaded
+    when an admin changes them, so pricing a screen costs no database round trip.
+    """
+
+    def __init__(self, default_markup_percent: Decimal) -> None:
+        self.default_markup_percent = default_markup_percent
+        self.markup_percent = default_markup_percent
+        self._by_category: dict[int, Decimal] = {}
+        self._by_service: dict[int, Decimal] = {}
+
+    async def load(self, repo: Repository) -> None:
+        stored = await repo.settings.get(GLOBAL_MARKUP_KEY)
+        self.markup_percent = (
+            Decimal(stored) if stored is not None else self.default_markup_percent
+        )
+        by_category: dict[int, Decimal] = {}
+        by_service: dict[int, Decimal] = {}
+        for markup in await repo.settings.markups():
+            target = by_category if markup.scope == CATEGORY else by_service
+            target[markup.target_id] = markup.percent
+        self._by_category, self._by_service = by_category, by_service
 
     def markup_for(self, service: Service) -> Decimal:
-        return self.markup_percent
+        if service.id in self._by_service:
+            return self._by_service[service.id]
+        return self._by_category.get(service.category_id, self.markup_percent)
+
+    def override_for(self, scope: str, target_id: int) -> Decimal | None:
+        return (self._by_category if scope == CATEGORY else self._by_service).get(target_id)
 
     def unit_price(self, service: Service) -> Money:
         """Price per 1000 units, or per package."""

@@ -8,9 +8,7 @@ price of never skipping a change); every other row is sent exactly once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot
@@ -25,6 +23,7 @@ from aiogram.types import InlineKeyboardMarkup
 from bot import keyboards, render
 from bot.i18n import Translations, Translator
 from bot.money import Money, format_money
+from bot.pacing import SendPacer
 from storage.outbox import (
     NOTIFY_ORDER_SETTLED,
     NOTIFY_ORDER_STATUS,
@@ -36,8 +35,6 @@ from storage.repository import Repository
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-# Telegram allows about 30 messages a second overall; stay under it.
-DEFAULT_MESSAGES_PER_SECOND = 25.0
 
 
 class OutboxSender:
@@ -48,41 +45,48 @@ class OutboxSender:
         translations: Translations,
         currency: str,
         *,
-        messages_per_second: float = DEFAULT_MESSAGES_PER_SECOND,
+        pacer: SendPacer | None = None,
         idle_seconds: float = 5.0,
     ) -> None:
         self._bot = bot
         self._repo = repo
         self._translations = translations
         self._currency = currency
-        self._interval = 1.0 / messages_per_second
+        self._pacer = pacer or SendPacer()
         self._idle_seconds = idle_seconds
         self._wake = asyncio.Event()
-        self._last_send = 0.0
 
     def wake(self) -> None:
         """Something was queued: deliver it now rather than at the next idle check."""
         self._wake.set()
 
-    async def run(self) -> None:
-        """Deliver forever; a failure of one pass is logged and the next pass goes on."""
-        while True:
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Deliver until ``stopping`` is set, stopping between two messages (never in the
+        middle of one); a failed pass is logged and the next pass goes on."""
+        while not stopping.is_set():
             self._wake.clear()  # before reading, so a wake during the pass is not lost
             try:
-                delivered = await self.deliver_due()
-            except asyncio.CancelledError:
-                raise
+                delivered = await self.deliver_due(stopping)
             except Exception:
                 logger.exception("Outbox delivery pass failed")
                 delivered = 0
             if delivered == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._idle_seconds)
+                waiters = {
+                    asyncio.ensure_future(self._wake.wait()),
+                    asyncio.ensure_future(stopping.wait()),
+                }
+                _, pending = await asyncio.wait(
+                    waiters, timeout=self._idle_seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiter in pending:
+                    waiter.cancel()
 
-    async def deliver_due(self) -> int:
+    async def deliver_due(self, stopping: asyncio.Event | None = None) -> int:
         """Send what is due now; returns how many rows were settled (sent or dropped)."""
         settled = 0
         for message in await self._repo.outbox.due(limit=100):
+            if stopping is not None and stopping.is_set():
+                break
             if await self._deliver(message):
                 settled += 1
         return settled
@@ -99,12 +103,12 @@ class OutboxSender:
             return True
         text, markup = rendered
         while True:
-            await self._pace()
+            await self._pacer.wait()
             try:
                 await self._bot.send_message(message.user_id, text, reply_markup=markup)
             except TelegramRetryAfter as error:
                 logger.warning("Telegram asks to wait %ss before sending", error.retry_after)
-                await asyncio.sleep(error.retry_after)
+                self._pacer.hold(error.retry_after)
                 continue
             except TelegramForbiddenError:
                 await self._repo.users.set_blocked_bot(message.user_id, True)
@@ -128,12 +132,6 @@ class OutboxSender:
         delay = timedelta(seconds=min(300, 2 ** (message.attempts + 1)))
         next_try = (datetime.now(UTC) + delay).strftime("%Y-%m-%d %H:%M:%S")
         await self._repo.outbox.retry_later(message.id, reason, next_try)
-
-    async def _pace(self) -> None:
-        wait = self._last_send + self._interval - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_send = time.monotonic()
 
     async def _render(
         self, i18n: Translator, message: OutboxMessage

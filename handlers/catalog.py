@@ -110,7 +110,7 @@ async def service_card(
     callback_answer: CallbackAnswer,
 ) -> None:
     service = await repo.catalog.service(callback_data.service_id)
-    if service is None or not service.active:
+    if service is None or not service.offered:
         callback_answer.text = i18n("service-unavailable")
         callback_answer.show_alert = True
         return

@@ -58,7 +58,7 @@ async def _flow_service(
     """The service being ordered, or None (and the flow ended) if it vanished meanwhile."""
     service_id = (await state.get_data()).get("service_id")
     service = await repo.catalog.service(int(service_id)) if service_id is not None else None
-    if service is None or not service.active:
+    if service is None or not service.offered:
         await state.clear()
         await message.answer(i18n("service-unavailable"), reply_markup=keyboards.main_menu(i18n))
         return None
@@ -75,7 +75,7 @@ async def start_order(
     callback_answer: CallbackAnswer,
 ) -> None:
     service = await repo.catalog.service(callback_data.service_id)
-    if service is None or not service.active:
+    if service is None or not service.offered:
         callback_answer.text = i18n("service-unavailable")
         callback_answer.show_alert = True
         return

@@ -15,6 +15,7 @@ class Category:
     id: int
     name: str
     service_count: int = 0
+    hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,12 @@ class Service:
     dripfeed: bool
     description: str
     active: bool
+    hidden: bool = False
+
+    @property
+    def offered(self) -> bool:
+        """Customers can see and order it."""
+        return self.active and not self.hidden
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +80,14 @@ def _service(row: aiosqlite.Row) -> Service:
         dripfeed=bool(row["dripfeed"]),
         description=row["description"],
         active=bool(row["active"]),
+        hidden=bool(row["hidden"]) or bool(row["category_hidden"]),
     )
 
 
-_SERVICE_COLUMNS = "s.*, c.name AS category"
+_SERVICE_COLUMNS = "s.*, c.name AS category, c.hidden AS category_hidden"
+# What customers see: services still on the panel and not hidden, in categories not hidden.
+_OFFERED = "s.active = 1 AND s.hidden = 0"
+_CATEGORY_OFFERED = "c.active = 1 AND c.hidden = 0"
 
 
 class CatalogRepository:
@@ -158,25 +169,39 @@ class CatalogRepository:
     async def count_categories(self) -> int:
         return int(
             await self._db.fetch_value(
-                "SELECT COUNT(*) FROM categories c WHERE c.active = 1 AND EXISTS"
-                " (SELECT 1 FROM services s WHERE s.category_id = c.id AND s.active = 1)"
+                f"SELECT COUNT(*) FROM categories c WHERE {_CATEGORY_OFFERED} AND EXISTS"
+                f" (SELECT 1 FROM services s WHERE s.category_id = c.id AND {_OFFERED})"
             )
         )
 
     async def categories(self, *, offset: int = 0, limit: int = 10) -> list[Category]:
+        """The categories customers can browse (with at least one offered service)."""
         rows = await self._db.fetch_all(
             "SELECT c.id, c.name, COUNT(s.id) AS service_count FROM categories c"
-            " JOIN services s ON s.category_id = c.id AND s.active = 1"
-            " WHERE c.active = 1 GROUP BY c.id ORDER BY c.position, c.id LIMIT ? OFFSET ?",
+            f" JOIN services s ON s.category_id = c.id AND {_OFFERED}"
+            f" WHERE {_CATEGORY_OFFERED} GROUP BY c.id ORDER BY c.position, c.id LIMIT ? OFFSET ?",
             (limit, offset),
         )
         return [Category(row["id"], row["name"], row["service_count"]) for row in rows]
 
+    async def all_categories(self) -> list[Category]:
+        """Every category still on the panel, hidden ones included (for admins)."""
+        rows = await self._db.fetch_all(
+            "SELECT c.id, c.name, c.hidden, COUNT(s.id) AS service_count FROM categories c"
+            " LEFT JOIN services s ON s.category_id = c.id AND s.active = 1"
+            " WHERE c.active = 1 GROUP BY c.id ORDER BY c.position, c.id"
+        )
+        return [
+            Category(row["id"], row["name"], row["service_count"], bool(row["hidden"]))
+            for row in rows
+        ]
+
     async def category(self, category_id: int) -> Category | None:
+        """A category customers can browse, or None."""
         row = await self._db.fetch_one(
             "SELECT c.id, c.name, COUNT(s.id) AS service_count FROM categories c"
-            " LEFT JOIN services s ON s.category_id = c.id AND s.active = 1"
-            " WHERE c.id = ? AND c.active = 1 GROUP BY c.id",
+            f" LEFT JOIN services s ON s.category_id = c.id AND {_OFFERED}"
+            f" WHERE c.id = ? AND {_CATEGORY_OFFERED} GROUP BY c.id",
             (category_id,),
         )
         return None if row is None else Category(row["id"], row["name"], row["service_count"])
@@ -186,10 +211,26 @@ class CatalogRepository:
     ) -> list[Service]:
         rows = await self._db.fetch_all(
             f"SELECT {_SERVICE_COLUMNS} FROM services s JOIN categories c ON c.id = s.category_id"
-            " WHERE s.category_id = ? AND s.active = 1 ORDER BY s.position, s.id LIMIT ? OFFSET ?",
+            f" WHERE s.category_id = ? AND {_OFFERED} AND {_CATEGORY_OFFERED}"
+            " ORDER BY s.position, s.id LIMIT ? OFFSET ?",
             (category_id, limit, offset),
         )
         return [_service(row) for row in rows]
+
+    async def set_hidden(self, scope: str, target_id: int, hidden: bool) -> bool:
+        """Hide or show a category or service; False when there is no such one."""
+        table = {"category": "categories", "service": "services"}[scope]
+        changed = await self._db.execute(
+            f"UPDATE {table} SET hidden = ? WHERE id = ?", (int(hidden), target_id)
+        )
+        return changed > 0
+
+    async def category_by_id(self, category_id: int) -> Category | None:
+        """Any category, hidden or not (for admins)."""
+        row = await self._db.fetch_one(
+            "SELECT id, name, hidden FROM categories WHERE id = ?", (category_id,)
+        )
+        return None if row is None else Category(row["id"], row["name"], 0, bool(row["hidden"]))
 
     async def service(self, service_id: int) -> Service | None:
         """A service by id, active or not (old orders still name vanished services)."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from storage.broadcasts import BroadcastRepository
 from storage.catalog import CatalogRepository
 from storage.database import Database
 from storage.ledger import LedgerRepository
 from storage.orders import OrderRepository
 from storage.outbox import OutboxRepository
+from storage.settings import SettingsRepository
+from storage.stats import StatsRepository
 from storage.users import UserRepository
 
 
@@ -18,3 +21,6 @@ class Repository:
         self.catalog = CatalogRepository(database)
         self.orders = OrderRepository(database)
         self.outbox = OutboxRepository(database)
+        self.settings = SettingsRepository(database)
+        self.broadcasts = BroadcastRepository(database)
+        self.stats = StatsRepository(database)

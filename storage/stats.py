@@ -1,0 +1,66 @@
+"""Read-only figures for the owner's /stats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCostRow:
+    status: str
+    service_type: str
+    rate: Decimal
+    quantity: int | None
+    panel_charge: Decimal | None
+
+
+class StatsRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def users(self, since_today: str, since_week: str) -> tuple[int, int, int, int, int]:
+        """(total, new today, new in 7 days, blocked the bot, banned)."""
+        row = await self._db.fetch_one(
+            "SELECT COUNT(*), SUM(created_at >= ?), SUM(created_at >= ?), SUM(blocked_bot),"
+            " SUM(banned) FROM users",
+            (since_today, since_week),
+        )
+        assert row is not None
+        return tuple(int(value or 0) for value in row)  # type: ignore[return-value]
+
+    async def orders_since(self, since: str) -> int:
+        return int(
+            await self._db.fetch_value(
+                "SELECT COUNT(*) FROM orders WHERE created_at >= ? AND status <> 'failed'",
+                (since,),
+            )
+        )
+
+    async def paid_since(self, since: str) -> int:
+        """What customers paid for orders (charges minus order refunds), in micro-units."""
+        value = await self._db.fetch_value(
+            "SELECT COALESCE(SUM(-amount), 0) FROM ledger"
+            " WHERE kind IN ('order_charge', 'order_refund') AND created_at >= ?",
+            (since,),
+        )
+        return int(value)
+
+    async def order_costs_since(self, since: str) -> list[OrderCostRow]:
+        rows = await self._db.fetch_all(
+            "SELECT status, service_type, rate, quantity, panel_charge FROM orders"
+            " WHERE created_at >= ? AND status <> 'failed'",
+            (since,),
+        )
+        return [
+            OrderCostRow(
+                status=row[0],
+                service_type=row[1],
+                rate=Decimal(row[2]),
+                quantity=row[3],
+                panel_charge=None if row[4] is None else Decimal(row[4]),
+            )
+            for row in rows
+        ]
