@@ -1,10 +1,13 @@
+# Ids (orders, users, services) are written NUMBER($id, useGrouping: 0) so that they show as
+# 123456789, not 123,456,789: people copy them, e.g. into /addbalance.
+
 ## Start and menu
 
 welcome =
     👋 Hello, <b>{ $name }</b>!
 
     This shop delivers followers, likes, views and more for your social accounts.
-    Pick a service, send a link, and pay from your balance — you will be told here when your order moves.
+    Pick a service, send a link, and pay from your balance — we'll tell you here whenever your order's status changes.
 menu-title = 🏠 <b>Main menu</b> — what would you like to do?
 menu-new-order = 🛒 New order
 menu-my-orders = 📦 My orders
@@ -22,7 +25,7 @@ help =
     You get a message here whenever an order changes status. If an order is delivered only partly or canceled, the undelivered part returns to your balance automatically.
 
     Commands: /order, /orders, /balance, /language, /cancel, /menu.
-flow-cancelled = ✖️ Cancelled. Nothing was charged.
+flow-cancelled = ✖️ Canceled. Nothing was charged.
 flow-nothing-to-cancel = There is nothing to cancel. Here is the menu.
 banned = ⛔ Your access to this shop has been suspended. If you think this is a mistake, contact the shop owner.
 
@@ -126,14 +129,14 @@ order-not-enough-balance =
     Top up, then press Confirm again.
 order-already-placed = This order has already been placed.
 order-confirmation-expired = This confirmation is out of date. Please start the order again from the menu.
-order-cancelled-before-payment = ✖️ Order cancelled. Nothing was charged.
-order-placed = ✅ <b>Order #{ $id } placed!</b> We'll message you when it moves.
+order-cancelled-before-payment = ✖️ Order canceled. Nothing was charged.
+order-placed = ✅ <b>Order #{ NUMBER($id, useGrouping: 0) } placed!</b> We'll message you when its status changes.
 order-refused =
     ❌ <b>The order could not be placed.</b>
     { $reason }
     The { $price } has been returned to your balance.
 order-outcome-unknown =
-    ⏳ <b>Order #{ $order_id } is being verified.</b>
+    ⏳ <b>Order #{ NUMBER($order_id, useGrouping: 0) } is being verified.</b>
     The supplier did not answer in time, so we are checking whether it was accepted. You will get a message as soon as we know; if it wasn't accepted, the money returns to your balance.
 panel-unavailable =
     ❌ The supplier can't be reached right now, so the order was not placed.
@@ -150,9 +153,9 @@ refusal-other = The supplier refused the order.
 
 orders-title = 📦 <b>Your orders</b> ({ $count })
 orders-empty = You have no orders yet. Press 🛒 New order to place one.
-orders-button = #{ $id } · { $service } · { $status }
+orders-button = #{ NUMBER($id, useGrouping: 0) } · { $service } · { $status }
 order-card =
-    📦 <b>Order #{ $id }</b>
+    📦 <b>Order #{ NUMBER($id, useGrouping: 0) }</b>
 
     Service: { $service }
     Link: { $link }
@@ -192,7 +195,7 @@ ledger-kind-admin-credit = top-up
 ledger-kind-admin-debit = correction
 ledger-kind-topup = top-up
 ledger-kind-topup-refund = payment refund
-balance-how-to-top-up = To top up, contact the shop owner and give them your id: <code>{ $user_id }</code>.
+balance-how-to-top-up = To top up, contact the shop owner and give them your id: <code>{ NUMBER($user_id, useGrouping: 0) }</code>.
 balance-credited-notice = 💰 Your balance was topped up by <b>{ $amount }</b>. Balance now: { $balance }.
 
 ## Language
@@ -210,17 +213,17 @@ error-generic = 😕 Something went wrong on our side. Please try again; if it k
 ## Admin
 
 admin-addbalance-usage = Usage: <code>/addbalance user_id amount [reason]</code>, e.g. <code>/addbalance 123456789 10.50</code>
-admin-user-not-found = No user with id { $user_id } has started the bot.
-admin-balance-credited = ✅ Credited { $amount } to user { $user_id }. Their balance: { $balance }.
+admin-user-not-found = No user with id { NUMBER($user_id, useGrouping: 0) } has started the bot.
+admin-balance-credited = ✅ Credited { $amount } to user { NUMBER($user_id, useGrouping: 0) }. Their balance: { $balance }.
 admin-alert-unknown =
-    ⚠️ <b>Order #{ $order_id } needs checking</b>
+    ⚠️ <b>Order #{ NUMBER($order_id, useGrouping: 0) } needs checking</b>
     The panel's answer to the order request was lost ({ $detail }), so the order may or may not exist on the panel.
-    User: <code>{ $user_id }</code> · Service { $service_id }: { $service }
+    User: <code>{ NUMBER($user_id, useGrouping: 0) }</code> · Service { NUMBER($service_id, useGrouping: 0) }: { $service }
     Link: { $link } · Quantity: { $quantity } · Paid: { $price }
-    Check the panel, then settle it.
+    Check the panel, then settle it with /settle.
 admin-alert-supplier-funds =
-    🚨 <b>Panel balance is too low</b>: order #{ $order_id } ({ $service }, { $price }) was refused: { $detail }
+    🚨 <b>Panel balance is too low</b>: order #{ NUMBER($order_id, useGrouping: 0) } ({ $service }, { $price }) was refused: { $detail }
     The user was refunded. Top up the panel account.
 admin-alert-supplier-setup =
-    🚨 <b>The panel refused the API key</b> for order #{ $order_id }: { $detail }
+    🚨 <b>The panel refused the API key</b> for order #{ NUMBER($order_id, useGrouping: 0) }: { $detail }
     The user was refunded. Check SMM_API_KEY.
