@@ -79,9 +79,17 @@ class StatusSync:
             return report
 
     async def _sync_page(self, order_ids: list[int], report: RoundReport) -> None:
-        orders = await self._repo.orders.get_many(order_ids)
+        # get_many returns rows by id; batches follow the queue (longest-unchecked first), so
+        # a round cut short or a batch that fails hurts the freshest orders, not the stalest.
+        upstream_by_local = {
+            order.id: order.upstream_id
+            for order in await self._repo.orders.get_many(order_ids)
+            if order.upstream_id is not None
+        }
         local_by_upstream = {
-            order.upstream_id: order.id for order in orders if order.upstream_id is not None
+            upstream_by_local[order_id]: order_id
+            for order_id in order_ids
+            if order_id in upstream_by_local
         }
         batches = _chunks(list(local_by_upstream), BATCH_LIMIT)
         report.batches += len(batches)
