@@ -18,6 +18,7 @@ from bot.upstream.types import (
     STATUS_CANCELED,
     STATUS_IN_PROGRESS,
     STATUS_PARTIAL,
+    STATUS_PENDING,
     STATUS_PROCESSING,
 )
 from storage.errors import DuplicateEntryError
@@ -29,6 +30,10 @@ from storage.repository import Repository
 logger = logging.getLogger(__name__)
 
 FINAL_REFILL_STATUSES = frozenset({"Completed", "Rejected", "Error"})
+# Known statuses only move forward (final ones are never left at all). An answer that left the
+# panel before a newer one was stored (the sync's batch against a Refresh) must neither move
+# the order back nor tell the user it did. Statuses outside this map are taken as they come.
+_PROGRESS_RANK = {STATUS_PENDING: 0, STATUS_IN_PROGRESS: 1}
 
 
 def is_final(status: str) -> bool:
@@ -107,6 +112,17 @@ class OrderTracker:
         if status.status == STATUS_PROCESSING:
             # Same meaning as In progress on many panels: not a change worth a message.
             status = replace(status, status=STATUS_IN_PROGRESS)
+        if _PROGRESS_RANK.get(status.status, 1) < _PROGRESS_RANK.get(order.status, 0):
+            logger.info(
+                "Order %s: stale %s after %s ignored", order.id, status.status, order.status
+            )
+            return None
+        if status.status == STATUS_PARTIAL and status.remains is None and order.quantity:
+            # Refunding nothing would be final: wait until the panel says how much is missing.
+            logger.warning(
+                "Order %s is Partial but the panel gives no remains; asking again", order.id
+            )
+            return None
         if (status.status, status.remains, status.start_count) == (
             order.status,
             order.remains,
@@ -188,6 +204,8 @@ class OrderTracker:
 
     async def apply_refill_status(self, refill_id: int, status: str) -> bool:
         """Store a refill's new status and queue its notification; False if unchanged."""
+        if status == STATUS_PROCESSING:
+            status = STATUS_IN_PROGRESS  # as for orders: the same meaning, nothing to tell
         async with self._repo.database.transaction():
             refill = await self._repo.orders.refill(refill_id)
             if refill is None or refill.status == status:
