@@ -7,7 +7,8 @@ dispatcher with :func:`build_dispatcher`, and polls until stopped.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -19,6 +20,7 @@ from aiogram.types import BotCommand
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
 import handlers
+from bot.broadcasting import BroadcastRunner
 from bot.catalog import CatalogService, Pricing
 from bot.config import Settings
 from bot.i18n import Translations
@@ -28,6 +30,9 @@ from bot.notifications import Messenger
 from bot.notifier import OutboxSender
 from bot.order_tracking import OrderTracker
 from bot.ordering import OrderingService, PlacementAlert
+from bot.pacing import SendPacer
+from bot.panel_watch import CHECK_SECONDS as PANEL_CHECK_SECONDS
+from bot.panel_watch import PanelBalanceWatch
 from bot.status_sync import StatusSync
 from bot.tasks import BackgroundTasks
 from bot.upstream import PanelAPI, UpstreamError
@@ -85,7 +90,9 @@ class Services:
     tracker: OrderTracker
     status_sync: StatusSync
     notifier: OutboxSender
-    tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
+    broadcaster: BroadcastRunner
+    panel_watch: PanelBalanceWatch
+    tasks: BackgroundTasks
 
 
 def build_services(
@@ -116,7 +123,9 @@ def build_services(
         )
 
     tracker = OrderTracker(repo, panel)
-    notifier = OutboxSender(bot, repo, translations, currency)
+    tasks = BackgroundTasks()
+    pacer = SendPacer()  # one budget under Telegram's limit for every background sender
+    notifier = OutboxSender(bot, repo, translations, currency, pacer=pacer)
     return Services(
         settings=settings,
         repo=repo,
@@ -129,6 +138,9 @@ def build_services(
         tracker=tracker,
         status_sync=StatusSync(repo, panel, tracker, on_notifications=notifier.wake),
         notifier=notifier,
+        broadcaster=BroadcastRunner(bot, repo, translations, tasks=tasks, pacer=pacer),
+        panel_watch=PanelBalanceWatch(repo, panel, messenger, settings.PANEL_BALANCE_ALERT),
+        tasks=tasks,
     )
 
 
@@ -146,6 +158,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         ordering=services.ordering,
         tracker=services.tracker,
         notifier=services.notifier,
+        broadcaster=services.broadcaster,
         currency=services.settings.SHOP_CURRENCY,
     )
     dispatcher.update.outer_middleware(
@@ -168,6 +181,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
 async def startup(services: Services, bot: Bot) -> None:
     """Everything that must happen before the first update is handled."""
     await set_commands(bot, services.translations)
+    await services.pricing.load(services.repo)
     await refresh_catalog(services.catalog)
     recovered = await services.ordering.recover_interrupted()
     if recovered:
@@ -183,6 +197,19 @@ async def startup(services: Services, bot: Bot) -> None:
     )
     # Messages queued before a crash or restart go out first thing.
     tasks.start("notifications", services.notifier.run(tasks.stopping))
+    await services.broadcaster.resume()
+    if services.panel_watch.threshold is not None:
+        tasks.periodic("panel-balance", PANEL_CHECK_SECONDS, check_panel_balance(services))
+
+
+def check_panel_balance(services: Services) -> Callable[[], Awaitable[None]]:
+    async def check() -> None:
+        try:
+            await services.panel_watch.check()
+        except UpstreamError as error:
+            logger.warning("Panel balance check failed: %r", error)
+
+    return check
 
 
 async def refresh_catalog(catalog: CatalogService) -> None:

@@ -80,3 +80,28 @@ class FlowCallback(CallbackData, prefix="f"):
     """Leave the order flow from one of its prompts."""
 
     action: str = "cancel"
+
+
+class AdminAction(StrEnum):
+    MENU = "menu"
+    STATS = "stats"
+    BROADCAST = "bc"
+    UNKNOWN = "unk"
+    CATALOG = "cat"
+    SYNC = "sync"
+    USERS = "users"
+
+
+class AdminCallback(CallbackData, prefix="adm"):
+    action: AdminAction
+
+
+class BroadcastAction(StrEnum):
+    SEND = "send"
+    DISCARD = "drop"
+    STOP = "stop"
+
+
+class BroadcastCallback(CallbackData, prefix="bc"):
+    broadcast_id: int
+    action: BroadcastAction

@@ -38,9 +38,7 @@ class Pricing:
 
     async def load(self, repo: Repository) -> None:
         stored = await repo.settings.get(GLOBAL_MARKUP_KEY)
-        self.markup_percent = (
-            Decimal(stored) if stored is not None else self.default_markup_percent
-        )
+        self.markup_percent = Decimal(stored) if stored is not None else self.default_markup_percent
         by_category: dict[int, Decimal] = {}
         by_service: dict[int, Decimal] = {}
         for markup in await repo.settings.markups():

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     PRICE_MARKUP_PERCENT: Decimal = Field(default=Decimal(0), ge=0, le=10_000)
     STATUS_POLL_SECONDS: int = Field(default=60, ge=1, le=86_400)
     CATALOG_REFRESH_MINUTES: int = Field(default=30, ge=1, le=10_080)
+    PANEL_BALANCE_ALERT: Decimal | None = Field(default=None, ge=0)
     SHOP_CURRENCY: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
     DEFAULT_LANGUAGE: str = "en"
     LOG_LEVEL: str = "INFO"
@@ -80,6 +81,11 @@ class Settings(BaseSettings):
                 raise ValueError("must be Telegram user ids separated by commas, e.g. 123,456")
             return frozenset(int(part) for part in parts)
         return value
+
+    @field_validator("PANEL_BALANCE_ALERT", mode="before")
+    @classmethod
+    def _optional_amount(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("SHOP_CURRENCY")
     @classmethod

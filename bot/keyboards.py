@@ -6,6 +6,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
+    AdminAction,
+    AdminCallback,
+    BroadcastAction,
+    BroadcastCallback,
     CategoriesPage,
     CategoryCallback,
     ConfirmAction,
@@ -24,7 +28,7 @@ from bot.catalog import Pricing
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.money import format_amount
 from bot.order_tracking import is_final
-from bot.render import status_label
+from bot.render import plain, status_label
 from bot.upstream.types import STATUS_COMPLETED
 from storage.catalog import Category, Service
 from storage.orders import Order
@@ -38,8 +42,8 @@ def page_count(total: int, size: int) -> int:
     return max(1, -(-total // size))
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_BUTTON_TEXT else text[: MAX_BUTTON_TEXT - 1] + "…"
+def _clip(text: str, limit: int = MAX_BUTTON_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
@@ -113,7 +117,9 @@ def services(
     builder = InlineKeyboardBuilder()
     for service in items:
         price = format_amount(pricing.unit_price(service))
-        label = i18n("service-button", name=_clip(service.name), price=price, currency=currency)
+        label = plain(
+            i18n, "service-button", name=_clip(service.name), price=price, currency=currency
+        )
         builder.row(_button(label, ServiceCallback(service_id=service.id).pack()))
     row: list[InlineKeyboardButton] = []
     if page > 0:
@@ -190,18 +196,25 @@ def orders_list(
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for order in items:
-        label = i18n(
-            "orders-button",
-            id=order.id,
-            service=_clip(order.service_name),
-            status=status_label(i18n, order.status),
-        )
-        builder.row(_button(_clip(label), OrderCallback(order_id=order.id, page=page).pack()))
+        label = _order_label(i18n, order)
+        builder.row(_button(label, OrderCallback(order_id=order.id, page=page).pack()))
     pager = _pager(i18n, page, pages, OrdersPage)
     if pager:
         builder.row(*pager)
     builder.row(_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack()))
     return builder.as_markup()
+
+
+def _order_label(i18n: Translator, order: Order) -> str:
+    """Number, service and status; a long service name is shortened, never the status, which
+    is what the list is read for."""
+    status = status_label(i18n, order.status)
+    label = plain(i18n, "orders-button", id=order.id, service=order.service_name, status=status)
+    excess = len(label) - MAX_BUTTON_TEXT
+    if excess > 0:
+        service = _clip(order.service_name, max(len(order.service_name) - excess, 12))
+        label = plain(i18n, "orders-button", id=order.id, service=service, status=status)
+    return _clip(label)
 
 
 def order_card(i18n: Translator, order: Order, page: int) -> InlineKeyboardMarkup:
@@ -241,3 +254,52 @@ def open_order(i18n: Translator, order_id: int) -> InlineKeyboardMarkup:
             [_button(i18n("button-open-order"), OrderCallback(order_id=order_id).pack())]
         ]
     )
+
+
+def admin_menu(i18n: Translator) -> InlineKeyboardMarkup:
+    def button(message_id: str, action: AdminAction) -> InlineKeyboardButton:
+        return _button(i18n(message_id), AdminCallback(action=action).pack())
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button("admin-button-stats", AdminAction.STATS)],
+            [button("admin-button-broadcast", AdminAction.BROADCAST)],
+            [
+                button("admin-button-unknown", AdminAction.UNKNOWN),
+                button("admin-button-users", AdminAction.USERS),
+            ],
+            [
+                button("admin-button-catalog", AdminAction.CATALOG),
+                button("admin-button-sync", AdminAction.SYNC),
+            ],
+        ]
+    )
+
+
+def admin_back(i18n: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(i18n("admin-button-menu"), AdminCallback(action=AdminAction.MENU).pack())]
+        ]
+    )
+
+
+def broadcast_confirm(i18n: Translator, broadcast_id: int) -> InlineKeyboardMarkup:
+    def button(message_id: str, action: BroadcastAction) -> InlineKeyboardButton:
+        return _button(
+            i18n(message_id), BroadcastCallback(broadcast_id=broadcast_id, action=action).pack()
+        )
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button("broadcast-button-send", BroadcastAction.SEND),
+                button("button-cancel", BroadcastAction.DISCARD),
+            ]
+        ]
+    )
+
+
+def broadcast_progress(i18n: Translator, broadcast_id: int) -> InlineKeyboardMarkup:
+    data = BroadcastCallback(broadcast_id=broadcast_id, action=BroadcastAction.STOP).pack()
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(i18n("broadcast-button-stop"), data)]])

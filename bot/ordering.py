@@ -47,7 +47,8 @@ MAX_COMMENT_LENGTH = 500
 MAX_POLL_ANSWER = 100
 _TELEGRAM_USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 _TELEGRAM_SHORT = re.compile(r"^(?:t\.me|telegram\.me)/\S+$", re.IGNORECASE)
-_DIGITS = re.compile(r"^\d+$")
+_DIGITS = re.compile(r"^[0-9]+$")
+_GROUPED_DIGITS = re.compile(r"^[1-9][0-9]{0,2}(,[0-9]{3})+$")
 
 
 def order_reference(order_id: int) -> str:
@@ -85,6 +86,8 @@ def normalize_link(text: str, *, telegram: bool) -> str:
 def parse_quantity(text: str, minimum: int, maximum: int) -> int:
     """A whole number within the service's bounds; spaces as thousands separators are fine."""
     cleaned = re.sub(r"[\s_\u00a0\u202f]", "", text)
+    if _GROUPED_DIGITS.match(cleaned):
+        cleaned = cleaned.replace(",", "")  # "10,000" as the prompt itself writes it
     if not _DIGITS.match(cleaned) or len(cleaned) > 12:
         raise InvalidQuantityError(minimum=minimum, maximum=maximum)
     quantity = int(cleaned)

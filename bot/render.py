@@ -6,6 +6,7 @@ from bot.catalog import Pricing, is_package
 from bot.i18n import Markup, Translator
 from bot.money import Money, format_money
 from bot.ordering import Quote
+from bot.stats import Period, Stats
 from bot.upstream.types import (
     STATUS_CANCELED,
     STATUS_COMPLETED,
@@ -45,6 +46,19 @@ _HOWTO_IDS = {
     TYPE_CUSTOM_COMMENTS: "service-howto-comments",
     TYPE_POLL: "service-howto-poll",
 }
+
+
+def plain(i18n: Translator, message_id: str, **arguments: object) -> str:
+    """A translation for places Telegram shows as plain text (button labels, alerts).
+
+    Arguments go in as they are: escaping them for HTML there would show ``&amp;`` instead of
+    ``&`` in a service name or a panel's reason.
+    """
+    raw = {
+        name: Markup(value) if isinstance(value, str) else value
+        for name, value in arguments.items()
+    }
+    return i18n(message_id, **raw)
 
 
 def status_label(i18n: Translator, status: str) -> str:
@@ -132,4 +146,44 @@ def ledger_line(i18n: Translator, entry: LedgerEntry, currency: str) -> str:
         amount=sign + format_money(entry.amount, currency),
         kind=i18n(f"ledger-kind-{entry.kind.value.replace('_', '-')}"),
         reference=entry.reference or "",
+    )
+
+
+def stats(i18n: Translator, figures: Stats, currency: str) -> str:
+    def period(message_id: str, data: Period) -> str:
+        return i18n(
+            message_id,
+            orders=data.orders,
+            revenue=format_money(data.revenue, currency),
+            cost=format_money(data.cost, currency),
+            profit=format_money(data.profit, currency),
+        )
+
+    by_status = ", ".join(
+        f"{status_label(i18n, status)}: {count}"
+        for status, count in sorted(figures.orders_by_status.items())
+    )
+    if figures.panel_balance is None:
+        panel = i18n("stats-panel-unavailable")
+    else:
+        panel = format_money(
+            Money.from_decimal(figures.panel_balance.amount),
+            figures.panel_balance.currency or currency,
+        )
+    return "\n\n".join(
+        [
+            i18n(
+                "stats-users",
+                total=figures.users_total,
+                today=figures.users_today,
+                week=figures.users_week,
+                blocked=figures.users_blocked,
+                banned=figures.users_banned,
+            ),
+            i18n("stats-orders", active=figures.active_orders, by_status=by_status or "-"),
+            period("stats-today", figures.today),
+            period("stats-week", figures.week),
+            period("stats-all-time", figures.all_time),
+            i18n("stats-panel-balance", balance=panel),
+        ]
     )

@@ -1,14 +1,18 @@
-"""Admin commands. The router's filter checks ADMIN_IDS on every update; for anyone else
-these commands fall through to the fallback, exactly as if they did not exist."""
+"""Admin menu, users and balances, orders waiting to be settled.
+
+The router's filter checks ADMIN_IDS on every update; for anyone else these commands and
+buttons fall through to the fallback, exactly as if they did not exist.
+"""
 
 from __future__ import annotations
 
-import logging
-
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
+from bot import keyboards
+from bot.accounts import adjust_balance
+from bot.callbacks import AdminAction, AdminCallback
 from bot.errors import StorefrontError
 from bot.filters import IsAdmin
 from bot.i18n import Translator
@@ -16,8 +20,8 @@ from bot.money import InvalidAmountError, Money, format_money
 from bot.notifications import Messenger
 from bot.notifier import OutboxSender
 from bot.ordering import OrderingService
-from storage.errors import DuplicateUpstreamIdError, UnknownUserError
-from storage.ledger import EntryKind
+from handlers.common import show
+from storage.errors import DuplicateUpstreamIdError, InsufficientBalanceError, UnknownUserError
 from storage.orders import UNKNOWN
 from storage.repository import Repository
 from storage.users import User
@@ -25,7 +29,6 @@ from storage.users import User
 router = Router(name=__name__)
 router.message.filter(IsAdmin())
 router.callback_query.filter(IsAdmin())
-logger = logging.getLogger(__name__)
 MAX_UNKNOWN_LISTED = 20
 
 
@@ -37,7 +40,108 @@ def _parse_user_and_amount(args: str | None) -> tuple[int, Money, str] | None:
         amount = Money.parse(parts[1])
     except InvalidAmountError:
         return None
-    return int(parts[0]), amount, parts[2] if len(parts) > 2 else ""
+    return int(parts[0]), amount, parts[2].strip() if len(parts) > 2 else ""
+
+
+def _user_id(args: str | None) -> int | None:
+    text = (args or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+# --- menu -------------------------------------------------------------------------------
+
+
+@router.message(Command("admin"))
+async def admin_menu(message: Message, i18n: Translator) -> None:
+    await message.answer(i18n("admin-menu"), reply_markup=keyboards.admin_menu(i18n))
+
+
+@router.callback_query(AdminCallback.filter(F.action == AdminAction.MENU))
+async def admin_menu_button(callback: CallbackQuery, i18n: Translator) -> None:
+    await show(callback, i18n("admin-menu"), keyboards.admin_menu(i18n))
+
+
+@router.callback_query(AdminCallback.filter(F.action == AdminAction.USERS))
+async def users_help(callback: CallbackQuery, i18n: Translator) -> None:
+    await show(callback, i18n("admin-users-help"), keyboards.admin_back(i18n))
+
+
+# --- users and balances -----------------------------------------------------------------
+
+
+@router.message(Command("user"))
+async def user_card(
+    message: Message, command: CommandObject, repo: Repository, i18n: Translator, currency: str
+) -> None:
+    user_id = _user_id(command.args)
+    if user_id is None:
+        await message.answer(i18n("admin-user-usage"))
+        return
+    target = await repo.users.get(user_id)
+    if target is None:
+        await message.answer(i18n("admin-user-not-found", user_id=user_id))
+        return
+    await message.answer(
+        i18n(
+            "admin-user-card",
+            user_id=target.id,
+            name=target.first_name or "-",
+            username=f"@{target.username}" if target.username else "-",
+            language=target.language,
+            balance=format_money(target.balance, currency),
+            orders=await repo.orders.count_for_user(target.id),
+            created=target.created_at,
+            last_seen=target.last_seen_at,
+            banned="yes" if target.banned else "no",
+            blocked="yes" if target.blocked_bot else "no",
+        )
+    )
+
+
+async def _change_balance(
+    message: Message,
+    command: CommandObject,
+    repo: Repository,
+    i18n: Translator,
+    admin: User,
+    messenger: Messenger,
+    currency: str,
+    *,
+    credit: bool,
+) -> None:
+    parsed = _parse_user_and_amount(command.args)
+    if parsed is None:
+        await message.answer(i18n("admin-addbalance-usage" if credit else "admin-subbalance-usage"))
+        return
+    target_id, amount, reason = parsed
+    if not credit and not reason:
+        await message.answer(i18n("admin-subbalance-usage"))
+        return
+    signed = amount if credit else -amount
+    try:
+        balance = await adjust_balance(
+            repo, admin_id=admin.id, user_id=target_id, amount=signed, reason=reason
+        )
+    except UnknownUserError:
+        await message.answer(i18n("admin-user-not-found", user_id=target_id))
+        return
+    except InsufficientBalanceError:
+        current = await repo.ledger.balance(target_id)
+        await message.answer(
+            i18n("admin-subbalance-too-much", balance=format_money(current, currency))
+        )
+        return
+    shown_amount = format_money(amount, currency)
+    shown_balance = format_money(balance, currency)
+    reply_id = "admin-balance-credited" if credit else "admin-balance-debited"
+    await message.answer(
+        i18n(reply_id, user_id=target_id, amount=shown_amount, balance=shown_balance)
+    )
+    notice_id = "balance-credited-notice" if credit else "balance-debited-notice"
+    await messenger.send(
+        target_id,
+        lambda t: t(notice_id, amount=shown_amount, balance=shown_balance, reason=reason or "-"),
+    )
 
 
 @router.message(Command("addbalance"))
@@ -50,53 +154,47 @@ async def add_balance(
     messenger: Messenger,
     currency: str,
 ) -> None:
-    parsed = _parse_user_and_amount(command.args)
-    if parsed is None:
-        await message.answer(i18n("admin-addbalance-usage"))
-        return
-    target_id, amount, reason = parsed
-    if await repo.users.get(target_id) is None:
-        await message.answer(i18n("admin-user-not-found", user_id=target_id))
-        return
-    try:
-        await repo.ledger.post(
-            target_id,
-            EntryKind.ADMIN_CREDIT,
-            amount,
-            reference=f"admin:{user.id}",
-            note=reason or None,
-        )
-    except UnknownUserError:
-        await message.answer(i18n("admin-user-not-found", user_id=target_id))
-        return
-    balance = await repo.ledger.balance(target_id)
-    logger.info("Admin %s credited %s to user %s", user.id, amount, target_id)
-    await message.answer(
-        i18n(
-            "admin-balance-credited",
-            user_id=target_id,
-            amount=format_money(amount, currency),
-            balance=format_money(balance, currency),
-        )
-    )
-    await messenger.send(
-        target_id,
-        lambda t: t(
-            "balance-credited-notice",
-            amount=format_money(amount, currency),
-            balance=format_money(balance, currency),
-        ),
-    )
+    await _change_balance(message, command, repo, i18n, user, messenger, currency, credit=True)
 
 
-@router.message(Command("unknown"))
-async def unknown_orders(
-    message: Message, repo: Repository, i18n: Translator, currency: str
+@router.message(Command("subbalance"))
+async def sub_balance(
+    message: Message,
+    command: CommandObject,
+    repo: Repository,
+    i18n: Translator,
+    user: User,
+    messenger: Messenger,
+    currency: str,
 ) -> None:
+    await _change_balance(message, command, repo, i18n, user, messenger, currency, credit=False)
+
+
+@router.message(Command("ban", "unban"))
+async def ban(
+    message: Message, command: CommandObject, repo: Repository, i18n: Translator, user: User
+) -> None:
+    banned = command.command == "ban"
+    target_id = _user_id(command.args)
+    if target_id is None:
+        await message.answer(i18n("admin-ban-usage"))
+        return
+    if banned and target_id == user.id:
+        await message.answer(i18n("admin-ban-self"))
+        return
+    if not await repo.users.set_banned(target_id, banned):
+        await message.answer(i18n("admin-user-not-found", user_id=target_id))
+        return
+    await message.answer(i18n("admin-banned" if banned else "admin-unbanned", user_id=target_id))
+
+
+# --- orders whose placement is unknown ------------------------------------------------------
+
+
+async def _unknown_text(repo: Repository, i18n: Translator, currency: str) -> str:
     orders = await repo.orders.with_status(UNKNOWN, limit=MAX_UNKNOWN_LISTED)
     if not orders:
-        await message.answer(i18n("admin-unknown-none"))
-        return
+        return i18n("admin-unknown-none")
     lines = [
         i18n(
             "admin-unknown-line",
@@ -112,9 +210,21 @@ async def unknown_orders(
         )
         for order in orders
     ]
-    await message.answer(
-        i18n("admin-unknown-title", count=len(orders)) + "\n\n" + "\n\n".join(lines)
-    )
+    return i18n("admin-unknown-title", count=len(orders)) + "\n\n" + "\n\n".join(lines)
+
+
+@router.message(Command("unknown"))
+async def unknown_orders(
+    message: Message, repo: Repository, i18n: Translator, currency: str
+) -> None:
+    await message.answer(await _unknown_text(repo, i18n, currency))
+
+
+@router.callback_query(AdminCallback.filter(F.action == AdminAction.UNKNOWN))
+async def unknown_orders_button(
+    callback: CallbackQuery, repo: Repository, i18n: Translator, currency: str
+) -> None:
+    await show(callback, await _unknown_text(repo, i18n, currency), keyboards.admin_back(i18n))
 
 
 @router.message(Command("settle"))
@@ -141,7 +251,7 @@ async def settle(
             )
         elif outcome.isdigit():
             order = await ordering.settle_placed(order_id, int(outcome))
-            text = i18n("admin-settled-placed", order_id=order.id, upstream_id=int(outcome))
+            text = i18n("admin-settled-placed", order_id=order.id, upstream_id=outcome)
         else:
             await message.answer(i18n("admin-settle-usage"))
             return

@@ -29,7 +29,8 @@ async def show(
 
 async def send_new(
     callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
+) -> Message | None:
     """Send a new message to whoever pressed the button, leaving the pressed one as it is."""
-    if callback.bot is not None:
-        await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
+    if callback.bot is None:
+        return None
+    return await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)

@@ -1,13 +1,13 @@
 ## Order status notifications and the admin's tools for orders in an unknown state
 
 button-open-order = 📦 Open order
-notify-order-status = 📦 Order #{ $id } ({ $service }) is now <b>{ $status }</b>.
+notify-order-status = 📦 Order #{ NUMBER($id, useGrouping: 0) } ({ $service }) is now <b>{ $status }</b>.
 notify-start-count = Start count: { $start_count }
 notify-remains = Remaining: { $remains }
 notify-refund = 💰 { $amount } returned to your balance for the undelivered part.
-notify-refill-status = ♻️ Refill of order #{ $id } ({ $service }): <b>{ $status }</b>.
-notify-order-confirmed = ✅ Good news: order #{ $id } ({ $service }) was accepted by the supplier and is now being processed.
-notify-order-not-placed = ❌ Order #{ $id } ({ $service }) could not be placed. { $amount } has been returned to your balance.
+notify-refill-status = ♻️ Refill of order #{ NUMBER($id, useGrouping: 0) } ({ $service }): <b>{ $status }</b>.
+notify-order-confirmed = ✅ Good news: order #{ NUMBER($id, useGrouping: 0) } ({ $service }) was accepted by the supplier and is now being processed.
+notify-order-not-placed = ❌ Order #{ NUMBER($id, useGrouping: 0) } ({ $service }) could not be placed. { $amount } has been returned to your balance.
 refill-status-pending = queued
 refill-status-in-progress = in progress
 refill-status-completed = completed
@@ -19,13 +19,13 @@ admin-unknown-title = ⚠️ <b>{ $count ->
    *[other] { $count } orders need
 } settling</b> — check each on the panel, then <code>/settle order panel_order_id</code> or <code>/settle order failed</code>.
 admin-unknown-line =
-    <b>#{ $order_id }</b> · user <code>{ $user_id }</code> · { $created } UTC
-    Service { $service_id }: { $service }
+    <b>#{ NUMBER($order_id, useGrouping: 0) }</b> · user <code>{ NUMBER($user_id, useGrouping: 0) }</code> · { $created } UTC
+    Service { NUMBER($service_id, useGrouping: 0) }: { $service }
     Link: { $link } · Quantity: { $quantity } · Paid: { $price }
     Why: { $detail }
 admin-settle-usage = Usage: <code>/settle order_id panel_order_id</code> if the order exists on the panel, or <code>/settle order_id failed</code> to refund it.
-admin-order-not-found = There is no order #{ $order_id }.
-admin-settle-not-unknown = Order #{ $order_id } is not waiting to be settled (its status is { $status }).
+admin-order-not-found = There is no order #{ NUMBER($order_id, useGrouping: 0) }.
+admin-settle-not-unknown = Order #{ NUMBER($order_id, useGrouping: 0) } is not waiting to be settled (its status is { $status }).
 admin-settle-duplicate = Another order is already linked to panel order { $upstream_id }.
-admin-settled-placed = ✅ Order #{ $order_id } is linked to panel order { $upstream_id } and will be tracked. The customer was told.
-admin-settled-failed = ✅ Order #{ $order_id } was marked as not placed and { $amount } was refunded. The customer was told.
+admin-settled-placed = ✅ Order #{ NUMBER($order_id, useGrouping: 0) } is linked to panel order { $upstream_id } and will be tracked. The customer was told.
+admin-settled-failed = ✅ Order #{ NUMBER($order_id, useGrouping: 0) } was marked as not placed and { $amount } was refunded. The customer was told.

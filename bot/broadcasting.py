@@ -1,0 +1,211 @@
+"""Broadcasts: copy an admin's message to every user, under Telegram's limits, resumably.
+
+Each recipient's state is stored as soon as Telegram answers, so a broadcast interrupted by a
+crash or restart resumes with the recipients still pending; nobody is skipped and, outside
+the instant between Telegram's answer and that write, nobody gets it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+
+from bot import keyboards
+from bot.i18n import Translations, Translator
+from bot.pacing import SendPacer
+from bot.tasks import BackgroundTasks
+from storage.broadcasts import (
+    BLOCKED,
+    DONE,
+    FAILED,
+    SENT,
+    STOPPED,
+    Broadcast,
+    BroadcastCounts,
+)
+from storage.repository import Repository
+
+logger = logging.getLogger(__name__)
+
+MAX_TRANSIENT_ATTEMPTS = 3
+PROGRESS_EVERY_SECONDS = 3.0
+
+
+@dataclass(slots=True)
+class _Run:
+    broadcast: Broadcast
+    task: asyncio.Task[None]
+    stop_requested: bool = False
+    started_at: float = 0.0
+    sent_this_run: int = 0
+    retries: int = 0
+
+
+class BroadcastRunner:
+    def __init__(
+        self,
+        bot: Bot,
+        repo: Repository,
+        translations: Translations,
+        *,
+        tasks: BackgroundTasks,
+        pacer: SendPacer | None = None,
+        progress_every: float = PROGRESS_EVERY_SECONDS,
+    ) -> None:
+        self._bot = bot
+        self._repo = repo
+        self._translations = translations
+        self._tasks = tasks
+        self._stopping = tasks.stopping
+        self._pacer = pacer or SendPacer()
+        self._progress_every = progress_every
+        self._current: _Run | None = None
+
+    @property
+    def retries(self) -> int:
+        return self._current.retries if self._current else 0
+
+    def is_running(self, broadcast_id: int) -> bool:
+        current = self._current
+        return (
+            current is not None and current.broadcast.id == broadcast_id and not current.task.done()
+        )
+
+    async def resume(self) -> None:
+        """At start-up: carry on with a broadcast that was running when the bot stopped."""
+        running = await self._repo.broadcasts.running()
+        if running is not None:
+            logger.info("Resuming broadcast %s", running.id)
+            self.start(running)
+
+    def start(self, broadcast: Broadcast) -> asyncio.Task[None]:
+        if self._current is not None and not self._current.task.done():
+            if self._current.broadcast.id == broadcast.id:
+                return self._current.task
+            raise RuntimeError("another broadcast is being delivered")
+        task = self._tasks.start(f"broadcast-{broadcast.id}", self._deliver(broadcast))
+        self._current = _Run(broadcast, task, started_at=time.monotonic())
+        return task
+
+    async def request_stop(self, broadcast_id: int) -> bool:
+        """The admin pressed Stop: finish the current message, then stop for good."""
+        current = self._current
+        if current is not None and current.broadcast.id == broadcast_id and not current.task.done():
+            current.stop_requested = True
+            await current.task
+            return True
+        return await self._repo.broadcasts.finish(broadcast_id, STOPPED)
+
+    async def wait(self) -> None:
+        """Wait for the broadcast being delivered (tests, shutdown)."""
+        if self._current is not None:
+            await asyncio.shield(self._current.task)
+
+    async def _deliver(self, broadcast: Broadcast) -> None:
+        run = self._current
+        assert run is not None
+        last_progress = 0.0
+        while not (run.stop_requested or self._stopping.is_set()):
+            try:
+                batch = await self._repo.broadcasts.pending(broadcast.id)
+                if not batch:
+                    break
+                for user_id in batch:
+                    if run.stop_requested or self._stopping.is_set():
+                        break
+                    await self._send_one(run, user_id)
+                    if time.monotonic() - last_progress >= self._progress_every:
+                        last_progress = time.monotonic()
+                        await self._show_progress(run, final=False)
+            except Exception:
+                # One failed pass (say, the database was busy) must not end the broadcast.
+                logger.exception("Broadcast %s pass failed; going on", broadcast.id)
+                await asyncio.sleep(1.0)
+        if self._stopping.is_set() and not run.stop_requested:
+            return  # shutting down: still running in the database, resumed at start-up
+        await self._repo.broadcasts.finish(broadcast.id, STOPPED if run.stop_requested else DONE)
+        await self._show_progress(run, final=True)
+
+    async def _send_one(self, run: _Run, user_id: int) -> None:
+        broadcast = run.broadcast
+        attempts = 0
+        while True:
+            await self._pacer.wait()
+            try:
+                await self._bot.copy_message(
+                    chat_id=user_id,
+                    from_chat_id=broadcast.source_chat_id,
+                    message_id=broadcast.source_message_id,
+                )
+            except TelegramRetryAfter as error:
+                run.retries += 1
+                self._pacer.hold(error.retry_after)
+                continue
+            except TelegramForbiddenError as error:
+                await self._repo.users.set_blocked_bot(user_id, True)
+                await self._repo.broadcasts.mark(broadcast.id, user_id, BLOCKED, error.message)
+                return
+            except (TelegramBadRequest, TelegramNotFound) as error:
+                await self._repo.broadcasts.mark(broadcast.id, user_id, FAILED, error.message)
+                return
+            except (TelegramAPIError, OSError, TimeoutError) as error:
+                attempts += 1
+                run.retries += 1
+                if attempts >= MAX_TRANSIENT_ATTEMPTS:
+                    await self._repo.broadcasts.mark(broadcast.id, user_id, FAILED, repr(error))
+                    return
+                await asyncio.sleep(0.5 * attempts)
+                continue
+            await self._repo.broadcasts.mark(broadcast.id, user_id, SENT)
+            run.sent_this_run += 1
+            return
+
+    async def _show_progress(self, run: _Run, *, final: bool) -> None:
+        broadcast = await self._repo.broadcasts.get(run.broadcast.id)
+        if broadcast is None or broadcast.progress_message_id is None:
+            return
+        counts = await self._repo.broadcasts.counts(broadcast.id)
+        admin = await self._repo.users.get(broadcast.admin_id)
+        i18n = self._translations.get(admin.language if admin else None)
+        text = progress_text(i18n, broadcast, counts, run, final=final)
+        markup = None if final else keyboards.broadcast_progress(i18n, broadcast.id)
+        try:
+            await self._bot.edit_message_text(
+                text=text,
+                chat_id=broadcast.progress_chat_id,
+                message_id=broadcast.progress_message_id,
+                reply_markup=markup,
+            )
+        except TelegramAPIError as error:
+            logger.debug("Broadcast progress not updated: %s", error.message)
+
+
+def progress_text(
+    i18n: Translator, broadcast: Broadcast, counts: BroadcastCounts, run: _Run, *, final: bool
+) -> str:
+    elapsed = max(time.monotonic() - run.started_at, 0.001)
+    rate = run.sent_this_run / elapsed
+    seconds_left = int(counts.pending / rate) if rate > 0 else 0
+    return i18n(
+        "broadcast-summary" if final else "broadcast-progress",
+        id=broadcast.id,
+        sent=counts.sent,
+        failed=counts.failed,
+        blocked=counts.blocked,
+        left=counts.pending,
+        total=counts.total,
+        rate=f"{rate:.1f}",
+        eta=f"{seconds_left // 60}:{seconds_left % 60:02d}",
+        status=i18n("broadcast-status-stopped" if run.stop_requested else "broadcast-status-done"),
+    )

@@ -1,0 +1,54 @@
+"""Watches the reseller's balance on the panel and tells admins once per low crossing."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from bot.money import Money, format_money
+from bot.notifications import Messenger
+from bot.upstream import PanelAPI
+from storage.repository import Repository
+
+logger = logging.getLogger(__name__)
+
+ALERTED_KEY = "panel_balance_alerted"
+CHECK_SECONDS = 300
+
+
+class PanelBalanceWatch:
+    def __init__(
+        self, repo: Repository, panel: PanelAPI, messenger: Messenger, threshold: Decimal | None
+    ) -> None:
+        self._repo = repo
+        self._panel = panel
+        self._messenger = messenger
+        self.threshold = threshold
+
+    async def check(self) -> bool | None:
+        """Read the panel balance; alert admins when it first falls under the threshold.
+
+        Returns True when an alert was sent, False when not, None when there is nothing to
+        watch. The "already alerted" mark is stored, so a restart does not alert again, and is
+        cleared when the balance recovers, so the next crossing alerts once more.
+        """
+        if self.threshold is None:
+            return None
+        balance = await self._panel.balance()
+        alerted = await self._repo.settings.get(ALERTED_KEY) == "1"
+        if balance.amount >= self.threshold:
+            if alerted:
+                await self._repo.settings.set(ALERTED_KEY, None)
+                logger.info("Panel balance recovered to %s", balance.amount)
+            return False
+        if alerted:
+            return False
+        await self._repo.settings.set(ALERTED_KEY, "1")
+        currency = balance.currency or ""
+        amount = format_money(Money.from_decimal(balance.amount), currency or "USD")
+        threshold = format_money(Money.from_decimal(self.threshold), currency or "USD")
+        logger.warning("Panel balance %s is under the alert threshold", balance.amount)
+        await self._messenger.send_admins(
+            lambda t: t("admin-alert-panel-balance", balance=amount, threshold=threshold)
+        )
+        return True

@@ -1,0 +1,97 @@
+"""The owner's figures: users, orders, what customers paid, what the panel charged, profit."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.catalog import is_package
+from bot.money import Money, panel_cost
+from bot.upstream import PanelAPI, PanelBalance, UpstreamError
+from bot.upstream.types import FINAL_STATUSES, STATUS_CANCELED
+from storage.orders import LOCAL_STATES
+from storage.repository import Repository
+from storage.stats import OrderCostRow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    orders: int
+    revenue: Money
+    cost: Money
+
+    @property
+    def profit(self) -> Money:
+        return self.revenue - self.cost
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    users_total: int
+    users_today: int
+    users_week: int
+    users_blocked: int
+    users_banned: int
+    orders_by_status: dict[str, int]
+    active_orders: int
+    today: Period
+    week: Period
+    all_time: Period
+    panel_balance: PanelBalance | None
+
+
+def _cost(row: OrderCostRow) -> Money:
+    """What the panel charged: its own figure when it gave one, else the expected price
+    (nothing for a canceled order, the delivered share for a partial one)."""
+    if row.panel_charge is not None:
+        return Money.from_decimal(row.panel_charge)
+    if row.status == STATUS_CANCELED:
+        return Money.zero()
+    return panel_cost(row.rate, row.quantity or 1, per_package=is_package(row.service_type))
+
+
+async def _period(repo: Repository, since: str) -> Period:
+    costs = await repo.stats.order_costs_since(since)
+    cost = sum((_cost(row) for row in costs), Money.zero())
+    return Period(
+        orders=await repo.stats.orders_since(since),
+        revenue=Money(await repo.stats.paid_since(since)),
+        cost=cost,
+    )
+
+
+async def collect(repo: Repository, panel: PanelAPI, now: datetime | None = None) -> Stats:
+    now = now or datetime.now(UTC)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week = now - timedelta(days=7)
+    stamp = "%Y-%m-%d %H:%M:%S"
+    total, new_today, new_week, blocked, banned = await repo.stats.users(
+        today.strftime(stamp), week.strftime(stamp)
+    )
+    by_status = await repo.orders.count_by_status()
+    active = sum(
+        count
+        for status, count in by_status.items()
+        if status not in LOCAL_STATES and status not in FINAL_STATUSES
+    )
+    try:
+        balance: PanelBalance | None = await panel.balance()
+    except UpstreamError as error:
+        logger.warning("Panel balance unavailable for /stats: %r", error)
+        balance = None
+    return Stats(
+        users_total=total,
+        users_today=new_today,
+        users_week=new_week,
+        users_blocked=blocked,
+        users_banned=banned,
+        orders_by_status=by_status,
+        active_orders=active,
+        today=await _period(repo, today.strftime(stamp)),
+        week=await _period(repo, week.strftime(stamp)),
+        all_time=await _period(repo, "0000"),
+        panel_balance=balance,
+    )

@@ -1,0 +1,123 @@
+"""Broadcasts: the admin sends any message, sees a preview and the audience, confirms."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot import keyboards
+from bot.broadcasting import BroadcastRunner
+from bot.callbacks import AdminAction, AdminCallback, BroadcastAction, BroadcastCallback
+from bot.filters import IsAdmin
+from bot.i18n import Translator
+from handlers.common import send_new
+from storage.broadcasts import DISCARDED, DRAFT, BroadcastAlreadyRunningError
+from storage.repository import Repository
+from storage.users import User
+
+router = Router(name=__name__)
+router.message.filter(IsAdmin())
+router.callback_query.filter(IsAdmin())
+
+
+class BroadcastFlow(StatesGroup):
+    message = State()
+
+
+async def _ask_for_message(
+    chat_id: int, bot: Bot, state: FSMContext, repo: Repository, i18n: Translator
+) -> None:
+    running = await repo.broadcasts.running()
+    if running is not None:
+        await bot.send_message(chat_id, i18n("broadcast-already-running", id=running.id))
+        return
+    await state.set_state(BroadcastFlow.message)
+    await bot.send_message(
+        chat_id, i18n("broadcast-ask-message"), reply_markup=keyboards.flow_cancel(i18n)
+    )
+
+
+@router.message(Command("broadcast"))
+async def broadcast_command(
+    message: Message, bot: Bot, state: FSMContext, repo: Repository, i18n: Translator
+) -> None:
+    await _ask_for_message(message.chat.id, bot, state, repo, i18n)
+
+
+@router.callback_query(AdminCallback.filter(F.action == AdminAction.BROADCAST))
+async def broadcast_button(
+    callback: CallbackQuery, bot: Bot, state: FSMContext, repo: Repository, i18n: Translator
+) -> None:
+    await _ask_for_message(callback.from_user.id, bot, state, repo, i18n)
+
+
+@router.message(BroadcastFlow.message, ~F.text.startswith("/"))
+async def got_broadcast_message(
+    message: Message, bot: Bot, state: FSMContext, repo: Repository, i18n: Translator, user: User
+) -> None:
+    await state.clear()
+    broadcast_id = await repo.broadcasts.create_draft(user.id, message.chat.id, message.message_id)
+    audience = await repo.broadcasts.audience_size()
+    try:
+        # The preview is the very copy users will get.
+        await bot.copy_message(message.chat.id, message.chat.id, message.message_id)
+    except TelegramAPIError as error:
+        await repo.broadcasts.finish(broadcast_id, DISCARDED)
+        await message.answer(i18n("broadcast-cannot-copy", reason=error.message))
+        return
+    await message.answer(
+        i18n("broadcast-confirm", count=audience),
+        reply_markup=keyboards.broadcast_confirm(i18n, broadcast_id),
+    )
+
+
+@router.callback_query(BroadcastCallback.filter())
+async def broadcast_action(
+    callback: CallbackQuery,
+    callback_data: BroadcastCallback,
+    repo: Repository,
+    i18n: Translator,
+    broadcaster: BroadcastRunner,
+    callback_answer: CallbackAnswer,
+) -> None:
+    broadcast = await repo.broadcasts.get(callback_data.broadcast_id)
+    if broadcast is None:
+        callback_answer.text = i18n("button-outdated")
+        callback_answer.show_alert = True
+        return
+    action = callback_data.action
+    if action == BroadcastAction.DISCARD:
+        await repo.broadcasts.finish(broadcast.id, DISCARDED)
+        await send_new(callback, i18n("broadcast-discarded"))
+        return
+    if action == BroadcastAction.STOP:
+        stopped = await broadcaster.request_stop(broadcast.id)
+        callback_answer.text = i18n("broadcast-stopped" if stopped else "broadcast-not-running")
+        return
+    if broadcast.status != DRAFT:
+        callback_answer.text = i18n("broadcast-already-started")
+        callback_answer.show_alert = True
+        return
+    try:
+        recipients = await repo.broadcasts.start(broadcast.id)
+    except BroadcastAlreadyRunningError:
+        callback_answer.text = i18n("broadcast-already-running", id="?")
+        callback_answer.show_alert = True
+        return
+    progress = await send_new(
+        callback,
+        i18n("broadcast-started", id=broadcast.id, count=recipients),
+        keyboards.broadcast_progress(i18n, broadcast.id),
+    )
+    if progress is not None:
+        await repo.broadcasts.set_progress_message(
+            broadcast.id, progress.chat.id, progress.message_id
+        )
+    started = await repo.broadcasts.get(broadcast.id)
+    if started is not None:
+        broadcaster.start(started)

@@ -1,0 +1,169 @@
+"""Catalog and prices for admins: /markup, /hide, /show, /sync, /catalog."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal, InvalidOperation
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import AdminAction, AdminCallback
+from bot.catalog import GLOBAL_MARKUP_KEY, CatalogService, Pricing
+from bot.filters import IsAdmin
+from bot.i18n import Translator
+from bot.upstream import UpstreamError
+from handlers.common import show
+from storage.repository import Repository
+from storage.settings import CATEGORY, SERVICE
+
+router = Router(name=__name__)
+router.message.filter(IsAdmin())
+router.callback_query.filter(IsAdmin())
+logger = logging.getLogger(__name__)
+
+MAX_MARKUP_PERCENT = Decimal(10_000)
+_SCOPES = {"category": CATEGORY, "c": CATEGORY, "service": SERVICE, "s": SERVICE}
+
+
+def _percent(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip().rstrip("%").replace(",", "."))
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or not Decimal(0) <= value <= MAX_MARKUP_PERCENT:
+        return None
+    return value.normalize() if value == value.to_integral() else value
+
+
+async def _target_exists(repo: Repository, scope: str, target_id: int) -> bool:
+    if scope == CATEGORY:
+        return await repo.catalog.category_by_id(target_id) is not None
+    return await repo.catalog.service(target_id) is not None
+
+
+@router.message(Command("markup"))
+async def markup(
+    message: Message, command: CommandObject, repo: Repository, pricing: Pricing, i18n: Translator
+) -> None:
+    parts = (command.args or "").split()
+    if len(parts) == 1:  # /markup 25
+        value = _percent(parts[0])
+        if value is None:
+            await message.answer(i18n("admin-markup-usage"))
+            return
+        await repo.settings.set(GLOBAL_MARKUP_KEY, str(value))
+        await pricing.load(repo)
+        await message.answer(i18n("admin-markup-global-set", percent=str(value)))
+        return
+    if len(parts) == 3 and parts[0].lower() in _SCOPES and parts[1].isdigit():
+        scope, target_id = _SCOPES[parts[0].lower()], int(parts[1])
+        if not await _target_exists(repo, scope, target_id):
+            await message.answer(i18n("admin-catalog-not-found", scope=scope, id=target_id))
+            return
+        if parts[2].lower() in ("reset", "off", "-"):
+            await repo.settings.set_markup(scope, target_id, None)
+            await pricing.load(repo)
+            await message.answer(i18n("admin-markup-reset", scope=scope, id=target_id))
+            return
+        value = _percent(parts[2])
+        if value is not None:
+            await repo.settings.set_markup(scope, target_id, value)
+            await pricing.load(repo)
+            await message.answer(
+                i18n("admin-markup-set", scope=scope, id=target_id, percent=str(value))
+            )
+            return
+    if not parts:
+        await message.answer(
+            i18n("admin-markup-current", percent=str(pricing.markup_percent))
+            + "\n\n"
+            + i18n("admin-markup-usage")
+        )
+        return
+    await message.answer(i18n("admin-markup-usage"))
+
+
+@router.message(Command("hide", "show"))
+async def hide_or_show(
+    message: Message, command: CommandObject, repo: Repository, i18n: Translator
+) -> None:
+    hidden = command.command == "hide"
+    parts = (command.args or "").split()
+    if len(parts) != 2 or parts[0].lower() not in _SCOPES or not parts[1].isdigit():
+        await message.answer(i18n("admin-hide-usage"))
+        return
+    scope, target_id = _SCOPES[parts[0].lower()], int(parts[1])
+    if not await repo.catalog.set_hidden(scope, target_id, hidden):
+        await message.answer(i18n("admin-catalog-not-found", scope=scope, id=target_id))
+        return
+    reply = "admin-hidden" if hidden else "admin-shown"
+    await message.answer(i18n(reply, scope=scope, id=target_id))
+
+
+async def _sync_text(catalog_service: CatalogService, i18n: Translator) -> str:
+    try:
+        changes = await catalog_service.refresh()
+    except UpstreamError as error:
+        logger.warning("Catalog sync requested by an admin failed: %r", error)
+        return i18n("admin-sync-failed", reason=error.detail)
+
+    def ids(values: list[int]) -> str:
+        shown = ", ".join(str(value) for value in values[:30])
+        return shown + (" …" if len(values) > 30 else "") if values else "-"
+
+    return i18n(
+        "admin-sync-done",
+        added=len(changes.added),
+        removed=len(changes.removed),
+        changed=len(changes.changed),
+        added_ids=ids(changes.added),
+        removed_ids=ids(changes.removed),
+        changed_ids=ids(changes.changed),
+    )
+
+
+@router.message(Command("sync"))
+async def sync(message: Message, catalog_service: CatalogService, i18n: Translator) -> None:
+    await message.answer(await _sync_text(catalog_service, i18n))
+
+
+@router.callback_query(AdminCallback.filter(F.action == AdminAction.SYNC))
+async def sync_button(
+    callback: CallbackQuery, catalog_service: CatalogService, i18n: Translator
+) -> None:
+    await show(callback, await _sync_text(catalog_service, i18n), keyboards.admin_back(i18n))
+
+
+async def _catalog_text(repo: Repository, pricing: Pricing, i18n: Translator) -> str:
+    lines = [i18n("admin-catalog-title", percent=str(pricing.markup_percent))]
+    for category in await repo.catalog.all_categories():
+        override = pricing.override_for(CATEGORY, category.id)
+        lines.append(
+            i18n(
+                "admin-catalog-line",
+                id=category.id,
+                name=category.name,
+                count=category.service_count,
+                hidden="yes" if category.hidden else "no",
+                markup="-" if override is None else f"{override}%",
+            )
+        )
+    lines.append(i18n("admin-catalog-help"))
+    return "\n".join(lines)
+
+
+@router.message(Command("catalog"))
+async def catalog_command(
+    message: Message, repo: Repository, pricing: Pricing, i18n: Translator
+) -> None:
+    await message.answer(await _catalog_text(repo, pricing, i18n))
+
+
+@router.callback_query(AdminCallback.filter(F.action == AdminAction.CATALOG))
+async def catalog_button(
+    callback: CallbackQuery, repo: Repository, pricing: Pricing, i18n: Translator
+) -> None:
+    await show(callback, await _catalog_text(repo, pricing, i18n), keyboards.admin_back(i18n))
