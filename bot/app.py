@@ -25,7 +25,7 @@ from bot.catalog import CatalogService, Pricing
 from bot.config import Settings
 from bot.i18n import Translations
 from bot.middlewares import UserContextMiddleware
-from bot.money import format_money
+from bot.money import Money
 from bot.notifications import Messenger
 from bot.notifier import OutboxSender
 from bot.order_tracking import OrderTracker
@@ -33,6 +33,7 @@ from bot.ordering import OrderingService, PlacementAlert
 from bot.pacing import SendPacer
 from bot.panel_watch import CHECK_SECONDS as PANEL_CHECK_SECONDS
 from bot.panel_watch import PanelBalanceWatch
+from bot.payments import StarsTopups
 from bot.status_sync import StatusSync
 from bot.tasks import BackgroundTasks
 from bot.upstream import PanelAPI, UpstreamError
@@ -50,9 +51,11 @@ BOT_COMMANDS = (
     ("order", "command-order"),
     ("orders", "command-orders"),
     ("balance", "command-balance"),
+    ("topup", "command-topup"),
     ("language", "command-language"),
     ("help", "command-help"),
     ("cancel", "command-cancel"),
+    ("paysupport", "command-paysupport"),
 )
 
 
@@ -75,6 +78,21 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
+DEFAULT_CURRENCY = "USD"
+
+
+async def detect_currency(panel: PanelAPI) -> str:
+    """The panel's own currency, used when SHOP_CURRENCY is not set."""
+    try:
+        balance = await panel.balance()
+    except UpstreamError as error:
+        logger.warning(
+            "Could not read the panel's currency (%r); using %s", error, DEFAULT_CURRENCY
+        )
+        return DEFAULT_CURRENCY
+    return (balance.currency or DEFAULT_CURRENCY).upper()
+
+
 @dataclass
 class Services:
     """The plain services handlers and background tasks receive (by parameter name)."""
@@ -92,7 +110,9 @@ class Services:
     notifier: OutboxSender
     broadcaster: BroadcastRunner
     panel_watch: PanelBalanceWatch
+    topups: StarsTopups
     tasks: BackgroundTasks
+    currency: str
 
 
 def build_services(
@@ -101,10 +121,11 @@ def build_services(
     panel: PanelAPI,
     bot: Bot,
     translations: Translations | None = None,
+    currency: str | None = None,
 ) -> Services:
     translations = translations or Translations(settings.DEFAULT_LANGUAGE)
     messenger = Messenger(bot, repo, translations, settings.ADMIN_IDS)
-    currency = settings.SHOP_CURRENCY
+    currency = currency or settings.SHOP_CURRENCY or DEFAULT_CURRENCY
 
     async def alert_admins(alert: PlacementAlert) -> None:
         order = alert.order
@@ -117,7 +138,7 @@ def build_services(
                 service_id=order.service_id,
                 link=order.link,
                 quantity=order.quantity or 1,
-                price=format_money(order.price, currency),
+                price=t.money(order.price, currency),
                 detail=alert.detail,
             )
         )
@@ -140,7 +161,14 @@ def build_services(
         notifier=notifier,
         broadcaster=BroadcastRunner(bot, repo, translations, tasks=tasks, pacer=pacer),
         panel_watch=PanelBalanceWatch(repo, panel, messenger, settings.PANEL_BALANCE_ALERT),
+        topups=StarsTopups(
+            repo,
+            stars_per_unit=settings.STARS_PER_UNIT,
+            minimum=settings.TOPUP_MIN,
+            maximum=settings.TOPUP_MAX,
+        ),
         tasks=tasks,
+        currency=currency,
     )
 
 
@@ -159,7 +187,10 @@ def build_dispatcher(services: Services) -> Dispatcher:
         tracker=services.tracker,
         notifier=services.notifier,
         broadcaster=services.broadcaster,
-        currency=services.settings.SHOP_CURRENCY,
+        topups=services.topups,
+        topup_presets=[Money.from_decimal(amount) for amount in services.settings.TOPUP_PRESETS],
+        support_contact=services.settings.SUPPORT_CONTACT,
+        currency=services.currency,
     )
     dispatcher.update.outer_middleware(
         UserContextMiddleware(services.repo, services.translations, services.settings)
@@ -240,7 +271,8 @@ async def run(settings: Settings) -> None:
     panel = create_panel(settings)
     bot = create_bot(settings)
     try:
-        services = build_services(settings, Repository(database), panel, bot)
+        currency = settings.SHOP_CURRENCY or await detect_currency(panel)
+        services = build_services(settings, Repository(database), panel, bot, currency=currency)
         dispatcher = build_dispatcher(services)
         logger.info("Storefront starting (database %s)", settings.DATABASE_PATH)
         await dispatcher.start_polling(bot, close_bot_session=False)

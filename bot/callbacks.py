@@ -18,6 +18,7 @@ class MenuAction(StrEnum):
     BALANCE = "balance"
     LANGUAGE = "lang"
     HELP = "help"
+    TOPUP = "topup"
 
 
 class MenuCallback(CallbackData, prefix="m"):
@@ -105,3 +106,13 @@ class BroadcastAction(StrEnum):
 class BroadcastCallback(CallbackData, prefix="bc"):
     broadcast_id: int
     action: BroadcastAction
+
+
+class TopupCallback(CallbackData, prefix="tu"):
+    """A preset top-up amount in micro-units; 0 asks for a custom amount."""
+
+    micros: int
+
+
+class LedgerPage(CallbackData, prefix="lp"):
+    page: int

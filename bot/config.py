@@ -41,7 +41,17 @@ class Settings(BaseSettings):
     STATUS_POLL_SECONDS: int = Field(default=60, ge=1, le=86_400)
     CATALOG_REFRESH_MINUTES: int = Field(default=30, ge=1, le=10_080)
     PANEL_BALANCE_ALERT: Decimal | None = Field(default=None, ge=0)
-    SHOP_CURRENCY: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
+    SHOP_CURRENCY: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    STARS_PER_UNIT: Decimal = Field(default=Decimal(50), gt=0, le=1_000_000)
+    TOPUP_MIN: Decimal = Field(default=Decimal(1), gt=0)
+    TOPUP_MAX: Decimal = Field(default=Decimal(500), gt=0)
+    TOPUP_PRESETS: Annotated[tuple[Decimal, ...], NoDecode] = (
+        Decimal(5),
+        Decimal(10),
+        Decimal(25),
+        Decimal(50),
+    )
+    SUPPORT_CONTACT: str = ""
     DEFAULT_LANGUAGE: str = "en"
     LOG_LEVEL: str = "INFO"
 
@@ -87,10 +97,22 @@ class Settings(BaseSettings):
     def _optional_amount(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("SHOP_CURRENCY")
+    @field_validator("SHOP_CURRENCY", mode="before")
     @classmethod
-    def _currency(cls, value: str) -> str:
-        return value.upper()
+    def _currency(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip().upper() or None
+        return value
+
+    @field_validator("TOPUP_PRESETS", mode="before")
+    @classmethod
+    def _presets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not parts or not all(re.fullmatch(r"[0-9]{1,9}(\.[0-9]{1,2})?", p) for p in parts):
+                raise ValueError("must be amounts separated by commas, e.g. 5,10,25,50")
+            return tuple(Decimal(part) for part in parts)
+        return value
 
     @field_validator("DEFAULT_LANGUAGE")
     @classmethod
@@ -107,6 +129,12 @@ class Settings(BaseSettings):
         if value not in _LOG_LEVELS:
             raise ValueError(f"must be one of: {', '.join(_LOG_LEVELS)}")
         return value
+
+    @model_validator(mode="after")
+    def _topup_bounds(self) -> Settings:
+        if self.TOPUP_MIN > self.TOPUP_MAX:
+            raise ValueError("TOPUP_MIN must not be greater than TOPUP_MAX")
+        return self
 
     @model_validator(mode="after")
     def _key_unless_demo(self) -> Settings:

@@ -16,8 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_currency
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import ast
+
+from bot.money import Money, format_amount, format_money
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,20 @@ class Translator:
 
     def has(self, message_id: str) -> bool:
         return self._bundle.has_message(message_id)
+
+    def money(self, amount: Money, currency: str) -> str:
+        """An amount as this language writes it: ``$12.50`` / ``12,50 $``, ``0.0513``…
+
+        The digits follow money's one display rule (at least two decimals, more only when
+        they are not zero); the language decides separators and where the symbol goes.
+        """
+        value = Decimal(format_amount(amount))
+        try:
+            return str(
+                format_currency(value, currency, locale=self.language, decimal_quantization=False)
+            )
+        except (ValueError, LookupError):
+            return format_money(amount, currency)
 
 
 class Translations:

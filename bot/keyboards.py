@@ -16,6 +16,7 @@ from bot.callbacks import (
     ConfirmCallback,
     FlowCallback,
     LanguageCallback,
+    LedgerPage,
     MenuAction,
     MenuCallback,
     OrderAction,
@@ -23,10 +24,11 @@ from bot.callbacks import (
     OrderServiceCallback,
     OrdersPage,
     ServiceCallback,
+    TopupCallback,
 )
 from bot.catalog import Pricing
 from bot.i18n import LANGUAGE_NAMES, Translator
-from bot.money import format_amount
+from bot.money import Money
 from bot.order_tracking import is_final
 from bot.render import plain, status_label
 from bot.upstream.types import STATUS_COMPLETED
@@ -116,10 +118,8 @@ def services(
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for service in items:
-        price = format_amount(pricing.unit_price(service))
-        label = plain(
-            i18n, "service-button", name=_clip(service.name), price=price, currency=currency
-        )
+        price = i18n.money(pricing.unit_price(service), currency)
+        label = plain(i18n, "service-button", name=_clip(service.name), price=price)
         builder.row(_button(label, ServiceCallback(service_id=service.id).pack()))
     row: list[InlineKeyboardButton] = []
     if page > 0:
@@ -303,3 +303,42 @@ def broadcast_confirm(i18n: Translator, broadcast_id: int) -> InlineKeyboardMark
 def broadcast_progress(i18n: Translator, broadcast_id: int) -> InlineKeyboardMarkup:
     data = BroadcastCallback(broadcast_id=broadcast_id, action=BroadcastAction.STOP).pack()
     return InlineKeyboardMarkup(inline_keyboard=[[_button(i18n("broadcast-button-stop"), data)]])
+
+
+def topup_amounts(i18n: Translator, presets: list[Money], currency: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for amount in presets:
+        builder.button(
+            text=i18n.money(amount, currency), callback_data=TopupCallback(micros=amount.micros)
+        )
+    builder.adjust(2)
+    builder.row(_button(i18n("topup-button-other"), TopupCallback(micros=0).pack()))
+    builder.row(_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack()))
+    return builder.as_markup()
+
+
+def balance_screen(i18n: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(i18n("button-top-up-stars"), MenuCallback(action=MenuAction.TOPUP).pack())],
+            [_button(i18n("button-history"), LedgerPage(page=0).pack())],
+            [_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack())],
+        ]
+    )
+
+
+def ledger_pages(i18n: Translator, page: int, pages: int) -> InlineKeyboardMarkup:
+    row: list[InlineKeyboardButton] = []
+    if page > 0:
+        row.append(_button(i18n("button-previous"), LedgerPage(page=page - 1).pack()))
+    if pages > 1:
+        row.append(
+            _button(
+                i18n("page-indicator", page=page + 1, pages=pages), LedgerPage(page=page).pack()
+            )
+        )
+    if page + 1 < pages:
+        row.append(_button(i18n("button-next"), LedgerPage(page=page + 1).pack()))
+    rows = [row] if row else []
+    rows.append([_button(i18n("button-back"), MenuCallback(action=MenuAction.BALANCE).pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
-from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, Chat, Message, PreCheckoutQuery, TelegramObject, User
 
 from bot.config import Settings
 from bot.i18n import Translations
@@ -54,6 +54,11 @@ class UserContextMiddleware(BaseMiddleware):
 
         if user.banned and not data["is_admin"]:
             inner = getattr(event, "event", event)
+            if isinstance(inner, Message) and inner.successful_payment is not None:
+                return await handler(event, data)  # paid is paid: credit it anyway
+            if isinstance(inner, PreCheckoutQuery):
+                await inner.answer(ok=False, error_message=i18n("banned"))
+                return None
             if isinstance(inner, Message):
                 await inner.answer(i18n("banned"))
             elif isinstance(inner, CallbackQuery):

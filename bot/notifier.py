@@ -22,7 +22,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot import keyboards, render
 from bot.i18n import Translations, Translator
-from bot.money import Money, format_money
+from bot.money import Money
 from bot.pacing import SendPacer
 from storage.outbox import (
     NOTIFY_ORDER_SETTLED,
@@ -55,6 +55,8 @@ class OutboxSender:
         self._pacer = pacer or SendPacer()
         self._idle_seconds = idle_seconds
         self._wake = asyncio.Event()
+        # Two passes at once would both read the same due rows and send each one twice.
+        self._delivering = asyncio.Lock()
 
     def wake(self) -> None:
         """Something was queued: deliver it now rather than at the next idle check."""
@@ -82,14 +84,18 @@ class OutboxSender:
                     waiter.cancel()
 
     async def deliver_due(self, stopping: asyncio.Event | None = None) -> int:
-        """Send what is due now; returns how many rows were settled (sent or dropped)."""
-        settled = 0
-        for message in await self._repo.outbox.due(limit=100):
-            if stopping is not None and stopping.is_set():
-                break
-            if await self._deliver(message):
-                settled += 1
-        return settled
+        """Send what is due now; returns how many rows were settled (sent or dropped).
+
+        Safe to call from anywhere: a pass waits for the one under way to finish.
+        """
+        async with self._delivering:
+            settled = 0
+            for message in await self._repo.outbox.due(limit=100):
+                if stopping is not None and stopping.is_set():
+                    break
+                if await self._deliver(message):
+                    settled += 1
+            return settled
 
     async def _deliver(self, message: OutboxMessage) -> bool:
         user = await self._repo.users.get(message.user_id)
@@ -157,7 +163,7 @@ class OutboxSender:
                 lines.append(i18n("notify-remains", remains=str(payload["remains"])))
             refund = Money(int(payload.get("refund_micros") or 0))
             if refund.is_positive:
-                lines.append(i18n("notify-refund", amount=format_money(refund, self._currency)))
+                lines.append(i18n("notify-refund", amount=i18n.money(refund, self._currency)))
             return "\n".join(lines), markup
         if message.kind == NOTIFY_REFILL_STATUS:
             text = i18n(
@@ -176,7 +182,7 @@ class OutboxSender:
                     "notify-order-not-placed",
                     id=order.id,
                     service=order.service_name,
-                    amount=format_money(refund, self._currency),
+                    amount=i18n.money(refund, self._currency),
                 )
             return text, markup
         logger.error("Unknown outbox message kind %r", message.kind)

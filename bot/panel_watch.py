@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from bot.money import Money, format_money
+from bot.money import Money
 from bot.notifications import Messenger
 from bot.upstream import PanelAPI
 from storage.repository import Repository
@@ -44,11 +44,15 @@ class PanelBalanceWatch:
         if alerted:
             return False
         await self._repo.settings.set(ALERTED_KEY, "1")
-        currency = balance.currency or ""
-        amount = format_money(Money.from_decimal(balance.amount), currency or "USD")
-        threshold = format_money(Money.from_decimal(self.threshold), currency or "USD")
+        currency = balance.currency or "USD"
+        amount = Money.from_decimal(balance.amount)
+        threshold = Money.from_decimal(self.threshold)
         logger.warning("Panel balance %s is under the alert threshold", balance.amount)
         await self._messenger.send_admins(
-            lambda t: t("admin-alert-panel-balance", balance=amount, threshold=threshold)
+            lambda t: t(
+                "admin-alert-panel-balance",
+                balance=t.money(amount, currency),
+                threshold=t.money(threshold, currency),
+            )
         )
         return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.catalog import Pricing, is_package
 from bot.i18n import Markup, Translator
-from bot.money import Money, format_money
+from bot.money import Money
 from bot.ordering import Quote
 from bot.stats import Period, Stats
 from bot.upstream.types import (
@@ -86,7 +86,7 @@ def yes_no(i18n: Translator, value: bool) -> str:
 
 
 def service_card(i18n: Translator, service: Service, pricing: Pricing, currency: str) -> str:
-    price = format_money(pricing.unit_price(service), currency)
+    price = i18n.money(pricing.unit_price(service), currency)
     return i18n(
         "service-card",
         name=service.name,
@@ -111,13 +111,13 @@ def confirmation_card(i18n: Translator, quote: Quote, balance: Money, currency: 
             service=quote.service_name,
             link=quote.link,
             quantity=quote.quantity if quote.quantity is not None else 1,
-            price=format_money(quote.price, currency),
-            balance=format_money(balance, currency),
-            after=format_money(after, currency),
+            price=i18n.money(quote.price, currency),
+            balance=i18n.money(balance, currency),
+            after=i18n.money(after, currency),
         )
     ]
     if after.is_negative:
-        lines.append(i18n("confirm-not-enough", missing=format_money(-after, currency)))
+        lines.append(i18n("confirm-not-enough", missing=i18n.money(-after, currency)))
     return "\n\n".join(lines)
 
 
@@ -129,7 +129,7 @@ def order_card(i18n: Translator, order: Order, currency: str) -> str:
         service=order.service_name,
         link=order.link,
         quantity=order.quantity if order.quantity is not None else 1,
-        charge=format_money(order.price, currency),
+        charge=i18n.money(order.price, currency),
         status=status_label(i18n, order.status),
         start_count=unknown if order.start_count is None else str(order.start_count),
         remains=unknown if order.remains is None else str(order.remains),
@@ -143,7 +143,7 @@ def ledger_line(i18n: Translator, entry: LedgerEntry, currency: str) -> str:
     return i18n(
         "ledger-line",
         date=entry.created_at[:16],
-        amount=sign + format_money(entry.amount, currency),
+        amount=sign + i18n.money(entry.amount, currency),
         kind=i18n(f"ledger-kind-{entry.kind.value.replace('_', '-')}"),
         reference=entry.reference or "",
     )
@@ -154,9 +154,9 @@ def stats(i18n: Translator, figures: Stats, currency: str) -> str:
         return i18n(
             message_id,
             orders=data.orders,
-            revenue=format_money(data.revenue, currency),
-            cost=format_money(data.cost, currency),
-            profit=format_money(data.profit, currency),
+            revenue=i18n.money(data.revenue, currency),
+            cost=i18n.money(data.cost, currency),
+            profit=i18n.money(data.profit, currency),
         )
 
     by_status = ", ".join(
@@ -166,7 +166,7 @@ def stats(i18n: Translator, figures: Stats, currency: str) -> str:
     if figures.panel_balance is None:
         panel = i18n("stats-panel-unavailable")
     else:
-        panel = format_money(
+        panel = i18n.money(
             Money.from_decimal(figures.panel_balance.amount),
             figures.panel_balance.currency or currency,
         )

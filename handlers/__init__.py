@@ -15,6 +15,7 @@ from handlers import (
     language,
     ordering,
     orders,
+    payments,
     start,
     stats,
 )
@@ -39,6 +40,9 @@ def routers() -> list[Router]:
         catalog.router,
         orders.router,
         balance.router,
+        # Payments come before the flows: a successful payment must be credited whatever
+        # state the customer's chat is in.
+        payments.router,
         # The order flow reads free text, so every command router comes before it.
         ordering.router,
         fallback.router,

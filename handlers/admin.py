@@ -6,7 +6,7 @@ buttons fall through to the fallback, exactly as if they did not exist.
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
@@ -16,10 +16,11 @@ from bot.callbacks import AdminAction, AdminCallback
 from bot.errors import StorefrontError
 from bot.filters import IsAdmin
 from bot.i18n import Translator
-from bot.money import InvalidAmountError, Money, format_money
+from bot.money import InvalidAmountError, Money
 from bot.notifications import Messenger
 from bot.notifier import OutboxSender
 from bot.ordering import OrderingService
+from bot.payments import StarsTopups, TopupError
 from handlers.common import show
 from storage.errors import DuplicateUpstreamIdError, InsufficientBalanceError, UnknownUserError
 from storage.orders import UNKNOWN
@@ -88,7 +89,7 @@ async def user_card(
             name=target.first_name or "-",
             username=f"@{target.username}" if target.username else "-",
             language=target.language,
-            balance=format_money(target.balance, currency),
+            balance=i18n.money(target.balance, currency),
             orders=await repo.orders.count_for_user(target.id),
             created=target.created_at,
             last_seen=target.last_seen_at,
@@ -128,19 +129,27 @@ async def _change_balance(
     except InsufficientBalanceError:
         current = await repo.ledger.balance(target_id)
         await message.answer(
-            i18n("admin-subbalance-too-much", balance=format_money(current, currency))
+            i18n("admin-subbalance-too-much", balance=i18n.money(current, currency))
         )
         return
-    shown_amount = format_money(amount, currency)
-    shown_balance = format_money(balance, currency)
     reply_id = "admin-balance-credited" if credit else "admin-balance-debited"
     await message.answer(
-        i18n(reply_id, user_id=target_id, amount=shown_amount, balance=shown_balance)
+        i18n(
+            reply_id,
+            user_id=target_id,
+            amount=i18n.money(amount, currency),
+            balance=i18n.money(balance, currency),
+        )
     )
     notice_id = "balance-credited-notice" if credit else "balance-debited-notice"
     await messenger.send(
         target_id,
-        lambda t: t(notice_id, amount=shown_amount, balance=shown_balance, reason=reason or "-"),
+        lambda t: t(
+            notice_id,
+            amount=t.money(amount, currency),
+            balance=t.money(balance, currency),
+            reason=reason or "-",
+        ),
     )
 
 
@@ -204,7 +213,7 @@ async def _unknown_text(repo: Repository, i18n: Translator, currency: str) -> st
             service=order.service_name,
             link=order.link,
             quantity=order.quantity or 1,
-            price=format_money(order.price, currency),
+            price=i18n.money(order.price, currency),
             created=order.created_at,
             detail=order.error or "-",
         )
@@ -247,7 +256,7 @@ async def settle(
             text = i18n(
                 "admin-settled-failed",
                 order_id=order.id,
-                amount=format_money(order.price, currency),
+                amount=i18n.money(order.price, currency),
             )
         elif outcome.isdigit():
             order = await ordering.settle_placed(order_id, int(outcome))
@@ -266,3 +275,38 @@ async def settle(
         return
     notifier.wake()
     await message.answer(text)
+
+
+@router.message(Command("refund"))
+async def refund(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    topups: StarsTopups,
+    repo: Repository,
+    i18n: Translator,
+    messenger: Messenger,
+    currency: str,
+) -> None:
+    charge_id = (command.args or "").strip()
+    if not charge_id or " " in charge_id:
+        await message.answer(i18n("admin-refund-usage"))
+        return
+    try:
+        amount = await topups.refund(bot, charge_id)
+    except TopupError as error:
+        arguments = {
+            name: i18n.money(value, currency) if isinstance(value, Money) else value
+            for name, value in error.arguments.items()
+        }
+        await message.answer(i18n(error.message_id, **arguments))
+        return
+    payment = await repo.payments.get(charge_id)
+    await message.answer(i18n("admin-refund-done", amount=i18n.money(amount, currency)))
+    if payment is not None:
+        await messenger.send(
+            payment.user_id,
+            lambda t: t(
+                "topup-refunded-notice", amount=t.money(amount, currency), stars=payment.stars
+            ),
+        )

@@ -1,4 +1,4 @@
-"""The balance screen: what the user has, their last movements, how to top up."""
+"""The balance screen: what the user has, their last movements, how to top up, history."""
 
 from __future__ import annotations
 
@@ -7,21 +7,21 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, render
-from bot.callbacks import MenuAction, MenuCallback
+from bot.callbacks import LedgerPage, MenuAction, MenuCallback
 from bot.i18n import Translator
-from bot.money import format_money
 from handlers.common import show
 from storage.repository import Repository
 from storage.users import User
 
 router = Router(name=__name__)
 RECENT_ENTRIES = 5
+HISTORY_PAGE_SIZE = 10
 
 
 async def _balance_text(repo: Repository, i18n: Translator, user: User, currency: str) -> str:
     balance = await repo.ledger.balance(user.id)
     entries = await repo.ledger.recent(user.id, limit=RECENT_ENTRIES)
-    parts = [i18n("balance-title", balance=format_money(balance, currency))]
+    parts = [i18n("balance-title", balance=i18n.money(balance, currency))]
     if entries:
         lines = "\n".join(render.ledger_line(i18n, entry, currency) for entry in entries)
         parts.append(i18n("balance-recent") + "\n" + lines)
@@ -34,7 +34,7 @@ async def balance_command(
     message: Message, repo: Repository, i18n: Translator, user: User, currency: str
 ) -> None:
     text = await _balance_text(repo, i18n, user, currency)
-    await message.answer(text, reply_markup=keyboards.back_to_menu(i18n))
+    await message.answer(text, reply_markup=keyboards.balance_screen(i18n))
 
 
 @router.callback_query(MenuCallback.filter(F.action == MenuAction.BALANCE))
@@ -42,4 +42,28 @@ async def balance_menu(
     callback: CallbackQuery, repo: Repository, i18n: Translator, user: User, currency: str
 ) -> None:
     text = await _balance_text(repo, i18n, user, currency)
-    await show(callback, text, keyboards.back_to_menu(i18n))
+    await show(callback, text, keyboards.balance_screen(i18n))
+
+
+@router.callback_query(LedgerPage.filter())
+async def history(
+    callback: CallbackQuery,
+    callback_data: LedgerPage,
+    repo: Repository,
+    i18n: Translator,
+    user: User,
+    currency: str,
+) -> None:
+    # Pages are always the presser's own ledger: the button carries only a page number.
+    total = await repo.ledger.count(user.id)
+    pages = keyboards.page_count(total, HISTORY_PAGE_SIZE)
+    page = min(max(callback_data.page, 0), pages - 1)
+    entries = await repo.ledger.recent(
+        user.id, limit=HISTORY_PAGE_SIZE, offset=page * HISTORY_PAGE_SIZE
+    )
+    if entries:
+        lines = "\n".join(render.ledger_line(i18n, entry, currency) for entry in entries)
+        text = i18n("history-title", count=total) + "\n\n" + lines
+    else:
+        text = i18n("history-empty")
+    await show(callback, text, keyboards.ledger_pages(i18n, page, pages))

@@ -20,7 +20,6 @@ from bot.errors import (
     StorefrontError,
 )
 from bot.i18n import Translator
-from bot.money import format_money
 from bot.ordering import (
     OrderingService,
     Quote,
@@ -121,7 +120,7 @@ async def got_link(
                 "order-ask-quantity",
                 min=service.min_quantity,
                 max=service.max_quantity,
-                price=format_money(pricing.unit_price(service), currency),
+                price=i18n.money(pricing.unit_price(service), currency),
             ),
             reply_markup=keyboards.flow_cancel(i18n),
         )
@@ -283,8 +282,8 @@ async def confirm(
             callback,
             i18n(
                 "order-not-enough-balance",
-                missing=format_money(error.arguments["missing"], currency),
-                balance=format_money(error.arguments["balance"], currency),
+                missing=i18n.money(error.arguments["missing"], currency),
+                balance=i18n.money(error.arguments["balance"], currency),
             ),
             keyboards.confirmation(i18n, quote.token, can_pay=False),
         )
@@ -295,7 +294,7 @@ async def confirm(
         if isinstance(error, OrderRefusedError):
             arguments["reason"] = i18n(str(arguments.pop("reason_id")))
         arguments.pop("detail", None)
-        arguments["price"] = format_money(quote.price, currency)
+        arguments["price"] = i18n.money(quote.price, currency)
         await show(callback, i18n(error.message_id, **arguments), keyboards.main_menu(i18n))
         return
     await state.clear()

@@ -8,6 +8,7 @@ from storage.database import Database
 from storage.ledger import LedgerRepository
 from storage.orders import OrderRepository
 from storage.outbox import OutboxRepository
+from storage.payments import PaymentRepository
 from storage.settings import SettingsRepository
 from storage.stats import StatsRepository
 from storage.users import UserRepository
@@ -24,3 +25,4 @@ class Repository:
         self.settings = SettingsRepository(database)
         self.broadcasts = BroadcastRepository(database)
         self.stats = StatsRepository(database)
+        self.payments = PaymentRepository(database)

@@ -61,7 +61,7 @@ catalog-categories = 🛒 <b>Choose a category</b>
 catalog-empty = The catalog is empty right now. Please try again a little later.
 catalog-services = <b>{ $category }</b> — choose a service (prices per 1000):
 catalog-category-gone = This category is no longer available.
-service-button = { $name } · { $price } { $currency }
+service-button = { $name } · { $price }
 service-unavailable = Sorry, this service is no longer available. Please choose another one.
 service-card =
     <b>{ $name }</b>
@@ -195,7 +195,7 @@ ledger-kind-admin-credit = top-up
 ledger-kind-admin-debit = correction
 ledger-kind-topup = top-up
 ledger-kind-topup-refund = payment refund
-balance-how-to-top-up = To top up, contact the shop owner and give them your id: <code>{ NUMBER($user_id, useGrouping: 0) }</code>.
+balance-how-to-top-up = Top up with ⭐ Telegram Stars below. Your id for the shop owner: <code>{ NUMBER($user_id, useGrouping: 0) }</code>.
 balance-credited-notice = 💰 Your balance was topped up by <b>{ $amount }</b>. Balance now: { $balance }.
 
 ## Language

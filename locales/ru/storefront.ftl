@@ -61,7 +61,7 @@ catalog-categories = 🛒 <b>Выберите категорию</b>
 catalog-empty = Каталог сейчас пуст. Загляните чуть позже.
 catalog-services = <b>{ $category }</b> — выберите услугу (цены за 1000):
 catalog-category-gone = Эта категория больше недоступна.
-service-button = { $name } · { $price } { $currency }
+service-button = { $name } · { $price }
 service-unavailable = К сожалению, эта услуга больше недоступна. Выберите другую.
 service-card =
     <b>{ $name }</b>
@@ -197,7 +197,7 @@ ledger-kind-admin-credit = пополнение
 ledger-kind-admin-debit = корректировка
 ledger-kind-topup = пополнение
 ledger-kind-topup-refund = возврат платежа
-balance-how-to-top-up = Чтобы пополнить баланс, напишите владельцу магазина и сообщите свой ID: <code>{ NUMBER($user_id, useGrouping: 0) }</code>.
+balance-how-to-top-up = Пополните баланс ⭐ звёздами Telegram кнопкой ниже. Ваш ID для владельца магазина: <code>{ NUMBER($user_id, useGrouping: 0) }</code>.
 balance-credited-notice = 💰 Ваш баланс пополнен на <b>{ $amount }</b>. Сейчас на балансе: { $balance }.
 
 ## Language

@@ -1,0 +1,191 @@
+"""Top-ups paid with Telegram Stars (currency XTR, no provider token).
+
+The customer picks an amount of the shop currency; the invoice asks for
+``ceil(amount × STARS_PER_UNIT)`` Stars. The invoice payload carries the amount, so what is
+credited is exactly what the customer was shown. The balance is credited only on
+``successful_payment``, once per ``telegram_payment_charge_id`` (the ledger's unique index).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+
+from bot.money import Money
+from storage.errors import DuplicateEntryError, InsufficientBalanceError
+from storage.ledger import EntryKind
+from storage.payments import PAID, REFUNDED, REFUNDING
+from storage.repository import Repository
+
+logger = logging.getLogger(__name__)
+
+STARS_CURRENCY = "XTR"
+_PAYLOAD = re.compile(r"^topup:([0-9]{1,18})$")
+
+
+class TopupError(Exception):
+    """A top-up or refund cannot go ahead; ``message_id`` explains why."""
+
+    def __init__(self, message_id: str, **arguments: object) -> None:
+        super().__init__(message_id)
+        self.message_id = message_id
+        self.arguments = arguments
+
+
+@dataclass(frozen=True, slots=True)
+class TopupQuote:
+    amount: Money
+    stars: int
+
+    @property
+    def payload(self) -> str:
+        return f"topup:{self.amount.micros}"
+
+
+@dataclass(frozen=True, slots=True)
+class Credited:
+    amount: Money
+    stars: int
+    balance: Money
+    first_time: bool
+
+
+class StarsTopups:
+    def __init__(
+        self,
+        repo: Repository,
+        *,
+        stars_per_unit: Decimal,
+        minimum: Decimal,
+        maximum: Decimal,
+    ) -> None:
+        self._repo = repo
+        self.stars_per_unit = stars_per_unit
+        self.minimum = Money.from_decimal(minimum)
+        self.maximum = Money.from_decimal(maximum)
+
+    def quote(self, amount: Money) -> TopupQuote:
+        """Stars for an amount, or TopupError when it is outside the limits."""
+        if amount < self.minimum or amount > self.maximum:
+            raise TopupError("topup-out-of-range")
+        stars = int((amount.as_decimal() * self.stars_per_unit).to_integral_value(ROUND_CEILING))
+        return TopupQuote(amount, max(stars, 1))
+
+    def quote_payload(self, payload: str) -> TopupQuote:
+        match = _PAYLOAD.match(payload)
+        if match is None:
+            raise TopupError("topup-invalid-invoice")
+        return self.quote(Money(int(match.group(1))))
+
+    async def check_pre_checkout(
+        self, user_id: int, payload: str, currency: str, total_amount: int
+    ) -> None:
+        """Everything Telegram's pre-checkout needs to know, answered without the network."""
+        user = await self._repo.users.get(user_id)
+        if user is None:
+            raise TopupError("topup-start-first")
+        if user.banned:
+            raise TopupError("banned")
+        quote = self.quote_payload(payload)
+        if currency != STARS_CURRENCY or total_amount != quote.stars:
+            raise TopupError("topup-invalid-invoice")
+
+    async def credit(
+        self,
+        *,
+        user_id: int,
+        charge_id: str,
+        provider_charge_id: str | None,
+        payload: str,
+        stars: int,
+    ) -> Credited:
+        """Credit a successful payment, once per charge id whatever Telegram redelivers."""
+        match = _PAYLOAD.match(payload)
+        if match is None:
+            # Paid is paid: an unreadable payload must not lose the customer's money.
+            amount = Money.from_decimal(Decimal(stars) / self.stars_per_unit)
+            logger.error("Payment %s has an unreadable payload; crediting by Stars", charge_id)
+        else:
+            amount = Money(int(match.group(1)))
+        first_time = True
+        async with self._repo.database.transaction():
+            recorded = await self._repo.payments.add(
+                charge_id=charge_id,
+                provider_charge_id=provider_charge_id,
+                user_id=user_id,
+                stars=stars,
+                amount=amount,
+                payload=payload,
+            )
+            if recorded:
+                try:
+                    await self._repo.ledger.post(
+                        user_id, EntryKind.TOPUP, amount, reference=charge_id, note=f"{stars} XTR"
+                    )
+                except DuplicateEntryError:
+                    first_time = False
+            else:
+                first_time = False
+        balance = await self._repo.ledger.balance(user_id)
+        if first_time:
+            logger.info("User %s topped up %s with %s Stars", user_id, amount, stars)
+        return Credited(amount, stars, balance, first_time)
+
+    async def refund(self, bot: Bot, charge_id: str) -> Money:
+        """Give the Stars back and take the credited amount off the balance, if unspent.
+
+        The debit is written first (status ``refunding``), then Telegram is asked; a refusal
+        puts the money back, and a crash in between leaves ``refunding`` for the next
+        ``/refund`` to finish (Telegram answers CHARGE_ALREADY_REFUNDED if it did it).
+        """
+        payment = await self._repo.payments.get(charge_id)
+        if payment is None:
+            raise TopupError("admin-refund-not-found")
+        if payment.status == REFUNDED:
+            raise TopupError("admin-refund-already")
+        if payment.status == PAID:
+            try:
+                async with self._repo.database.transaction():
+                    await self._repo.ledger.post(
+                        payment.user_id,
+                        EntryKind.TOPUP_REFUND,
+                        -payment.amount,
+                        reference=charge_id,
+                        note=f"{payment.stars} XTR refunded",
+                    )
+                    await self._repo.payments.set_status(charge_id, REFUNDING, expected=PAID)
+            except InsufficientBalanceError:
+                balance = await self._repo.ledger.balance(payment.user_id)
+                raise TopupError("admin-refund-spent", balance=balance) from None
+            except DuplicateEntryError:
+                # An earlier attempt was refused by Telegram and undone: settle it by hand.
+                raise TopupError("admin-refund-refused", reason="refused before") from None
+        try:
+            await bot.refund_star_payment(
+                user_id=payment.user_id, telegram_payment_charge_id=charge_id
+            )
+        except TelegramBadRequest as error:
+            if "ALREADY_REFUNDED" not in error.message.upper():
+                await self._undo_refund(payment.user_id, charge_id, payment.amount)
+                raise TopupError("admin-refund-refused", reason=error.message) from None
+        except TelegramAPIError as error:
+            raise TopupError("admin-refund-retry", reason=error.message) from None
+        await self._repo.payments.set_status(charge_id, REFUNDED, expected=REFUNDING)
+        logger.info("Refunded payment %s (%s Stars)", charge_id, payment.stars)
+        return payment.amount
+
+    async def _undo_refund(self, user_id: int, charge_id: str, amount: Money) -> None:
+        async with self._repo.database.transaction():
+            await self._repo.ledger.post(
+                user_id,
+                EntryKind.ADMIN_CREDIT,
+                amount,
+                reference=f"refund-undone:{charge_id}",
+                note="Telegram refused the Stars refund",
+            )
+            await self._repo.payments.set_status(charge_id, PAID, expected=REFUNDING)

@@ -1,0 +1,201 @@
+"""Top-ups with Telegram Stars: amount → invoice → pre-checkout → successful payment."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
+
+from bot import keyboards
+from bot.callbacks import MenuAction, MenuCallback, TopupCallback
+from bot.i18n import Translator
+from bot.money import InvalidAmountError, Money
+from bot.payments import STARS_CURRENCY, StarsTopups, TopupError
+from bot.render import plain
+from handlers.common import show
+from storage.users import User
+
+router = Router(name=__name__)
+logger = logging.getLogger(__name__)
+
+
+class TopupFlow(StatesGroup):
+    amount = State()
+
+
+def _choose_text(i18n: Translator, topups: StarsTopups, currency: str) -> str:
+    return i18n(
+        "topup-choose",
+        minimum=i18n.money(topups.minimum, currency),
+        maximum=i18n.money(topups.maximum, currency),
+        rate=str(topups.stars_per_unit.normalize()),
+        unit=i18n.money(Money.parse("1"), currency),
+    )
+
+
+@router.message(Command("topup"))
+async def topup_command(
+    message: Message,
+    state: FSMContext,
+    i18n: Translator,
+    topups: StarsTopups,
+    topup_presets: list[Money],
+    currency: str,
+) -> None:
+    await state.clear()
+    await message.answer(
+        _choose_text(i18n, topups, currency),
+        reply_markup=keyboards.topup_amounts(i18n, topup_presets, currency),
+    )
+
+
+@router.callback_query(MenuCallback.filter(F.action == MenuAction.TOPUP))
+async def topup_button(
+    callback: CallbackQuery,
+    state: FSMContext,
+    i18n: Translator,
+    topups: StarsTopups,
+    topup_presets: list[Money],
+    currency: str,
+) -> None:
+    await state.clear()
+    await show(
+        callback,
+        _choose_text(i18n, topups, currency),
+        keyboards.topup_amounts(i18n, topup_presets, currency),
+    )
+
+
+@router.callback_query(TopupCallback.filter(F.micros == 0))
+async def custom_amount(callback: CallbackQuery, state: FSMContext, i18n: Translator) -> None:
+    await state.set_state(TopupFlow.amount)
+    await show(callback, i18n("topup-ask-amount"), keyboards.flow_cancel(i18n))
+
+
+@router.callback_query(TopupCallback.filter())
+async def preset_amount(
+    callback: CallbackQuery,
+    callback_data: TopupCallback,
+    bot: Bot,
+    state: FSMContext,
+    i18n: Translator,
+    topups: StarsTopups,
+    currency: str,
+) -> None:
+    await state.clear()
+    await _send_invoice(
+        bot, callback.from_user.id, i18n, topups, Money(callback_data.micros), currency
+    )
+
+
+@router.message(TopupFlow.amount, F.text, ~F.text.startswith("/"))
+async def typed_amount(
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    i18n: Translator,
+    topups: StarsTopups,
+    currency: str,
+) -> None:
+    try:
+        amount = Money.parse(message.text or "")
+    except InvalidAmountError:
+        await message.answer(
+            i18n(
+                "topup-amount-invalid",
+                minimum=i18n.money(topups.minimum, currency),
+                maximum=i18n.money(topups.maximum, currency),
+            ),
+            reply_markup=keyboards.flow_cancel(i18n),
+        )
+        return
+    if await _send_invoice(bot, message.chat.id, i18n, topups, amount, currency):
+        await state.clear()
+
+
+@router.message(TopupFlow.amount)
+async def amount_not_text(message: Message, i18n: Translator) -> None:
+    await message.answer(i18n("order-send-text"), reply_markup=keyboards.flow_cancel(i18n))
+
+
+async def _send_invoice(
+    bot: Bot, chat_id: int, i18n: Translator, topups: StarsTopups, amount: Money, currency: str
+) -> bool:
+    try:
+        quote = topups.quote(amount)
+    except TopupError:
+        await bot.send_message(
+            chat_id,
+            i18n(
+                "topup-out-of-range",
+                minimum=i18n.money(topups.minimum, currency),
+                maximum=i18n.money(topups.maximum, currency),
+            ),
+            reply_markup=keyboards.flow_cancel(i18n),
+        )
+        return False
+    shown = i18n.money(quote.amount, currency)
+    await bot.send_invoice(
+        chat_id=chat_id,
+        title=plain(i18n, "topup-invoice-title", amount=shown),
+        description=plain(i18n, "topup-invoice-description", amount=shown, stars=quote.stars),
+        payload=quote.payload,
+        currency=STARS_CURRENCY,
+        prices=[
+            LabeledPrice(label=plain(i18n, "topup-invoice-label", amount=shown), amount=quote.stars)
+        ],
+    )
+    return True
+
+
+@router.pre_checkout_query()
+async def pre_checkout(query: PreCheckoutQuery, i18n: Translator, topups: StarsTopups) -> None:
+    # Telegram waits at most 10 seconds for this answer: database checks only, no network.
+    try:
+        await topups.check_pre_checkout(
+            query.from_user.id, query.invoice_payload, query.currency, query.total_amount
+        )
+    except TopupError as error:
+        await query.answer(ok=False, error_message=plain(i18n, error.message_id))
+        return
+    await query.answer(ok=True)
+
+
+@router.message(F.successful_payment)
+async def successful_payment(
+    message: Message, i18n: Translator, topups: StarsTopups, currency: str, user: User
+) -> None:
+    payment = message.successful_payment
+    assert payment is not None
+    credited = await topups.credit(
+        user_id=user.id,
+        charge_id=payment.telegram_payment_charge_id,
+        provider_charge_id=payment.provider_payment_charge_id,
+        payload=payment.invoice_payload,
+        stars=payment.total_amount,
+    )
+    if not credited.first_time:
+        logger.info(
+            "Payment %s delivered again; already credited", payment.telegram_payment_charge_id
+        )
+        return
+    await message.answer(
+        i18n(
+            "topup-receipt",
+            amount=i18n.money(credited.amount, currency),
+            stars=credited.stars,
+            balance=i18n.money(credited.balance, currency),
+            charge_id=payment.telegram_payment_charge_id,
+        ),
+        reply_markup=keyboards.back_to_menu(i18n),
+    )
+
+
+@router.message(Command("paysupport"))
+async def pay_support(message: Message, i18n: Translator, support_contact: str) -> None:
+    contact = support_contact or plain(i18n, "paysupport-contact-admin")
+    await message.answer(i18n("paysupport", contact=contact))
