@@ -28,6 +28,7 @@ from bot.middlewares import UserContextMiddleware
 from bot.money import Money
 from bot.notifications import Messenger
 from bot.notifier import OutboxSender
+from bot.observability import HandlerName, UpdateLog
 from bot.order_tracking import OrderTracker
 from bot.ordering import OrderingService, PlacementAlert
 from bot.pacing import SendPacer
@@ -36,9 +37,11 @@ from bot.panel_watch import PanelBalanceWatch
 from bot.payments import StarsTopups
 from bot.status_sync import StatusSync
 from bot.tasks import BackgroundTasks
+from bot.throttling import Throttle, ThrottlingMiddleware
 from bot.upstream import PanelAPI, UpstreamError
 from bot.upstream.client import HttpPanelClient
 from bot.upstream.sandbox import SandboxPanel
+from bot.webhook import run_webhook
 from storage.database import Database
 from storage.fsm import SQLiteStorage
 from storage.repository import Repository
@@ -79,6 +82,8 @@ def create_bot(settings: Settings) -> Bot:
 
 
 DEFAULT_CURRENCY = "USD"
+# How long shutdown waits for updates in flight and background work to reach a safe point.
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 async def detect_currency(panel: PanelAPI) -> str:
@@ -111,6 +116,8 @@ class Services:
     broadcaster: BroadcastRunner
     panel_watch: PanelBalanceWatch
     topups: StarsTopups
+    update_log: UpdateLog
+    throttle: Throttle
     tasks: BackgroundTasks
     currency: str
 
@@ -167,6 +174,8 @@ def build_services(
             minimum=settings.TOPUP_MIN,
             maximum=settings.TOPUP_MAX,
         ),
+        update_log=UpdateLog(),
+        throttle=Throttle(rate=float(settings.THROTTLE_RATE), burst=settings.THROTTLE_BURST),
         tasks=tasks,
         currency=currency,
     )
@@ -192,9 +201,20 @@ def build_dispatcher(services: Services) -> Dispatcher:
         support_contact=services.settings.SUPPORT_CONTACT,
         currency=services.currency,
     )
+    # Outer, in this order: time and log the update, resolve the user, then throttle floods.
+    dispatcher.update.outer_middleware(services.update_log)
     dispatcher.update.outer_middleware(
         UserContextMiddleware(services.repo, services.translations, services.settings)
     )
+    dispatcher.update.outer_middleware(ThrottlingMiddleware(services.throttle))
+    handler_name = HandlerName()
+    for observer in (
+        dispatcher.message,
+        dispatcher.callback_query,
+        dispatcher.pre_checkout_query,
+        dispatcher.edited_message,
+    ):
+        observer.middleware(handler_name)
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
     dispatcher.include_routers(*handlers.routers())
 
@@ -202,11 +222,18 @@ def build_dispatcher(services: Services) -> Dispatcher:
         await startup(services, bot)
 
     async def on_shutdown() -> None:
-        await services.tasks.stop()
+        await shutdown(services)
 
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)
     return dispatcher
+
+
+async def shutdown(services: Services) -> None:
+    """Stop at a safe point: let updates in flight finish, then stop background work."""
+    if not await services.update_log.wait_idle(SHUTDOWN_GRACE_SECONDS):
+        logger.warning("%d update(s) still running at shutdown", services.update_log.in_flight)
+    await services.tasks.stop()
 
 
 async def startup(services: Services, bot: Bot) -> None:
@@ -274,8 +301,15 @@ async def run(settings: Settings) -> None:
         currency = settings.SHOP_CURRENCY or await detect_currency(panel)
         services = build_services(settings, Repository(database), panel, bot, currency=currency)
         dispatcher = build_dispatcher(services)
-        logger.info("Storefront starting (database %s)", settings.DATABASE_PATH)
-        await dispatcher.start_polling(bot, close_bot_session=False)
+        if settings.WEBHOOK_URL:
+            logger.info("Storefront starting with a webhook (database %s)", settings.DATABASE_PATH)
+            await run_webhook(services, dispatcher, bot)
+        else:
+            logger.info("Storefront starting with polling (database %s)", settings.DATABASE_PATH)
+            # A webhook left from an earlier run would make getUpdates fail; its pending
+            # updates are kept and polled.
+            await bot.delete_webhook(drop_pending_updates=False)
+            await dispatcher.start_polling(bot, close_bot_session=False)
     finally:
         await bot.session.close()
         await panel.aclose()

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         Decimal(50),
     )
     SUPPORT_CONTACT: str = ""
+    WEBHOOK_URL: str | None = None
+    WEBHOOK_HOST: str = "127.0.0.1"
+    WEBHOOK_PORT: int = Field(default=8080, ge=1, le=65_535)
+    WEBHOOK_SECRET: SecretStr | None = None
+    THROTTLE_RATE: Decimal = Field(default=Decimal(5), gt=0, le=100_000)
+    THROTTLE_BURST: int = Field(default=20, ge=1, le=100_000)
     DEFAULT_LANGUAGE: str = "en"
     LOG_LEVEL: str = "INFO"
 
@@ -81,6 +87,25 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://[^\s/]+\S*$", value):
             raise ValueError("must be a base URL such as http://localhost:8081")
         return value
+
+    @field_validator("WEBHOOK_URL")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not re.match(r"^https?://[^\s/]+\S*$", value):
+            raise ValueError("must be the public URL Telegram calls, e.g. https://shop.example/tg")
+        return value
+
+    @field_validator("WEBHOOK_SECRET")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value().strip()):
+            raise ValueError("may contain only letters, digits, _ and - (1-256 characters)")
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("ADMIN_IDS", mode="before")
     @classmethod

@@ -24,8 +24,9 @@ class RedactingFormatter(logging.Formatter):
 
 def secrets_of(settings: Settings) -> list[str]:
     values = [settings.BOT_TOKEN.get_secret_value()]
-    if settings.SMM_API_KEY is not None:
-        values.append(settings.SMM_API_KEY.get_secret_value())
+    for secret in (settings.SMM_API_KEY, settings.WEBHOOK_SECRET):
+        if secret is not None:
+            values.append(secret.get_secret_value())
     return values
 
 

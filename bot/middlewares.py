@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Chat, Message, PreCheckoutQuery, Telegr
 
 from bot.config import Settings
 from bot.i18n import Translations
+from bot.observability import mark_outcome
 from storage.repository import Repository
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -34,6 +35,7 @@ class UserContextMiddleware(BaseMiddleware):
         telegram_user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
         if chat is not None and chat.type != ChatType.PRIVATE:
+            mark_outcome(data, "ignored:not-private")
             return None  # the storefront lives in private chats only
         if telegram_user is None or telegram_user.is_bot:
             return await handler(event, data)
@@ -53,6 +55,7 @@ class UserContextMiddleware(BaseMiddleware):
         data["is_admin"] = self._settings.is_admin(user.id)
 
         if user.banned and not data["is_admin"]:
+            mark_outcome(data, "banned")
             inner = getattr(event, "event", event)
             if isinstance(inner, Message) and inner.successful_payment is not None:
                 return await handler(event, data)  # paid is paid: credit it anyway

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import Decimal
 
@@ -24,6 +25,9 @@ class PanelBalanceWatch:
         self._panel = panel
         self._messenger = messenger
         self.threshold = threshold
+        # Checks that overlap (the periodic one and any other caller) would both read "not
+        # alerted yet" before either stores the mark, and both alert for one crossing.
+        self._lock = asyncio.Lock()
 
     async def check(self) -> bool | None:
         """Read the panel balance; alert admins when it first falls under the threshold.
@@ -34,9 +38,13 @@ class PanelBalanceWatch:
         """
         if self.threshold is None:
             return None
+        async with self._lock:
+            return await self._check(self.threshold)
+
+    async def _check(self, threshold: Decimal) -> bool:
         balance = await self._panel.balance()
         alerted = await self._repo.settings.get(ALERTED_KEY) == "1"
-        if balance.amount >= self.threshold:
+        if balance.amount >= threshold:
             if alerted:
                 await self._repo.settings.set(ALERTED_KEY, None)
                 logger.info("Panel balance recovered to %s", balance.amount)
@@ -46,13 +54,13 @@ class PanelBalanceWatch:
         await self._repo.settings.set(ALERTED_KEY, "1")
         currency = balance.currency or "USD"
         amount = Money.from_decimal(balance.amount)
-        threshold = Money.from_decimal(self.threshold)
+        limit = Money.from_decimal(threshold)
         logger.warning("Panel balance %s is under the alert threshold", balance.amount)
         await self._messenger.send_admins(
             lambda t: t(
                 "admin-alert-panel-balance",
                 balance=t.money(amount, currency),
-                threshold=t.money(threshold, currency),
+                threshold=t.money(limit, currency),
             )
         )
         return True

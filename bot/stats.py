@@ -44,12 +44,16 @@ class Stats:
 
 
 def _cost(row: OrderCostRow) -> Money:
-    """What the panel charged: its own figure when it gave one, else the expected price
-    (nothing for a canceled order, the delivered share for a partial one)."""
-    if row.panel_charge is not None:
-        return Money.from_decimal(row.panel_charge)
+    """What the panel charged: nothing for a canceled order, else its own figure when it gave
+    one, else the expected price.
+
+    A canceled order is refunded in full by the panel, yet panels may keep reporting the charge
+    it was placed with; counting that figure made every canceled order a loss in /stats.
+    """
     if row.status == STATUS_CANCELED:
         return Money.zero()
+    if row.panel_charge is not None:
+        return Money.from_decimal(row.panel_charge)
     return panel_cost(row.rate, row.quantity or 1, per_package=is_package(row.service_type))
 
 

@@ -1,0 +1,135 @@
+"""Webhook mode: Telegram (or a local Bot API server) calls us instead of being polled.
+
+Updates are answered only after they were handled (not in the background), so an update
+whose handling was cut short by a crash is delivered again by Telegram; the webhook is kept
+on shutdown so updates sent while the bot restarts wait at Telegram instead of being lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+import time
+from contextlib import suppress
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.upstream import UpstreamError
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+logger = logging.getLogger(__name__)
+
+HEALTH_PATH = "/healthz"
+PANEL_HEALTH_TTL_SECONDS = 30.0
+PANEL_HEALTH_TIMEOUT_SECONDS = 5.0
+
+
+class Health:
+    """Answers /healthz: is the database usable, is the panel reachable (cached briefly, so
+    a monitor polling every few seconds does not turn into panel traffic)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._panel_checked_at = -1e9
+        self._panel_status = "unknown"
+
+    async def _database(self) -> str:
+        try:
+            await self._services.repo.database.fetch_value("SELECT 1")
+        except Exception as error:
+            logger.warning("Health check: database unusable: %r", error)
+            return "error"
+        return "ok"
+
+    async def _panel(self) -> str:
+        now = time.monotonic()
+        if now - self._panel_checked_at < PANEL_HEALTH_TTL_SECONDS:
+            return self._panel_status
+        try:
+            await asyncio.wait_for(
+                self._services.panel.balance(), timeout=PANEL_HEALTH_TIMEOUT_SECONDS
+            )
+            status = "ok"
+        except (UpstreamError, TimeoutError) as error:
+            logger.warning("Health check: panel unreachable: %r", error)
+            status = "unreachable"
+        self._panel_checked_at, self._panel_status = now, status
+        return status
+
+    async def handle(self, request: web.Request) -> web.Response:
+        report = {"database": await self._database(), "panel": await self._panel()}
+        healthy = all(value == "ok" for value in report.values())
+        return web.json_response(
+            {"status": "ok" if healthy else "degraded", **report}, status=200 if healthy else 503
+        )
+
+
+def build_webhook_app(
+    services: Services, dispatcher: Dispatcher, bot: Bot, *, secret: str, path: str
+) -> web.Application:
+    app = web.Application()
+    SimpleRequestHandler(
+        dispatcher=dispatcher, bot=bot, secret_token=secret, handle_in_background=False
+    ).register(app, path=path)
+    app.router.add_get(HEALTH_PATH, Health(services).handle)
+    setup_application(app, dispatcher, bot=bot)
+    return app
+
+
+def webhook_path(url: str) -> str:
+    return urlsplit(url).path or "/"
+
+
+async def run_webhook(
+    services: Services,
+    dispatcher: Dispatcher,
+    bot: Bot,
+    *,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve the webhook until SIGTERM/SIGINT (or ``stop``), then shut down gracefully."""
+    settings = services.settings
+    assert settings.WEBHOOK_URL is not None
+    secret = (
+        settings.WEBHOOK_SECRET.get_secret_value()
+        if settings.WEBHOOK_SECRET is not None
+        # Telegram is told the secret at every start, so a fresh one per run is enough.
+        else secrets.token_urlsafe(32)
+    )
+    app = build_webhook_app(
+        services, dispatcher, bot, secret=secret, path=webhook_path(settings.WEBHOOK_URL)
+    )
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()  # runs the dispatcher's start-up
+    try:
+        site = web.TCPSite(runner, settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
+        await site.start()
+        await bot.set_webhook(
+            url=settings.WEBHOOK_URL,
+            secret_token=secret,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+            drop_pending_updates=False,
+        )
+        logger.info("Webhook set; listening on %s:%s", settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
+        stop = stop or _stop_on_signals()
+        await stop.wait()
+        logger.info("Stopping: finishing the updates in flight")
+    finally:
+        await runner.cleanup()  # stops listening, then the dispatcher's shutdown
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal_number, stop.set)
+    return stop
