@@ -1,21 +1,27 @@
-"""The whole storefront against a fake Telegram server and a fake panel, over real HTTP."""
+"""The whole storefront against a fake Telegram server and a fake panel, over real HTTP.
+
+The ``storefront`` fixture starts the bot; ``@pytest.mark.storefront(panel_read_timeout=0.3)``
+changes how it is built. A test restarts the bot on the same database with
+``await storefront.stop()`` followed by ``async with storefront.running(): ...``.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.app import Services, build_dispatcher, build_services
 from bot.config import Settings
 from bot.i18n import Translations
 from bot.money import Money
-from bot.upstream.client import HttpPanelClient
+from bot.upstream.client import DEFAULT_TIMEOUT, HttpPanelClient
 from storage.database import Database
 from storage.ledger import EntryKind
 from storage.repository import Repository
@@ -26,6 +32,13 @@ from tests.fakes.telegram import TEST_TOKEN, FakeTelegramServer
 ADMIN = 900_000_001
 ALICE = 100_000_001
 BOB = 100_000_002
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "storefront(panel_read_timeout=None): options for the e2e storefront fixture",
+    )
 
 
 class ErrorLogCollector(logging.Handler):
@@ -49,9 +62,10 @@ class Storefront:
     settings: Settings
     translations: Translations
     errors: ErrorLogCollector
+    panel_timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
     services: Services | None = None
     repo: Repository | None = None
-    _stack: list[object] = field(default_factory=list)
+    _run: AsyncExitStack | None = field(default=None, repr=False)
 
     @property
     def r(self) -> Repository:
@@ -64,15 +78,36 @@ class Storefront:
     async def balance(self, user_id: int) -> Money:
         return await self.r.ledger.balance(user_id)
 
-    async def start_user(self, user_id: int, language: str = "en") -> None:
-        await self.telegram.send_message(user_id, "/start", language_code=language)
-        await self.telegram.wait_for_message(user_id, contains="/start" if False else None)
+    async def start_user(self, user_id: int, language: str = "en", first_name: str = "") -> None:
+        """/start, waiting for the welcome (the user exists in the database afterwards)."""
+        await self.telegram.send_message(
+            user_id, "/start", language_code=language, first_name=first_name or None
+        )
+        i18n = self.translations.get(self.translations.resolve_language(language))
+        await self.telegram.wait_for_message(user_id, contains=i18n("menu-new-order"))
+
+    async def start(self) -> None:
+        """Start the bot in the background (the fixture does this once)."""
+        assert self._run is None, "the bot is already running"
+        stack = AsyncExitStack()
+        await stack.enter_async_context(self.running())
+        self._run = stack
+
+    async def stop(self) -> None:
+        """Stop the bot started by :meth:`start`, as a restart would."""
+        if self._run is not None:
+            run, self._run = self._run, None
+            await run.aclose()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Storefront]:
         database = await Database.open(self.database_path)
         panel_client = HttpPanelClient(
-            self.panel.url, self.panel.api_key, connect_retries=0, retry_backoff=0.01
+            self.panel.url,
+            self.panel.api_key,
+            timeout=self.panel_timeout,
+            connect_retries=0,
+            retry_backoff=0.01,
         )
         bot = make_bot(self.telegram)
         try:
@@ -105,7 +140,16 @@ def make_settings(panel: FakePanel, database_path: Path, **overrides: object) ->
 
 
 @pytest.fixture
-async def storefront(tmp_path: Path) -> AsyncIterator[Storefront]:
+async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Storefront]:
+    marker = request.node.get_closest_marker("storefront")
+    options = dict(marker.kwargs) if marker is not None else {}
+    read_timeout = options.pop("panel_read_timeout", None)
+    assert not options, f"unknown storefront options: {sorted(options)}"
+    panel_timeout = (
+        DEFAULT_TIMEOUT
+        if read_timeout is None
+        else httpx.Timeout(connect=1.0, read=read_timeout, write=1.0, pool=1.0)
+    )
     errors = ErrorLogCollector()
     logging.getLogger().addHandler(errors)
     try:
@@ -119,10 +163,18 @@ async def storefront(tmp_path: Path) -> AsyncIterator[Storefront]:
                 settings=settings,
                 translations=Translations(settings.DEFAULT_LANGUAGE),
                 errors=errors,
+                panel_timeout=panel_timeout,
             )
-            async with front.running():
+            await front.start()
+            try:
                 yield front
+            finally:
+                await front.stop()
     finally:
         logging.getLogger().removeHandler(errors)
-    unexpected = [record for record in errors.records if record.name.startswith(("handlers", "bot", "aiogram"))]
+    unexpected = [
+        record
+        for record in errors.records
+        if record.name.startswith(("handlers", "bot", "aiogram", "storage"))
+    ]
     assert not unexpected, f"the bot logged errors: {[r.getMessage() for r in unexpected]}"
