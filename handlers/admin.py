@@ -258,9 +258,11 @@ async def settle(
                 order_id=order.id,
                 amount=i18n.money(order.price, currency),
             )
-        elif outcome.isdigit():
-            order = await ordering.settle_placed(order_id, int(outcome))
-            text = i18n("admin-settled-placed", order_id=order.id, upstream_id=outcome)
+        elif outcome.isascii() and outcome.isdigit() and int(outcome) > 0:
+            # Panel ids are positive: a 0 would be "tracked" with a panel that never knows it.
+            upstream_id = int(outcome)
+            order = await ordering.settle_placed(order_id, upstream_id)
+            text = i18n("admin-settled-placed", order_id=order.id, upstream_id=str(upstream_id))
         else:
             await message.answer(i18n("admin-settle-usage"))
             return

@@ -423,6 +423,13 @@ async def test_admins_settle_unknown_orders_and_users_are_told(storefront: Store
     stored = await storefront.r.orders.get(failed_id)
     assert stored is not None and stored.status == UNKNOWN
 
+    # A panel id must be a positive number; anything else is a typo, not a settlement.
+    for typo in ("0", "-5", "12a", "١٢"):
+        reply = await admin(f"/settle {placed_id} {typo}")
+        assert reply.text == en("admin-settle-usage"), typo
+    stored = await storefront.r.orders.get(placed_id)
+    assert stored is not None and stored.status == UNKNOWN
+
     # It was on the panel: the customer is told and the order is tracked from now on.
     mark = tg.seq
     reply = await admin(f"/settle {placed_id} {placed_upstream}")
