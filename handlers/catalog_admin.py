@@ -35,7 +35,9 @@ def _percent(text: str) -> Decimal | None:
         return None
     if not value.is_finite() or not Decimal(0) <= value <= MAX_MARKUP_PERCENT:
         return None
-    return value.normalize() if value == value.to_integral() else value
+    # Decimal.normalize() writes 50 as "5E+1": whole numbers are quantized instead, so the
+    # admin reads back "50%" (in the reply, /catalog and /markup) exactly as they typed it.
+    return abs(value.quantize(Decimal(1))) if value == value.to_integral() else value.normalize()
 
 
 async def _target_exists(repo: Repository, scope: str, target_id: int) -> bool:
