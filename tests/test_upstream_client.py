@@ -80,7 +80,7 @@ def client_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
         ("pending", "Pending"),
         ("completed", "Completed"),
         (" partial ", "Partial"),
-        ("Refunded", "Refunded"),
+        ("Refunded", "Canceled"),
         ("  Awaiting ", "Awaiting"),
         ("", ""),
     ],
@@ -600,7 +600,7 @@ async def test_status_spellings_are_normalised_and_unknown_ones_kept(
         ("pending", "Pending"),
         ("completed", "Completed"),
         ("partial", "Partial"),
-        ("Refunded", "Refunded"),
+        ("Refunded", "Canceled"),
         (" Awaiting ", "Awaiting"),
     ]
     for sent, expected in cases:

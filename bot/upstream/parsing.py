@@ -36,6 +36,8 @@ _ORDER_STATUSES: dict[str, str] = {
     "partial": STATUS_PARTIAL,
     "canceled": STATUS_CANCELED,
     "cancelled": STATUS_CANCELED,
+    # The panel gave the whole charge back: the order is canceled as far as money goes.
+    "refunded": STATUS_CANCELED,
 }
 _REFILL_STATUSES: dict[str, str] = {
     **_ORDER_STATUSES,
