@@ -1,8 +1,9 @@
 """The whole storefront against a fake Telegram server and a fake panel, over real HTTP.
 
-The ``storefront`` fixture starts the bot; ``@pytest.mark.storefront(panel_read_timeout=0.3)``
-changes how it is built. A test restarts the bot on the same database with
-``await storefront.stop()`` followed by ``async with storefront.running(): ...``.
+The ``storefront`` fixture starts the bot; a marker changes how it is built, e.g.
+``@pytest.mark.storefront(panel_read_timeout=0.3, settings={"THROTTLE_BURST": 3})``.
+A test restarts the bot on the same database with ``await storefront.stop()`` followed by
+``async with storefront.running(): ...``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ BOB = 100_000_002
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "storefront(panel_read_timeout=None): options for the e2e storefront fixture",
+        "storefront(panel_read_timeout=None, settings={}): options for the e2e storefront fixture",
     )
 
 
@@ -133,6 +134,9 @@ def make_settings(panel: FakePanel, database_path: Path, **overrides: object) ->
         "ADMIN_IDS": str(ADMIN),
         "DATABASE_PATH": database_path,
         "PRICE_MARKUP_PERCENT": Decimal("20"),
+        # A test acts faster than any person: walking a few orders in a row would be throttled.
+        # A test of throttling sets its own limits through the storefront marker.
+        "THROTTLE_BURST": 10_000,
         "_env_file": None,
     }
     values.update(overrides)
@@ -144,6 +148,7 @@ async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIte
     marker = request.node.get_closest_marker("storefront")
     options = dict(marker.kwargs) if marker is not None else {}
     read_timeout = options.pop("panel_read_timeout", None)
+    setting_overrides = dict(options.pop("settings", {}))
     assert not options, f"unknown storefront options: {sorted(options)}"
     panel_timeout = (
         DEFAULT_TIMEOUT
@@ -155,7 +160,7 @@ async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIte
     try:
         async with FakePanel() as panel, FakeTelegramServer() as telegram:
             database_path = tmp_path / "storefront.sqlite3"
-            settings = make_settings(panel, database_path)
+            settings = make_settings(panel, database_path, **setting_overrides)
             front = Storefront(
                 telegram=telegram,
                 panel=panel,
@@ -170,6 +175,9 @@ async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIte
                 yield front
             finally:
                 await front.stop()
+            # Every handler has finished: a button press still unanswered was never answered.
+            unanswered = telegram.unanswered_callback_queries
+            assert not unanswered, f"callback queries left unanswered: {sorted(unanswered)}"
     finally:
         logging.getLogger().removeHandler(errors)
     unexpected = [

@@ -544,6 +544,11 @@ class FakeTelegramServer:
         return self._seq
 
     @property
+    def unanswered_callback_queries(self) -> set[str]:
+        """Ids of callback queries the bot has not answered (yet)."""
+        return set(self._open_callback_queries)
+
+    @property
     def pending_updates(self) -> int:
         """Updates queued and not yet confirmed by the bot."""
         return len(self._updates)
