@@ -41,7 +41,7 @@ from bot.throttling import Throttle, ThrottlingMiddleware
 from bot.upstream import PanelAPI, UpstreamError
 from bot.upstream.client import HttpPanelClient
 from bot.upstream.sandbox import SandboxPanel
-from bot.webhook import run_webhook
+from bot.webhook import run_webhook, stop_on_signals
 from storage.database import Database
 from storage.fsm import SQLiteStorage
 from storage.repository import Repository
@@ -294,6 +294,9 @@ async def set_commands(bot: Bot, translations: Translations) -> None:
 
 async def run(settings: Settings) -> None:
     """Open everything, poll Telegram until stopped, close everything."""
+    # From the first moment: a SIGTERM/SIGINT during start-up stops the bot cleanly once the
+    # start-up step under way is done (otherwise SIGTERM would kill it on the spot).
+    stop = stop_on_signals()
     database = await Database.open(settings.DATABASE_PATH)
     panel = create_panel(settings)
     bot = create_bot(settings)
@@ -303,12 +306,17 @@ async def run(settings: Settings) -> None:
         dispatcher = build_dispatcher(services)
         if settings.WEBHOOK_URL:
             logger.info("Storefront starting with a webhook (database %s)", settings.DATABASE_PATH)
-            await run_webhook(services, dispatcher, bot)
+            await run_webhook(services, dispatcher, bot, stop=stop)
         else:
             logger.info("Storefront starting with polling (database %s)", settings.DATABASE_PATH)
             # A webhook left from an earlier run would make getUpdates fail; its pending
             # updates are kept and polled.
             await bot.delete_webhook(drop_pending_updates=False)
+            if stop.is_set():
+                logger.info("Stop requested during start-up")
+                return
+            # start_polling takes the signals over from here (no await in between, so none
+            # is missed) and runs the dispatcher's shutdown when one arrives.
             await dispatcher.start_polling(bot, close_bot_session=False)
     finally:
         await bot.session.close()

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 HEALTH_PATH = "/healthz"
 PANEL_HEALTH_TTL_SECONDS = 30.0
 PANEL_HEALTH_TIMEOUT_SECONDS = 5.0
+REQUESTS_SHUTDOWN_SECONDS = 2.0
 
 
 class Health:
@@ -76,11 +77,14 @@ def build_webhook_app(
     services: Services, dispatcher: Dispatcher, bot: Bot, *, secret: str, path: str
 ) -> web.Application:
     app = web.Application()
+    # aiohttp runs shutdown hooks in the order they were added: the dispatcher's shutdown
+    # (wait for the updates in flight, stop background work) must come before the request
+    # handler's, which closes the bot's HTTP session those updates are still answering with.
+    setup_application(app, dispatcher, bot=bot)
     SimpleRequestHandler(
         dispatcher=dispatcher, bot=bot, secret_token=secret, handle_in_background=False
     ).register(app, path=path)
     app.router.add_get(HEALTH_PATH, Health(services).handle)
-    setup_application(app, dispatcher, bot=bot)
     return app
 
 
@@ -96,6 +100,9 @@ async def run_webhook(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serve the webhook until SIGTERM/SIGINT (or ``stop``), then shut down gracefully."""
+    # Listen for the signals before the (possibly slow) start-up, so a stop requested while
+    # starting is a clean exit rather than death by SIGTERM.
+    stop = stop or stop_on_signals()
     settings = services.settings
     assert settings.WEBHOOK_URL is not None
     secret = (
@@ -107,9 +114,16 @@ async def run_webhook(
     app = build_webhook_app(
         services, dispatcher, bot, secret=secret, path=webhook_path(settings.WEBHOOK_URL)
     )
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    # The dispatcher's shutdown already gave the updates in flight their grace period;
+    # aiohttp's own wait for unfinished requests (60 s by default) only has to be short.
+    runner = web.AppRunner(
+        app, handle_signals=False, access_log=None, shutdown_timeout=REQUESTS_SHUTDOWN_SECONDS
+    )
     await runner.setup()  # runs the dispatcher's start-up
     try:
+        if stop.is_set():
+            logger.info("Stop requested during start-up")
+            return
         site = web.TCPSite(runner, settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
         await site.start()
         await bot.set_webhook(
@@ -119,14 +133,14 @@ async def run_webhook(
             drop_pending_updates=False,
         )
         logger.info("Webhook set; listening on %s:%s", settings.WEBHOOK_HOST, settings.WEBHOOK_PORT)
-        stop = stop or _stop_on_signals()
         await stop.wait()
         logger.info("Stopping: finishing the updates in flight")
     finally:
         await runner.cleanup()  # stops listening, then the dispatcher's shutdown
 
 
-def _stop_on_signals() -> asyncio.Event:
+def stop_on_signals() -> asyncio.Event:
+    """An event set by the first SIGTERM or SIGINT (where the platform allows handlers)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
