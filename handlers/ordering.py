@@ -39,6 +39,12 @@ from storage.users import User
 router = Router(name=__name__)
 
 
+# A command typed mid-flow is neither a link nor a number: it goes on to the fallback, which
+# calls it an unknown command, and the flow stays where it was. (Comments are free text, so
+# a comment block may start with "/".)
+NOT_A_COMMAND = ~F.text.regexp(r"^/[A-Za-z0-9_]")
+
+
 class OrderFlow(StatesGroup):
     link = State()
     quantity = State()
@@ -85,7 +91,7 @@ async def start_order(
     await show(callback, i18n(prompt, service=service.name), keyboards.flow_cancel(i18n))
 
 
-@router.message(OrderFlow.link, F.text)
+@router.message(OrderFlow.link, F.text, NOT_A_COMMAND)
 async def got_link(
     message: Message,
     state: FSMContext,
@@ -126,7 +132,7 @@ async def got_link(
         )
 
 
-@router.message(OrderFlow.quantity, F.text)
+@router.message(OrderFlow.quantity, F.text, NOT_A_COMMAND)
 async def got_quantity(
     message: Message,
     state: FSMContext,
@@ -177,7 +183,7 @@ async def got_comments(
     await _ask_confirmation(message, state, repo, i18n, user, quote, currency)
 
 
-@router.message(OrderFlow.answer_number, F.text)
+@router.message(OrderFlow.answer_number, F.text, NOT_A_COMMAND)
 async def got_answer_number(
     message: Message,
     state: FSMContext,
@@ -224,15 +230,15 @@ async def _ask_confirmation(
     )
 
 
-@router.message(OrderFlow.confirm)
+@router.message(OrderFlow.confirm, NOT_A_COMMAND)
 async def waiting_for_confirmation(message: Message, i18n: Translator) -> None:
     await message.answer(i18n("order-press-confirm"))
 
 
-@router.message(OrderFlow.link)
-@router.message(OrderFlow.quantity)
-@router.message(OrderFlow.comments)
-@router.message(OrderFlow.answer_number)
+@router.message(OrderFlow.link, ~F.text)
+@router.message(OrderFlow.quantity, ~F.text)
+@router.message(OrderFlow.comments, ~F.text)
+@router.message(OrderFlow.answer_number, ~F.text)
 async def not_text(message: Message, i18n: Translator) -> None:
     await message.answer(i18n("order-send-text"), reply_markup=keyboards.flow_cancel(i18n))
 

@@ -228,3 +228,40 @@ async def test_user_input_is_escaped_everywhere_it_is_shown(storefront: Storefro
     assert f"Link: {link}" in confirmation.plain_text
     placed = await alice.tap(t("button-confirm"))
     assert link in placed.plain_text
+
+
+async def test_an_unknown_command_mid_flow_is_called_unknown_and_the_flow_goes_on(
+    storefront: Storefront,
+) -> None:
+    alice = Customer(storefront, ALICE)
+    t = alice.t
+    await alice.start()
+    await storefront.credit(ALICE, "100")
+    await alice.begin_order(FOLLOWERS.name, "Instagram")
+
+    at_link = await alice.say("/frobnicate")
+    assert at_link.text == t("fallback-unknown-command")
+    await alice.say(INSTAGRAM_LINK)
+    at_quantity = await alice.say(f"/addbalance {ALICE} 100")
+    assert at_quantity.text == t("fallback-unknown-command")
+    confirmation = await alice.say("1000")
+    assert t("button-confirm") in confirmation.button_texts
+    assert await storefront.balance(ALICE) == money("100")
+
+
+async def test_at_the_confirmation_text_points_to_the_card_and_commands_still_work(
+    storefront: Storefront,
+) -> None:
+    alice = Customer(storefront, ALICE)
+    t = alice.t
+    await alice.start()
+    await storefront.credit(ALICE, "100")
+    card = await alice.reach_confirmation()
+    assert (await alice.say("yes please")).text == t("order-press-confirm")
+    await alice.tg.send_sticker(ALICE)
+    assert (await alice.next_message()).text == t("order-press-confirm")
+    assert (await alice.say("/frobnicate")).text == t("fallback-unknown-command")
+    assert (await alice.say("/help")).text == t("help")
+    # None of that touched the card: it still pays.
+    placed = await alice.tap(t("button-confirm"), message_id=card.message_id)
+    assert t("button-refresh") in placed.button_texts
