@@ -24,8 +24,16 @@ async def test_customers_never_see_each_others_orders(storefront: Storefront) ->
     await bob.start()
     await storefront.credit(ALICE, "10")
     await storefront.credit(BOB, "10")
-    await alice.reach_confirmation(link=INSTAGRAM_LINK)
+    alice_card = await alice.reach_confirmation(link=INSTAGRAM_LINK)
+    # Bob pressing a Confirm carrying Alice's token neither pays nor places anything.
+    bob_welcome = storefront.telegram.messages(BOB)[0]
+    stolen = await bob.press_data(bob_welcome.message_id, confirm_data(alice_card, alice.t))
+    assert (stolen.text, stolen.show_alert) == (bob.t("order-confirmation-expired"), True)
+    assert storefront.panel.count("add") == 0
     await alice.tap(alice.t("button-confirm"))
+    # ... nor once her order exists: he is not told about it either.
+    stolen = await bob.press_data(bob_welcome.message_id, confirm_data(alice_card, alice.t))
+    assert stolen.text == bob.t("order-confirmation-expired")
     await bob.reach_confirmation(link=BOB_LINK, quantity="500")
     await bob.tap(bob.t("button-confirm"))
     [alice_order] = await orders_of(storefront, ALICE)
