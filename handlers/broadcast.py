@@ -16,7 +16,7 @@ from bot.callbacks import AdminAction, AdminCallback, BroadcastAction, Broadcast
 from bot.filters import IsAdmin
 from bot.i18n import Translator
 from handlers.common import send_new
-from storage.broadcasts import DISCARDED, DRAFT, BroadcastAlreadyRunningError
+from storage.broadcasts import DISCARDED, BroadcastAlreadyRunningError
 from storage.repository import Repository
 from storage.users import User
 
@@ -67,13 +67,23 @@ async def got_broadcast_message(
         # The preview is the very copy users will get.
         await bot.copy_message(message.chat.id, message.chat.id, message.message_id)
     except TelegramAPIError as error:
-        await repo.broadcasts.finish(broadcast_id, DISCARDED)
+        await repo.broadcasts.discard(broadcast_id)
         await message.answer(i18n("broadcast-cannot-copy", reason=error.message))
         return
     await message.answer(
         i18n("broadcast-confirm", count=audience),
         reply_markup=keyboards.broadcast_confirm(i18n, broadcast_id),
     )
+
+
+async def _not_a_draft(
+    repo: Repository, broadcast_id: int, i18n: Translator, callback_answer: CallbackAnswer
+) -> None:
+    """Send or Cancel pressed on a confirmation that was already used."""
+    current = await repo.broadcasts.get(broadcast_id)
+    dropped = current is not None and current.status == DISCARDED
+    callback_answer.text = i18n("broadcast-discarded" if dropped else "broadcast-already-started")
+    callback_answer.show_alert = True
 
 
 @router.callback_query(BroadcastCallback.filter())
@@ -92,22 +102,29 @@ async def broadcast_action(
         return
     action = callback_data.action
     if action == BroadcastAction.DISCARD:
-        await repo.broadcasts.finish(broadcast.id, DISCARDED)
+        # Cancel on a confirmation already sent must not mark a running broadcast discarded:
+        # it would lose the one-running guard and never be resumed after a restart.
+        if not await repo.broadcasts.discard(broadcast.id):
+            await _not_a_draft(repo, broadcast.id, i18n, callback_answer)
+            return
         await send_new(callback, i18n("broadcast-discarded"))
         return
     if action == BroadcastAction.STOP:
         stopped = await broadcaster.request_stop(broadcast.id)
         callback_answer.text = i18n("broadcast-stopped" if stopped else "broadcast-not-running")
         return
-    if broadcast.status != DRAFT:
-        callback_answer.text = i18n("broadcast-already-started")
-        callback_answer.show_alert = True
-        return
     try:
+        # Only the database decides: two presses read the draft before either starts it.
         recipients = await repo.broadcasts.start(broadcast.id)
     except BroadcastAlreadyRunningError:
-        callback_answer.text = i18n("broadcast-already-running", id="?")
+        running = await repo.broadcasts.running()
+        callback_answer.text = i18n(
+            "broadcast-already-running", id=running.id if running is not None else "?"
+        )
         callback_answer.show_alert = True
+        return
+    if recipients is None:
+        await _not_a_draft(repo, broadcast.id, i18n, callback_answer)
         return
     progress = await send_new(
         callback,

@@ -97,8 +97,9 @@ class BroadcastRepository:
         row = await self._db.fetch_one("SELECT * FROM broadcasts WHERE status = ?", (RUNNING,))
         return None if row is None else _broadcast(row)
 
-    async def start(self, broadcast_id: int) -> int:
-        """Freeze the audience and mark the draft running; returns the number of recipients."""
+    async def start(self, broadcast_id: int) -> int | None:
+        """Freeze the audience and mark the draft running; returns the number of recipients,
+        or None when it is no longer a draft (another press started or dropped it first)."""
         try:
             async with self._db.transaction():
                 changed = await self._db.execute(
@@ -106,7 +107,7 @@ class BroadcastRepository:
                     (RUNNING, utc_now(), broadcast_id, DRAFT),
                 )
                 if not changed:
-                    return 0
+                    return None
                 await self._db.execute(
                     "INSERT INTO broadcast_recipients (broadcast_id, user_id, state)"
                     f" SELECT ?, id, ? {_AUDIENCE}",
@@ -123,6 +124,15 @@ class BroadcastRepository:
             "UPDATE broadcasts SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
             (chat_id, message_id, broadcast_id),
         )
+
+    async def discard(self, broadcast_id: int) -> bool:
+        """Drop a draft; False when it is not one any more (a started broadcast is stopped,
+        never discarded, so it keeps its place under the one-running rule until it ends)."""
+        changed = await self._db.execute(
+            "UPDATE broadcasts SET status = ?, finished_at = ? WHERE id = ? AND status = ?",
+            (DISCARDED, utc_now(), broadcast_id, DRAFT),
+        )
+        return changed > 0
 
     async def finish(self, broadcast_id: int, status: str) -> bool:
         changed = await self._db.execute(
