@@ -33,6 +33,7 @@ from bot.ordering import (
 from bot.upstream.types import TYPE_CUSTOM_COMMENTS, TYPE_POLL
 from handlers.common import send_new, show
 from storage.catalog import Service
+from storage.orders import FAILED
 from storage.repository import Repository
 from storage.users import User
 
@@ -266,7 +267,8 @@ async def confirm(
     quote = Quote.from_data(stored) if isinstance(stored, dict) else None
     if quote is None or quote.token != callback_data.token:
         placed = await repo.orders.by_token(callback_data.token)
-        if placed is not None and placed.user_id == user.id:
+        # A refused order was refunded: "already placed" would contradict what they were told.
+        if placed is not None and placed.user_id == user.id and placed.status != FAILED:
             callback_answer.text = i18n("order-already-placed")
         else:
             callback_answer.text = i18n("order-confirmation-expired")

@@ -168,9 +168,9 @@ async def test_panel_refusal_is_explained_and_refunded_once(
     assert storefront.panel.count("add") == 1
     assert storefront.panel.orders == {}
 
-    # The old card cannot try again, and the failure shows in My orders.
+    # The old card cannot try again (nor claim the order was placed), and My orders shows it.
     again = await alice.press_data(card.message_id, confirm_data(card, t))
-    assert again.text == t("order-already-placed")
+    assert (again.text, again.show_alert) == (t("order-confirmation-expired"), True)
     assert storefront.panel.count("add") == 1
     my_orders = await alice.tap(t("menu-my-orders"))
     # The label may shorten the service name, never the status.
@@ -253,7 +253,7 @@ async def test_unreachable_panel_refunds_and_says_so(storefront: Storefront) -> 
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "100")
-    await alice.reach_confirmation()
+    card = await alice.reach_confirmation()
 
     await storefront.panel.stop()
     unavailable = await alice.tap(t("button-confirm"))
@@ -267,6 +267,8 @@ async def test_unreachable_panel_refunds_and_says_so(storefront: Storefront) -> 
         EntryKind.ORDER_REFUND,
     ]
     assert storefront.panel.count("add") == 0
+    again = await alice.press_data(card.message_id, confirm_data(card, t))
+    assert again.text == t("order-confirmation-expired")
 
 
 async def _completed_order(storefront: Storefront, alice: Customer) -> int:
