@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from bot.money import Money
 from bot.ordering import make_quote
+from bot.stats import Period, collect
 from storage.ledger import EntryKind
 from storage.orders import FAILED, Order
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront, make_settings
@@ -100,6 +101,22 @@ async def test_stats_count_users_orders_and_money_exactly(storefront: Storefront
     )
     storefront.panel.balance = Decimal("12.5")
     assert t("stats-panel-balance", balance="$12.50") in (await admin.say("/stats")).text
+
+    # The periods move with the clock: seen from three days and then eight days later, what
+    # happened today leaves "today", then "7 days"; all time keeps it.
+    everything = Period(3, Money.parse("1.152"), Money.parse("0.96"))
+    nothing = Period(0, Money.zero(), Money.zero())
+    later = await collect(
+        storefront.r, storefront.services.panel, datetime.now(UTC) + timedelta(days=3)
+    )
+    assert (later.users_today, later.users_week, later.users_total) == (0, 5, 6)
+    assert (later.today, later.week, later.all_time) == (nothing, everything, everything)
+    later = await collect(
+        storefront.r, storefront.services.panel, datetime.now(UTC) + timedelta(days=8)
+    )
+    assert (later.users_today, later.users_week) == (0, 0)
+    assert (later.today, later.week, later.all_time) == (nothing, nothing, everything)
+    assert everything.profit == Money.parse("0.192")
 
 
 async def _refused(front: Storefront, user_id: int, service_id: int, quantity: int) -> Order:
