@@ -200,6 +200,26 @@ async def test_click_edits_the_message_and_answers_the_callback(
     assert (answer.text, answer.show_alert) == ("Prices updated", False)
 
 
+async def test_observers_see_each_successful_request_as_it_happens(
+    telegram: FakeTelegramServer, bot: Bot
+) -> None:
+    seen: list[tuple[str, object, object]] = []
+    telegram.observers.append(
+        lambda method, params, result: seen.append((method, params.get("chat_id"), result))
+    )
+    async with running_bot(build_dispatcher(), bot):
+        await telegram.send_message(USER, "/start")
+        welcome = await telegram.wait_for_message(USER)
+        await telegram.click_button(USER, "Refresh")  # refused edit: not reported
+        await telegram.wait_for(lambda: telegram.errors)
+
+    answers = [(method, chat) for method, chat, _ in seen if method != "getUpdates"]
+    assert ("sendMessage", USER) in answers
+    assert "editMessageText" not in [method for method, _ in answers]
+    [sent] = [result for method, _, result in seen if method == "sendMessage"]
+    assert isinstance(sent, dict) and sent["message_id"] == welcome.message_id
+
+
 async def test_unchanged_edit_raises_message_not_modified_in_the_bot(
     telegram: FakeTelegramServer, bot: Bot
 ) -> None:

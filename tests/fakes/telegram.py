@@ -438,6 +438,9 @@ class FakeTelegramServer:
         self.refunds: list[tuple[int, str]] = []
         self.webhook_url = ""
         self.dropped_updates: list[JsonDict] = []
+        # Called as observer(method, params, result) the moment a request succeeds, e.g. to
+        # time the bot's answers in a benchmark without scanning the recorded messages.
+        self.observers: list[Callable[[str, JsonDict, Any], None]] = []
 
         self._chats: dict[int, _Chat] = {}
         self._users: dict[int, JsonDict] = {}
@@ -924,6 +927,8 @@ class FakeTelegramServer:
                 # A bug in the fake (or a request it cannot make sense of) must not look like
                 # a network problem: answer as Telegram does when it fails.
                 raise _ApiFailure(500, f"Internal Server Error: {error!r}") from error
+            for observer in self.observers:
+                observer(method, params, result)
             body: JsonDict = {"ok": True, "result": result}
             status = 200
         except _ApiFailure as failure:
