@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote, quote_plus
 
 from bot.config import Settings
+
+# Shorter values would blank out ordinary words; the configuration never has secrets this short.
+_MIN_SECRET_LENGTH = 6
 
 
 class RedactingFormatter(logging.Formatter):
@@ -13,7 +17,15 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, fmt: str, secrets: list[str]) -> None:
         super().__init__(fmt)
-        self._secrets = [secret for secret in secrets if len(secret) >= 6]
+        # A URL or a form body carries a secret encoded ("123:ABC" as "123%3AABC"). Longest
+        # first, so a spelling that contains a shorter one is replaced whole.
+        spellings = {
+            spelling
+            for secret in secrets
+            if len(secret) >= _MIN_SECRET_LENGTH
+            for spelling in (secret, quote(secret), quote(secret, safe=""), quote_plus(secret))
+        }
+        self._secrets = sorted(spellings, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
@@ -23,7 +35,9 @@ class RedactingFormatter(logging.Formatter):
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    values = [settings.BOT_TOKEN.get_secret_value()]
+    token = settings.BOT_TOKEN.get_secret_value()
+    # The part after the bot id is the secret; the id itself is public and logged as such.
+    values = [token, token.partition(":")[2]]
     for secret in (settings.SMM_API_KEY, settings.WEBHOOK_SECRET):
         if secret is not None:
             values.append(secret.get_secret_value())
