@@ -79,6 +79,7 @@ class WebhookTelegram(FakeTelegramServer):
         self.webhook_secret: str | None = None
         self.webhook_allowed_updates: list[str] | None = None
         self.deliveries: list[Delivery] = []
+        self.sent_updates: list[JsonDict] = []  # every update queued, polled or delivered
         self._webhook_changed = asyncio.Event()
         self._delivery: asyncio.Task[None] | None = None
         self._client: aiohttp.ClientSession | None = None
@@ -121,6 +122,9 @@ class WebhookTelegram(FakeTelegramServer):
         return result
 
     async def send_update(self, update: JsonDict) -> int:
+        if "update_id" not in update:
+            update = {"update_id": next(self._update_ids), **update}
+        self.sent_updates.append(update)
         update_id = await super().send_update(update)
         self._webhook_changed.set()
         return update_id
