@@ -108,6 +108,7 @@ def test_configured_logging_follows_log_level() -> None:
 
     root = logging.getLogger()
     saved = root.handlers[:], root.level
+    quieted = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
     stream = io.StringIO()
     try:
         for level, shown in (("DEBUG", True), ("INFO", False)):
@@ -128,6 +129,8 @@ def test_configured_logging_follows_log_level() -> None:
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+        for name, level in quieted.items():
+            logging.getLogger(name).setLevel(level)
 
 
 # --------------------------------------------------------------------------- a whole run
