@@ -37,6 +37,38 @@ def _choose_text(i18n: Translator, topups: StarsTopups, currency: str) -> str:
     )
 
 
+# First in the router: a payment is money already taken, and must be credited whatever the
+# chat is doing (the custom-amount prompt below would otherwise take it as "not a text").
+@router.message(F.successful_payment)
+async def successful_payment(
+    message: Message, i18n: Translator, topups: StarsTopups, currency: str, user: User
+) -> None:
+    payment = message.successful_payment
+    assert payment is not None
+    credited = await topups.credit(
+        user_id=user.id,
+        charge_id=payment.telegram_payment_charge_id,
+        provider_charge_id=payment.provider_payment_charge_id,
+        payload=payment.invoice_payload,
+        stars=payment.total_amount,
+    )
+    if not credited.first_time:
+        logger.info(
+            "Payment %s delivered again; already credited", payment.telegram_payment_charge_id
+        )
+        return
+    await message.answer(
+        i18n(
+            "topup-receipt",
+            amount=i18n.money(credited.amount, currency),
+            stars=credited.stars,
+            balance=i18n.money(credited.balance, currency),
+            charge_id=payment.telegram_payment_charge_id,
+        ),
+        reply_markup=keyboards.back_to_menu(i18n),
+    )
+
+
 @router.message(Command("topup"))
 async def topup_command(
     message: Message,
@@ -163,36 +195,6 @@ async def pre_checkout(query: PreCheckoutQuery, i18n: Translator, topups: StarsT
         await query.answer(ok=False, error_message=plain(i18n, error.message_id))
         return
     await query.answer(ok=True)
-
-
-@router.message(F.successful_payment)
-async def successful_payment(
-    message: Message, i18n: Translator, topups: StarsTopups, currency: str, user: User
-) -> None:
-    payment = message.successful_payment
-    assert payment is not None
-    credited = await topups.credit(
-        user_id=user.id,
-        charge_id=payment.telegram_payment_charge_id,
-        provider_charge_id=payment.provider_payment_charge_id,
-        payload=payment.invoice_payload,
-        stars=payment.total_amount,
-    )
-    if not credited.first_time:
-        logger.info(
-            "Payment %s delivered again; already credited", payment.telegram_payment_charge_id
-        )
-        return
-    await message.answer(
-        i18n(
-            "topup-receipt",
-            amount=i18n.money(credited.amount, currency),
-            stars=credited.stars,
-            balance=i18n.money(credited.balance, currency),
-            charge_id=payment.telegram_payment_charge_id,
-        ),
-        reply_markup=keyboards.back_to_menu(i18n),
-    )
 
 
 @router.message(Command("paysupport"))
