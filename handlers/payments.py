@@ -32,7 +32,8 @@ def _choose_text(i18n: Translator, topups: StarsTopups, currency: str) -> str:
         "topup-choose",
         minimum=i18n.money(topups.minimum, currency),
         maximum=i18n.money(topups.maximum, currency),
-        rate=str(topups.stars_per_unit.normalize()),
+        # A number, so each language writes it its way (str() would give "5E+1" for 50).
+        rate=topups.stars_per_unit,
         unit=i18n.money(Money.parse("1"), currency),
     )
 
