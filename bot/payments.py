@@ -72,7 +72,7 @@ class StarsTopups:
     def quote(self, amount: Money) -> TopupQuote:
         """Stars for an amount, or TopupError when it is outside the limits."""
         if amount < self.minimum or amount > self.maximum:
-            raise TopupError("topup-out-of-range")
+            raise TopupError("topup-out-of-range", minimum=self.minimum, maximum=self.maximum)
         stars = int((amount.as_decimal() * self.stars_per_unit).to_integral_value(ROUND_CEILING))
         return TopupQuote(amount, max(stars, 1))
 

@@ -160,14 +160,10 @@ async def _send_invoice(
 ) -> bool:
     try:
         quote = topups.quote(amount)
-    except TopupError:
+    except TopupError as error:
         await bot.send_message(
             chat_id,
-            i18n(
-                "topup-out-of-range",
-                minimum=i18n.money(topups.minimum, currency),
-                maximum=i18n.money(topups.maximum, currency),
-            ),
+            i18n(error.message_id, **_arguments(i18n, error, currency)),
             reply_markup=keyboards.flow_cancel(i18n),
         )
         return False
@@ -185,15 +181,26 @@ async def _send_invoice(
     return True
 
 
+def _arguments(i18n: Translator, error: TopupError, currency: str) -> dict[str, object]:
+    """The error's arguments with amounts written in the user's language."""
+    return {
+        name: i18n.money(value, currency) if isinstance(value, Money) else value
+        for name, value in error.arguments.items()
+    }
+
+
 @router.pre_checkout_query()
-async def pre_checkout(query: PreCheckoutQuery, i18n: Translator, topups: StarsTopups) -> None:
+async def pre_checkout(
+    query: PreCheckoutQuery, i18n: Translator, topups: StarsTopups, currency: str
+) -> None:
     # Telegram waits at most 10 seconds for this answer: database checks only, no network.
     try:
         await topups.check_pre_checkout(
             query.from_user.id, query.invoice_payload, query.currency, query.total_amount
         )
     except TopupError as error:
-        await query.answer(ok=False, error_message=plain(i18n, error.message_id))
+        text = plain(i18n, error.message_id, **_arguments(i18n, error, currency))
+        await query.answer(ok=False, error_message=text)
         return
     await query.answer(ok=True)
 
