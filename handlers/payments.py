@@ -21,6 +21,7 @@ from storage.users import User
 
 router = Router(name=__name__)
 logger = logging.getLogger(__name__)
+INVOICE_TITLE_LIMIT = 32  # characters, sendInvoice's limit
 
 
 class TopupFlow(StatesGroup):
@@ -168,9 +169,13 @@ async def _send_invoice(
         )
         return False
     shown = i18n.money(quote.amount, currency)
+    title = plain(i18n, "topup-invoice-title", amount=shown)
+    if len(title) > INVOICE_TITLE_LIMIT:
+        # Telegram refuses the whole invoice otherwise (e.g. "Пополнение баланса: 99,123456 CHF").
+        title = shown[:INVOICE_TITLE_LIMIT]
     await bot.send_invoice(
         chat_id=chat_id,
-        title=plain(i18n, "topup-invoice-title", amount=shown),
+        title=title,
         description=plain(i18n, "topup-invoice-description", amount=shown, stars=quote.stars),
         payload=quote.payload,
         currency=STARS_CURRENCY,
