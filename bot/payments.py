@@ -140,8 +140,9 @@ class StarsTopups:
         """Give the Stars back and take the credited amount off the balance, if unspent.
 
         The debit is written first (status ``refunding``), then Telegram is asked; a refusal
-        puts the money back, and a crash in between leaves ``refunding`` for the next
-        ``/refund`` to finish (Telegram answers CHARGE_ALREADY_REFUNDED if it did it).
+        puts the money back (status ``paid`` again, so the owner can try later), and a crash
+        in between leaves ``refunding`` for the next ``/refund`` to finish (Telegram answers
+        CHARGE_ALREADY_REFUNDED if it did it).
         """
         payment = await self._repo.payments.get(charge_id)
         if payment is None:
@@ -151,20 +152,22 @@ class StarsTopups:
         if payment.status == PAID:
             try:
                 async with self._repo.database.transaction():
+                    # Claiming the payment inside the transaction: two /refund at once must
+                    # not both debit it.
+                    if not await self._repo.payments.set_status(
+                        charge_id, REFUNDING, expected=PAID
+                    ):
+                        raise TopupError("admin-refund-in-progress")
                     await self._repo.ledger.post(
                         payment.user_id,
                         EntryKind.TOPUP_REFUND,
                         -payment.amount,
-                        reference=charge_id,
+                        reference=await self._refund_reference(charge_id),
                         note=f"{payment.stars} XTR refunded",
                     )
-                    await self._repo.payments.set_status(charge_id, REFUNDING, expected=PAID)
             except InsufficientBalanceError:
                 balance = await self._repo.ledger.balance(payment.user_id)
                 raise TopupError("admin-refund-spent", balance=balance) from None
-            except DuplicateEntryError:
-                # An earlier attempt was refused by Telegram and undone: settle it by hand.
-                raise TopupError("admin-refund-refused", reason="refused before") from None
         try:
             await bot.refund_star_payment(
                 user_id=payment.user_id, telegram_payment_charge_id=charge_id
@@ -178,6 +181,18 @@ class StarsTopups:
         await self._repo.payments.set_status(charge_id, REFUNDED, expected=REFUNDING)
         logger.info("Refunded payment %s (%s Stars)", charge_id, payment.stars)
         return payment.amount
+
+    async def _refund_reference(self, charge_id: str) -> str:
+        """The charge id; after attempts Telegram refused (and that were undone), ``#2``, ``#3``…
+
+        A refusal (say, the bot's own Stars balance was too low) must not block the refund
+        for good: each attempt's debit needs its own reference in the once-only ledger index.
+        """
+        reference, attempt = charge_id, 1
+        while await self._repo.ledger.exists(EntryKind.TOPUP_REFUND, reference):
+            attempt += 1
+            reference = f"{charge_id}#{attempt}"
+        return reference
 
     async def _undo_refund(self, user_id: int, charge_id: str, amount: Money) -> None:
         async with self._repo.database.transaction():

@@ -40,4 +40,5 @@ admin-refund-already = This payment was already refunded.
 admin-refund-spent = The top-up was already spent: the balance is only { $balance }. Nothing was refunded.
 admin-refund-refused = Telegram refused the refund: { $reason }. The balance is unchanged.
 admin-refund-retry = Telegram did not confirm the refund ({ $reason }). The amount is held; send the same /refund again to finish it.
+admin-refund-in-progress = A refund of this payment is already under way; send the same /refund again in a moment to see how it ended.
 admin-refund-done = ✅ Refunded. { $amount } was taken off the user's balance and the Stars go back to them.
