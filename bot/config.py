@@ -159,6 +159,9 @@ class Settings(BaseSettings):
     def _topup_bounds(self) -> Settings:
         if self.TOPUP_MIN > self.TOPUP_MAX:
             raise ValueError("TOPUP_MIN must not be greater than TOPUP_MAX")
+        if not all(self.TOPUP_MIN <= preset <= self.TOPUP_MAX for preset in self.TOPUP_PRESETS):
+            # Such a button could only ever answer "out of range" (and 0 is "Other amount").
+            raise ValueError("TOPUP_PRESETS must all lie between TOPUP_MIN and TOPUP_MAX")
         return self
 
     @model_validator(mode="after")
