@@ -249,6 +249,7 @@ async def startup(services: Services, bot: Bot) -> None:
         "catalog-refresh",
         services.settings.CATALOG_REFRESH_MINUTES * 60,
         lambda: refresh_catalog(services.catalog),
+        wait_first=True,  # refreshed just above
     )
     tasks.periodic(
         "status-sync", services.settings.STATUS_POLL_SECONDS, services.status_sync.run_round

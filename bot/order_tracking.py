@@ -12,7 +12,14 @@ from dataclasses import dataclass, replace
 
 from bot.money import Money
 from bot.ordering import order_reference
-from bot.upstream import ItemError, OrderStatus, PanelAPI, UpstreamError
+from bot.upstream import (
+    ItemError,
+    OrderStatus,
+    PanelAPI,
+    PanelOutcomeUnknownError,
+    PanelRefusedError,
+    UpstreamError,
+)
 from bot.upstream.types import (
     FINAL_STATUSES,
     STATUS_CANCELED,
@@ -72,6 +79,15 @@ class ActionRefusedError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+def _refusal_or_trouble(outcome: ItemError | None, action: str) -> Exception:
+    """The panel said no (its words go to the user), or the call itself failed (the user is
+    told the panel is busy, never a connection error text)."""
+    if outcome is not None and not outcome.transient:
+        return ActionRefusedError(outcome.message)
+    detail = outcome.message if outcome is not None else "no answer for this order"
+    return PanelOutcomeUnknownError(detail, action=action)
 
 
 class OrderTracker:
@@ -183,11 +199,11 @@ class OrderTracker:
         """Ask the panel for a refill; returns the local refill id."""
         if order.upstream_id is None:
             raise ActionRefusedError("order was not placed")
-        result = await self._panel.refills([order.upstream_id])
-        outcome = result.get(order.upstream_id)
-        if isinstance(outcome, ItemError) or outcome is None:
-            raise ActionRefusedError(outcome.message if outcome else "no answer")
-        return await self._repo.orders.add_refill(order.id, outcome, "Pending")
+        try:
+            refill_id = await self._panel.refill(order.upstream_id)
+        except PanelRefusedError as error:
+            raise ActionRefusedError(error.detail) from None
+        return await self._repo.orders.add_refill(order.id, refill_id, "Pending")
 
     async def request_cancel(self, order: Order) -> None:
         """Ask the panel to cancel; the refund follows when the panel reports Canceled."""
@@ -196,7 +212,7 @@ class OrderTracker:
         result = await self._panel.cancel([order.upstream_id])
         outcome = result.get(order.upstream_id, ItemError("no answer"))
         if isinstance(outcome, ItemError):
-            raise ActionRefusedError(outcome.message)
+            raise _refusal_or_trouble(outcome, "cancel")
         try:
             await self.refresh(order)
         except UpstreamError as error:

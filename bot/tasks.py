@@ -14,10 +14,18 @@ Step = Callable[[], Awaitable[object]]
 
 
 async def run_periodically(
-    name: str, interval_seconds: float, step: Step, stopping: asyncio.Event
+    name: str,
+    interval_seconds: float,
+    step: Step,
+    stopping: asyncio.Event,
+    *,
+    wait_first: bool = False,
 ) -> None:
     """Run ``step`` every ``interval_seconds`` until ``stopping`` is set; log and go on when
-    one run fails."""
+    one run fails. ``wait_first`` skips the run at once (start-up already did it)."""
+    if wait_first:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=interval_seconds)
     while not stopping.is_set():
         try:
             await step()
@@ -42,8 +50,13 @@ class BackgroundTasks:
         task.add_done_callback(self._forget)
         return task
 
-    def periodic(self, name: str, interval_seconds: float, step: Step) -> None:
-        self.start(name, run_periodically(name, interval_seconds, step, self.stopping))
+    def periodic(
+        self, name: str, interval_seconds: float, step: Step, *, wait_first: bool = False
+    ) -> None:
+        self.start(
+            name,
+            run_periodically(name, interval_seconds, step, self.stopping, wait_first=wait_first),
+        )
 
     def _forget(self, task: asyncio.Task[Any]) -> None:
         if task in self._tasks:

@@ -32,6 +32,9 @@ def routers() -> list[Router]:
     ordered = [
         errors.router,
         start.router,
+        # Payments come before every flow (the admin's broadcast draft included): a successful
+        # payment must be credited whatever state the chat is in.
+        payments.router,
         admin.router,
         stats.router,
         broadcast.router,
@@ -40,9 +43,6 @@ def routers() -> list[Router]:
         catalog.router,
         orders.router,
         balance.router,
-        # Payments come before the flows: a successful payment must be credited whatever
-        # state the customer's chat is in.
-        payments.router,
         # The order flow reads free text, so every command router comes before it.
         ordering.router,
         fallback.router,

@@ -151,7 +151,7 @@ async def typed_amount(
         await state.clear()
 
 
-@router.message(TopupFlow.amount)
+@router.message(TopupFlow.amount, ~F.text)
 async def amount_not_text(message: Message, i18n: Translator) -> None:
     await message.answer(i18n("order-send-text"), reply_markup=keyboards.flow_cancel(i18n))
 

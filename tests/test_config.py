@@ -51,7 +51,7 @@ def test_defaults() -> None:
     assert settings.STATUS_POLL_SECONDS == 60
     assert settings.CATALOG_REFRESH_MINUTES == 30
     assert settings.DEFAULT_LANGUAGE == "en"
-    assert settings.SHOP_CURRENCY == "USD"
+    assert settings.SHOP_CURRENCY is None  # the panel's currency is used
     assert settings.LOG_LEVEL == "INFO" and settings.log_level == logging.INFO
     assert isinstance(settings.ADMIN_IDS, frozenset) and not settings.ADMIN_IDS
     assert settings.TELEGRAM_API_URL is None

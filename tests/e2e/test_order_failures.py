@@ -318,10 +318,6 @@ async def test_refresh_while_the_panel_is_down_says_so(storefront: Storefront) -
     assert await storefront.balance(ALICE) == money("8.92")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/order_tracking.py turns a panel that cannot be reached into a refusal",
-)
 @pytest.mark.parametrize("button", ["button-refill", "button-cancel-order"])
 async def test_refill_or_cancel_while_the_panel_is_down_is_not_called_a_refusal(
     storefront: Storefront, button: str

@@ -489,11 +489,6 @@ async def test_a_payment_is_credited_whatever_flow_the_chat_is_in(storefront: St
     assert (await alice.say("3")).invoice is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handlers/broadcast.py takes any non-command message in BroadcastFlow.message, and"
-    " its router comes before payments: an admin's payment becomes the broadcast draft",
-)
 async def test_an_admin_composing_a_broadcast_is_credited_for_a_payment(
     storefront: Storefront,
 ) -> None:
