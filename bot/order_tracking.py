@@ -28,9 +28,10 @@ from bot.upstream.types import (
     STATUS_PENDING,
     STATUS_PROCESSING,
 )
+from storage.database import utc_now
 from storage.errors import DuplicateEntryError
 from storage.ledger import EntryKind
-from storage.orders import FAILED, LOCAL_STATES, Order
+from storage.orders import FAILED, LOCAL_STATES, Order, Progress
 from storage.outbox import NOTIFY_ORDER_STATUS, NOTIFY_REFILL_STATUS
 from storage.repository import Repository
 
@@ -109,22 +110,29 @@ class OrderTracker:
         changes: list[StatusChange] = []
         if not results:
             return changes
+        order_ids = [order_id for order_id, _ in results]
         async with self._repo.database.transaction():
-            current = {
-                order.id: order
-                for order in await self._repo.orders.get_many([order_id for order_id, _ in results])
-            }
+            now = utc_now()
+            current = {order.id: order for order in await self._repo.orders.get_many(order_ids)}
+            # The rows are written together at the end: a statement per order would cost a
+            # round trip to the database thread each, 100,000 of them in a large round.
+            progress: list[Progress] = []
             for order_id, status in results:
                 order = current.get(order_id)
                 if order is None or not is_trackable(order):
                     continue
-                change = await self._apply_one(order, status)
+                change = await self._apply_one(order, status, progress, now)
                 if change is not None:
                     changes.append(change)
-            await self._repo.orders.mark_checked([order_id for order_id, _ in results])
+            await self._repo.orders.update_progress_many(progress, now)
+            await self._repo.orders.mark_checked(order_ids, now)
         return changes
 
-    async def _apply_one(self, order: Order, status: OrderStatus) -> StatusChange | None:
+    async def _apply_one(
+        self, order: Order, status: OrderStatus, progress: list[Progress], now: str
+    ) -> StatusChange | None:
+        """Decide what one answer changes: the row update goes to ``progress``, a status
+        change also books its refund and queues its message."""
         if status.status == STATUS_PROCESSING:
             # Same meaning as In progress on many panels: not a change worth a message.
             status = replace(status, status=STATUS_IN_PROGRESS)
@@ -145,13 +153,15 @@ class OrderTracker:
             order.start_count,
         ) and status.charge in (None, order.panel_charge):
             return None
-        await self._repo.orders.update_progress(
-            order.id,
-            status=status.status,
-            remains=status.remains,
-            start_count=status.start_count,
-            panel_charge=status.charge,
-            currency=status.currency,
+        progress.append(
+            Progress(
+                order.id,
+                status.status,
+                status.remains,
+                status.start_count,
+                status.charge,
+                status.currency,
+            )
         )
         if status.status == order.status:
             return None
@@ -183,8 +193,16 @@ class OrderTracker:
             },
         )
         logger.info("Order %s: %s → %s", order.id, order.status, status.status)
-        updated = await self._repo.orders.get(order.id)
-        return StatusChange(updated or order, order.status, refund)
+        updated = replace(
+            order,
+            status=status.status,
+            remains=status.remains,
+            start_count=status.start_count,
+            panel_charge=order.panel_charge if status.charge is None else status.charge,
+            currency=order.currency if status.currency is None else status.currency,
+            updated_at=now,
+        )
+        return StatusChange(updated, order.status, refund)
 
     async def refresh(self, order: Order) -> tuple[Order, StatusChange | None]:
         """Ask the panel for the order's status now (the Refresh button)."""

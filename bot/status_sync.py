@@ -1,9 +1,9 @@
 """The background status sync: every placed, unfinished order is asked about in batches.
 
-One round reads the ids of all trackable orders (the longest-unchecked first), asks the panel
-about them in calls of at most 100 ids with bounded concurrency, and stores each batch's
-answers in one transaction (status, refund, notification). A batch that fails is logged and
-asked again next round; it never stops the others.
+One round reads the (id, panel id) pairs of all trackable orders, the longest-unchecked first,
+and a few workers take them 100 at a time: ask the panel, store the batch's answers in one
+transaction (statuses, refunds, notifications), take the next. A batch that fails is logged
+and asked again next round; it never stops the others.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from bot.order_tracking import OrderTracker
@@ -20,9 +20,6 @@ from bot.upstream.client import BATCH_LIMIT
 from storage.repository import Repository
 
 logger = logging.getLogger(__name__)
-
-# Orders loaded from the database at a time: bounds memory at any number of active orders.
-PAGE_SIZE = 2000
 
 
 @dataclass(slots=True)
@@ -35,8 +32,9 @@ class RoundReport:
     seconds: float = 0.0
 
 
-def _chunks(items: list[int], size: int) -> list[list[int]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
+def _chunks(items: list[tuple[int, int]], size: int) -> Iterator[list[tuple[int, int]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class StatusSync:
@@ -52,7 +50,7 @@ class StatusSync:
         self._repo = repo
         self._panel = panel
         self._tracker = tracker
-        self._semaphore = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
         self._on_notifications = on_notifications
         self._lock = asyncio.Lock()
 
@@ -63,8 +61,17 @@ class StatusSync:
             started = time.monotonic()
             queue = await self._repo.orders.sync_queue()
             report.orders = len(queue)
-            for page in _chunks(queue, PAGE_SIZE):
-                await self._sync_page(page, report)
+            report.batches = -(-len(queue) // BATCH_LIMIT)
+            # Workers share one iterator, so batches start in queue order (a round cut short,
+            # or a batch that fails, hurts the freshest orders, not the stalest), and the panel
+            # always has ``concurrency`` calls to answer, never a drained pipeline.
+            batches = _chunks(queue, BATCH_LIMIT)
+            await asyncio.gather(
+                *(
+                    self._work(batches, report)
+                    for _ in range(min(self._concurrency, report.batches))
+                )
+            )
             await self._sync_refills(report)
             report.seconds = time.monotonic() - started
             if report.orders or report.refills:
@@ -78,31 +85,15 @@ class StatusSync:
                 )
             return report
 
-    async def _sync_page(self, order_ids: list[int], report: RoundReport) -> None:
-        # get_many returns rows by id; batches follow the queue (longest-unchecked first), so
-        # a round cut short or a batch that fails hurts the freshest orders, not the stalest.
-        upstream_by_local = {
-            order.id: order.upstream_id
-            for order in await self._repo.orders.get_many(order_ids)
-            if order.upstream_id is not None
-        }
-        local_by_upstream = {
-            upstream_by_local[order_id]: order_id
-            for order_id in order_ids
-            if order_id in upstream_by_local
-        }
-        batches = _chunks(list(local_by_upstream), BATCH_LIMIT)
-        report.batches += len(batches)
-        await asyncio.gather(
-            *(self._sync_batch(batch, local_by_upstream, report) for batch in batches)
-        )
+    async def _work(self, batches: Iterator[list[tuple[int, int]]], report: RoundReport) -> None:
+        for batch in batches:
+            await self._sync_batch(batch, report)
 
-    async def _sync_batch(
-        self, upstream_ids: list[int], local_by_upstream: dict[int, int], report: RoundReport
-    ) -> None:
+    async def _sync_batch(self, batch: list[tuple[int, int]], report: RoundReport) -> None:
+        local_by_upstream = {upstream_id: order_id for order_id, upstream_id in batch}
+        upstream_ids = list(local_by_upstream)
         try:
-            async with self._semaphore:
-                results = await self._panel.statuses(upstream_ids)
+            results = await self._panel.statuses(upstream_ids)
         except Exception:
             report.failed_batches += 1
             logger.exception("Status batch of %d orders failed", len(upstream_ids))
