@@ -342,7 +342,11 @@ async def test_two_broadcasts_never_run_at_once(storefront: Storefront) -> None:
     second_id, second_confirm = await compose(admin, "second")
     progress = await send(admin, second_confirm)
 
-    refused = await admin.say("/broadcast")
+    # The runner edits its progress message meanwhile: the reply is the next other message.
+    await admin.tg.send_message(ADMIN, "/broadcast")
+    refused = await admin.tg.wait_for_message(
+        ADMIN, where=lambda message: message.message_id != progress.message_id
+    )
     assert refused.text == t("broadcast-already-running", id=second_id)
     answer = await admin.press(t("broadcast-button-send"), message_id=first_confirm.message_id)
     assert (answer.text, answer.show_alert) == (t("broadcast-already-running", id=second_id), True)
