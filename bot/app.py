@@ -6,6 +6,7 @@ dispatcher with :func:`build_dispatcher`, and polls until stopped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -230,10 +231,15 @@ def build_dispatcher(services: Services) -> Dispatcher:
 
 
 async def shutdown(services: Services) -> None:
-    """Stop at a safe point: let updates in flight finish, then stop background work."""
-    if not await services.update_log.wait_idle(SHUTDOWN_GRACE_SECONDS):
-        logger.warning("%d update(s) still running at shutdown", services.update_log.in_flight)
-    await services.tasks.stop()
+    """Stop at a safe point: let updates in flight finish while background work stops."""
+
+    async def updates_in_flight() -> None:
+        if not await services.update_log.wait_idle(SHUTDOWN_GRACE_SECONDS):
+            logger.warning("%d update(s) still running at shutdown", services.update_log.in_flight)
+
+    # Side by side, so a panel that hangs both costs one grace period, not two: a service
+    # manager's stop timeout (10 s in Docker) must not run out first.
+    await asyncio.gather(updates_in_flight(), services.tasks.stop())
 
 
 async def startup(services: Services, bot: Bot) -> None:

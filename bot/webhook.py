@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 HEALTH_PATH = "/healthz"
 PANEL_HEALTH_TTL_SECONDS = 30.0
 PANEL_HEALTH_TIMEOUT_SECONDS = 5.0
-REQUESTS_SHUTDOWN_SECONDS = 2.0
+REQUESTS_SHUTDOWN_SECONDS = 0.5
 
 
 class Health:
@@ -114,8 +114,9 @@ async def run_webhook(
     app = build_webhook_app(
         services, dispatcher, bot, secret=secret, path=webhook_path(settings.WEBHOOK_URL)
     )
-    # The dispatcher's shutdown already gave the updates in flight their grace period;
-    # aiohttp's own wait for unfinished requests (60 s by default) only has to be short.
+    # The dispatcher's shutdown already gave the updates in flight their grace period, so
+    # aiohttp's own wait for unfinished requests (60 s by default, and spent twice: before
+    # and after it cancels them) only has to let finished ones write their answer.
     runner = web.AppRunner(
         app, handle_signals=False, access_log=None, shutdown_timeout=REQUESTS_SHUTDOWN_SECONDS
     )
