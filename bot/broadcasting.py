@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -50,6 +50,8 @@ class _Run:
     started_at: float = 0.0
     sent_this_run: int = 0
     retries: int = 0
+    # Set with stop_requested: wakes a runner waiting out Telegram's retry_after.
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class BroadcastRunner:
@@ -99,10 +101,12 @@ class BroadcastRunner:
         return task
 
     async def request_stop(self, broadcast_id: int) -> bool:
-        """The admin pressed Stop: finish the current message, then stop for good."""
+        """The admin pressed Stop: finish the current message (or stop waiting out a 429 for
+        it), then stop for good."""
         current = self._current
         if current is not None and current.broadcast.id == broadcast_id and not current.task.done():
             current.stop_requested = True
+            current.stop_event.set()
             await current.task
             return True
         return await self._repo.broadcasts.finish(broadcast_id, STOPPED)
@@ -151,6 +155,8 @@ class BroadcastRunner:
             except TelegramRetryAfter as error:
                 run.retries += 1
                 self._pacer.hold(error.retry_after)
+                if await self._stop_comes_within(run, error.retry_after):
+                    return  # still pending: a stopped broadcast leaves it, a resumed one sends it
                 continue
             except TelegramForbiddenError as error:
                 await self._repo.users.set_blocked_bot(user_id, True)
@@ -170,6 +176,25 @@ class BroadcastRunner:
             await self._repo.broadcasts.mark(broadcast.id, user_id, SENT)
             run.sent_this_run += 1
             return
+
+    async def _stop_comes_within(self, run: _Run, seconds: float) -> bool:
+        """Wait out Telegram's retry_after; True if Stop or shutdown came first.
+
+        retry_after can be tens of seconds: waiting it out would keep the Stop button's answer
+        past Telegram's deadline for it, and shutdown past its grace period (cancelled then).
+        """
+        waits = {
+            asyncio.ensure_future(run.stop_event.wait()),
+            asyncio.ensure_future(self._stopping.wait()),
+        }
+        try:
+            done, _ = await asyncio.wait(
+                waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        return bool(done)
 
     async def _show_progress(self, run: _Run, *, final: bool) -> None:
         broadcast = await self._repo.broadcasts.get(run.broadcast.id)

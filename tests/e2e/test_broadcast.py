@@ -405,3 +405,63 @@ async def test_a_confirmation_starts_one_broadcast_however_it_is_pressed(
     stored = await storefront.r.broadcasts.get(dropped_id)
     assert stored is not None and stored.status == DISCARDED
     assert (await storefront.r.broadcasts.counts(dropped_id)).total == 0
+
+
+async def test_stop_answers_at_once_while_telegram_makes_the_runner_wait(
+    storefront: Storefront,
+) -> None:
+    admin = Person(storefront, ADMIN, first_name="Owner")
+    t = admin.t
+    await admin.start()
+    users = seeded(20)
+    await seed_users(storefront.r, users)
+    broadcast_id, confirm = await compose(admin)
+    # The first copy is answered "retry after 30 s", as Telegram does under heavy flood.
+    storefront.telegram.fail_next(
+        "copyMessage", error_code=429, description="Too Many Requests: retry after 30",
+        retry_after=30,
+    )  # fmt: skip
+    progress = await send(admin, confirm)
+    await storefront.telegram.wait_for(
+        lambda: any(e.error_code == 429 for e in storefront.telegram.errors),
+        description="the 429",
+    )
+
+    query = await admin.tg.click_button(
+        ADMIN, t("broadcast-button-stop"), message_id=progress.message_id
+    )
+    answer = await admin.tg.wait_for_callback_answer(query, timeout=3)
+    assert answer.text == t("broadcast-stopped")
+    stored = await storefront.r.broadcasts.get(broadcast_id)
+    assert stored is not None and stored.status == STOPPED
+    counts = await storefront.r.broadcasts.counts(broadcast_id)
+    assert (counts.sent, counts.pending) == (0, 21)
+    assert copies_sent(storefront, users) == 0
+
+
+async def test_shutdown_does_not_wait_out_telegrams_retry_after(
+    storefront: Storefront, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = Person(storefront, ADMIN, first_name="Owner")
+    await admin.start()
+    users = seeded(20)
+    await seed_users(storefront.r, users)
+    broadcast_id, confirm = await compose(admin)
+    storefront.telegram.fail_next(
+        "copyMessage", error_code=429, description="Too Many Requests: retry after 30",
+        retry_after=30,
+    )  # fmt: skip
+    await send(admin, confirm)
+    await storefront.telegram.wait_for(
+        lambda: any(e.error_code == 429 for e in storefront.telegram.errors),
+        description="the 429",
+    )
+    await storefront.stop()
+    # It stopped at a safe point by itself, rather than being cancelled after the grace period.
+    assert "did not stop in time" not in caplog.text
+    async with storefront.running():
+        await delivery_done(storefront)
+        counts = await storefront.r.broadcasts.counts(broadcast_id)
+        assert (counts.sent, counts.pending) == (21, 0)
+    received = copies_by_chat(storefront.telegram, users)
+    assert [user_id for user_id in users if received[user_id] != 1] == []
