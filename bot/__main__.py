@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 
 from bot.config import ConfigurationError, load_settings
@@ -21,8 +22,14 @@ def main() -> None:
     from bot.logging_setup import configure_logging
 
     configure_logging(settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings))
+    except Exception:
+        # Through the logging set-up, not Python's own traceback printing: the redacting
+        # formatter keeps secrets out (an HTTP error can quote a URL with the bot token).
+        logging.getLogger("bot").critical("The storefront stopped on an error", exc_info=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
