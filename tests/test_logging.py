@@ -296,3 +296,29 @@ async def test_a_whole_run_logs_every_update_and_trouble_and_never_a_secret(
         for callback_answer in telegram.callback_answers.values():
             assert "provoked" not in (callback_answer.text or "")
         assert database_problems(database) == []
+
+
+@pytest.mark.timeout(240)
+async def test_a_crash_at_start_up_is_logged_with_its_traceback_and_no_secret(
+    tmp_path: Path,
+) -> None:
+    """An invalid TELEGRAM_API_URL (port 99999) makes the HTTP client fail with the whole
+    request URL, token included, in its message; the process must still not print it."""
+    log_path = tmp_path / "bot.log"
+    async with FakePanel(api_key=PANEL_KEY) as panel, WebhookTelegram(token=TOKEN) as telegram:
+        env = bot_env(
+            telegram,
+            panel,
+            tmp_path / "storefront.sqlite3",
+            TELEGRAM_API_URL="http://127.0.0.1:99999",
+        )
+        process = await start_bot(env, log_path)
+        try:
+            code = await process.wait(90)
+        finally:
+            await process.kill()
+    log = process.log()
+    assert code == 1, tail(log)
+    assert "Traceback (most recent call last):" in log, tail(log)
+    assert "InvalidUrl" in log, tail(log)
+    assert leaks(log, [TOKEN, PANEL_KEY]) == [], tail(log)
