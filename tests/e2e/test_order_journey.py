@@ -192,7 +192,7 @@ async def test_refill_is_offered_once_completed_and_reaches_the_panel(
 
     answer = await alice.press(t("button-refill"))
     assert (answer.text, answer.show_alert) == (t("order-refill-requested"), True)
-    assert storefront.panel.calls_of("refill") == [{"orders": str(order.upstream_id)}]
+    assert storefront.panel.calls_of("refill") == [{"order": str(order.upstream_id)}]
     [panel_refill] = storefront.panel.refills.values()
     [refill] = await storefront.r.orders.refills(order.id)
     assert (refill.upstream_id, panel_refill.order_id) == (
