@@ -17,8 +17,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot.app import run
 from bot.callbacks import LedgerPage, TopupCallback
 from bot.i18n import Translator
