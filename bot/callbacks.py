@@ -7,8 +7,14 @@ user who pressed it.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# Ids and page numbers a button may carry: anything else is forged (and an id past 2**63 would
+# not even fit SQLite), so it fails to unpack and is answered like any outdated button.
+Number = Annotated[int, Field(ge=0, le=2**53)]
 
 
 class MenuAction(StrEnum):
@@ -26,22 +32,22 @@ class MenuCallback(CallbackData, prefix="m"):
 
 
 class CategoriesPage(CallbackData, prefix="cp"):
-    page: int
+    page: Number
 
 
 class CategoryCallback(CallbackData, prefix="c"):
-    category_id: int
-    page: int = 0
+    category_id: Number
+    page: Number = 0
 
 
 class ServiceCallback(CallbackData, prefix="s"):
-    service_id: int
+    service_id: Number
 
 
 class OrderServiceCallback(CallbackData, prefix="os"):
     """ "Order this" on a service card: starts the order flow."""
 
-    service_id: int
+    service_id: Number
 
 
 class ConfirmAction(StrEnum):
@@ -57,7 +63,7 @@ class ConfirmCallback(CallbackData, prefix="cf"):
 
 
 class OrdersPage(CallbackData, prefix="op"):
-    page: int
+    page: Number
 
 
 class OrderAction(StrEnum):
@@ -68,9 +74,9 @@ class OrderAction(StrEnum):
 
 
 class OrderCallback(CallbackData, prefix="o"):
-    order_id: int
+    order_id: Number
     action: OrderAction = OrderAction.VIEW
-    page: int = 0
+    page: Number = 0
 
 
 class LanguageCallback(CallbackData, prefix="l"):
@@ -104,15 +110,15 @@ class BroadcastAction(StrEnum):
 
 
 class BroadcastCallback(CallbackData, prefix="bc"):
-    broadcast_id: int
+    broadcast_id: Number
     action: BroadcastAction
 
 
 class TopupCallback(CallbackData, prefix="tu"):
     """A preset top-up amount in micro-units; 0 asks for a custom amount."""
 
-    micros: int
+    micros: Number
 
 
 class LedgerPage(CallbackData, prefix="lp"):
-    page: int
+    page: Number

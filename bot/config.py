@@ -103,8 +103,9 @@ class Settings(BaseSettings):
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value().strip()):
-            raise ValueError("may contain only letters, digits, _ and - (1-256 characters)")
+        # At least 8 characters: shorter ones are guessable, and too short to redact from logs.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{8,256}", value.get_secret_value().strip()):
+            raise ValueError("must be 8-256 letters, digits, _ and - characters")
         return SecretStr(value.get_secret_value().strip())
 
     @field_validator("ADMIN_IDS", mode="before")

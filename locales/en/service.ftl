@@ -1,3 +1,3 @@
 ## Running as a service
 
-throttled = 🐢 You're sending messages very fast — please slow down a little; I'll answer in a moment.
+throttled = 🐢 You're sending messages very fast, so some were skipped. Please slow down a little and try again.
