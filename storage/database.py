@@ -29,11 +29,15 @@ def utc_now() -> str:
 class Database:
     """Wraps the shared aiosqlite connection.
 
-    Writes go through :meth:`transaction`, which takes an asyncio lock and runs
-    ``BEGIN IMMEDIATE``: on a shared connection, a statement from another task would
-    otherwise silently join (and commit or roll back with) someone else's transaction.
-    The lock is re-entrant per task, so a service can wrap several repository calls in one
-    transaction and the repositories' own ``transaction()`` calls simply join it.
+    Every statement runs under an asyncio lock: on a shared connection, a statement from
+    another task would otherwise silently join (and commit or roll back with) someone else's
+    transaction. :meth:`transaction` holds the lock around ``BEGIN IMMEDIATE`` … ``COMMIT``;
+    it is re-entrant per task, so a service can wrap several repository calls in one
+    transaction and the repositories' own ``transaction()`` calls simply join it. A lone
+    write statement needs no BEGIN: SQLite commits it atomically on its own.
+
+    Each call is one trip to aiosqlite's thread: under load those trips, serialized by the
+    lock, are what limits the bot, so reads fetch everything in one and writes skip BEGIN.
     """
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
@@ -97,15 +101,27 @@ class Database:
         async with self._lock:
             yield
 
+    @asynccontextmanager
+    async def _statement(self) -> AsyncIterator[None]:
+        """One write statement: inside this task's transaction it joins it; otherwise it runs
+        alone under the lock, where SQLite's autocommit makes it atomic (triggers included)
+        without the two extra trips to the database thread BEGIN and COMMIT would cost."""
+        current = asyncio.current_task()
+        if current is not None and self._owner is current:
+            yield
+            return
+        async with self._lock:
+            yield
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write statement (inside the current transaction, or its own); rows changed."""
-        async with self.transaction():
+        async with self._statement():
             cursor = await self._connection.execute(sql, params)
             return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT and return the new row id."""
-        async with self.transaction():
+        async with self._statement():
             cursor = await self._connection.execute(sql, params)
             row_id = cursor.lastrowid
         if row_id is None:
@@ -117,12 +133,14 @@ class Database:
             await self._connection.executemany(sql, rows)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._reading(), self._connection.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """The first row; meant for queries that find one row (by key, or an aggregate)."""
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._reading(), self._connection.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        # One trip to the database thread (execute, fetch and close there), not three.
+        async with self._reading():
+            return list(await self._connection.execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
