@@ -36,6 +36,7 @@ from bot.pacing import SendPacer
 from bot.panel_watch import CHECK_SECONDS as PANEL_CHECK_SECONDS
 from bot.panel_watch import PanelBalanceWatch
 from bot.payments import StarsTopups
+from bot.session import KeepResponseModels
 from bot.status_sync import StatusSync
 from bot.tasks import BackgroundTasks
 from bot.throttling import Throttle, ThrottlingMiddleware
@@ -75,11 +76,13 @@ def create_bot(settings: Settings) -> Bot:
     session = None
     if settings.TELEGRAM_API_URL:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.TELEGRAM_API_URL))
-    return Bot(
+    bot = Bot(
         token=settings.BOT_TOKEN.get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    bot.session.middleware(KeepResponseModels())
+    return bot
 
 
 DEFAULT_CURRENCY = "USD"
