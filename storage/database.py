@@ -90,6 +90,11 @@ class Database:
             finally:
                 self._owner = None
 
+    def in_transaction(self) -> bool:
+        """Whether the calling task has a transaction open (its writes may still roll back)."""
+        current = asyncio.current_task()
+        return current is not None and self._owner is current
+
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[None]:
         """Reads wait for another task's open transaction, so they never see rows that are
