@@ -184,18 +184,28 @@ class ReadOnlyDatabase:
 
     def __init__(self, path: Path) -> None:
         self._uri = f"file:{path}?mode=ro"
+        self._connection: sqlite3.Connection | None = None
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        # One connection for the whole test: the kill modes poll it every half millisecond.
+        # Each statement is its own read transaction, so it sees every commit made before it.
         for attempt in itertools.count():
             try:
-                with contextlib.closing(sqlite3.connect(self._uri, uri=True, timeout=5)) as db:
-                    db.row_factory = sqlite3.Row
-                    return db.execute(sql, params).fetchall()
-            except sqlite3.OperationalError:  # e.g. the bot recovering the WAL after a kill
+                if self._connection is None:
+                    self._connection = sqlite3.connect(self._uri, uri=True, timeout=5)
+                    self._connection.row_factory = sqlite3.Row
+                return self._connection.execute(sql, params).fetchall()
+            except sqlite3.OperationalError:  # e.g. the file not created yet
+                self.close()
                 if attempt >= 200:
                     raise
                 time.sleep(0.005)
         raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def orders_by_link(self) -> dict[str, sqlite3.Row]:
         rows = self.rows("SELECT * FROM orders ORDER BY id")
@@ -930,6 +940,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
             for task in background:
                 task.cancel()
             await runner.close()
+            database.close()
 
 
 async def supervised(work: Awaitable[T], background: list[asyncio.Task[None]]) -> T:
