@@ -294,8 +294,11 @@ async def test_a_forged_preset_outside_the_limits_sends_no_invoice(storefront: S
     t = alice.t
     await alice.start()
     choose = await alice.say("/topup")
-    for micros in (1, 500_000_001, -5_000_000):
-        reply = await alice.press_data(choose.message_id, TopupCallback(micros=micros).pack())
+    # A negative amount cannot even be unpacked: it is an outdated button (random-updates test).
+    for micros in (1, 500_000_001):
+        reply = await alice.press_data(
+            choose.message_id, TopupCallback.model_construct(micros=micros).pack()
+        )
         assert reply.invoice is None
         assert reply.text == t("topup-out-of-range", minimum="$1.00", maximum="$500.00")
     assert alice.tg.calls_to("sendInvoice") == []

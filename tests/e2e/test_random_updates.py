@@ -439,33 +439,42 @@ class Generator:
         rng = self.rng
         choice = rng.random()
         if choice < 0.55:
+            # model_construct: forged data a factory would refuse to build (negative ids…).
             factories: list[Callable[[], CallbackData]] = [
-                lambda: MenuCallback(action=rng.choice(list(MenuAction))),
-                lambda: CategoriesPage(page=rng.choice([0, 1, 2, -1, 10**9])),
-                lambda: CategoryCallback(
+                lambda: MenuCallback.model_construct(action=rng.choice(list(MenuAction))),
+                lambda: CategoriesPage.model_construct(page=rng.choice([0, 1, 2, -1, 10**9])),
+                lambda: CategoryCallback.model_construct(
                     category_id=rng.choice([1, 2, 3, 0, -5, 10**12]),
                     page=rng.choice([0, 1, 99, -1]),
                 ),
-                lambda: ServiceCallback(service_id=rng.choice([1, 2, 3, 4, 5, 6, 7, 99, 0, -1])),
-                lambda: OrderServiceCallback(service_id=rng.choice([1, 3, 4, 5, 99, -1])),
-                lambda: ConfirmCallback(
+                lambda: ServiceCallback.model_construct(
+                    service_id=rng.choice([1, 2, 3, 4, 5, 6, 7, 99, 0, -1])
+                ),
+                lambda: OrderServiceCallback.model_construct(
+                    service_id=rng.choice([1, 3, 4, 5, 99, -1])
+                ),
+                lambda: ConfirmCallback.model_construct(
                     token="".join(rng.choices(string.ascii_letters, k=rng.randint(1, 16))),
                     action=rng.choice(list(ConfirmAction)),
                 ),
-                lambda: OrdersPage(page=rng.choice([0, 1, 5, -1, 10**9])),
-                lambda: OrderCallback(
+                lambda: OrdersPage.model_construct(page=rng.choice([0, 1, 5, -1, 10**9])),
+                lambda: OrderCallback.model_construct(
                     order_id=rng.choice([*self.order_ids, 0, -1, 10**9]),
                     action=rng.choice(list(OrderAction)),
                     page=rng.choice([0, 1, -1]),
                 ),
-                lambda: LanguageCallback(language=rng.choice(["en", "ru", "xx", "de", "e"])),
-                lambda: FlowCallback(action=rng.choice(["cancel", "x"])),
-                lambda: AdminCallback(action=rng.choice(list(AdminAction))),
-                lambda: BroadcastCallback(
+                lambda: LanguageCallback.model_construct(
+                    language=rng.choice(["en", "ru", "xx", "de", "e"])
+                ),
+                lambda: FlowCallback.model_construct(action=rng.choice(["cancel", "x"])),
+                lambda: AdminCallback.model_construct(action=rng.choice(list(AdminAction))),
+                lambda: BroadcastCallback.model_construct(
                     broadcast_id=rng.randint(-1, 5), action=rng.choice(list(BroadcastAction))
                 ),
-                lambda: TopupCallback(micros=rng.choice([0, 5_000_000, 1, -1, 10**17])),
-                lambda: LedgerPage(page=rng.choice([0, 1, -3, 10**6])),
+                lambda: TopupCallback.model_construct(
+                    micros=rng.choice([0, 5_000_000, 1, -1, 10**17])
+                ),
+                lambda: LedgerPage.model_construct(page=rng.choice([0, 1, -3, 10**6])),
             ]
             return "packed", rng.choice(factories)().pack()
         if choice < 0.75:
