@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -88,15 +90,51 @@ _SERVICE_COLUMNS = "s.*, c.name AS category, c.hidden AS category_hidden"
 # What customers see: services still on the panel and not hidden, in categories not hidden.
 _OFFERED = "s.active = 1 AND s.hidden = 0"
 _CATEGORY_OFFERED = "c.active = 1 AND c.hidden = 0"
+# Answers kept between catalog changes; past this many the memory starts over.
+_REMEMBERED_LIMIT = 10_000
+
+T = TypeVar("T")
 
 
 class CatalogRepository:
+    """The catalog tables. Customers' reads (every screen of the order journey) are answered
+    from memory between two changes of the catalog: every change goes through this class
+    (:meth:`replace`, :meth:`set_hidden`), which then forgets what it remembered. So there is
+    one instance per database, the one of the ``Repository`` facade."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._remembered: dict[tuple[Any, ...], Any] = {}
+        self._generation = 0
+
+    async def _remember(self, key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> T:
+        if key in self._remembered:
+            value: T = self._remembered[key]
+            return value
+        generation = self._generation
+        value = await load()
+        # Not an answer read before a change that finished meanwhile, nor a miss (a forged
+        # id must not grow the memory).
+        if generation == self._generation and value is not None:
+            if len(self._remembered) >= _REMEMBERED_LIMIT:
+                self._remembered.clear()
+            self._remembered[key] = value
+        return value
+
+    def _forget(self) -> None:
+        self._generation += 1
+        self._remembered.clear()
 
     async def replace(self, records: list[ServiceRecord]) -> CatalogChanges:
         """Make the cache match the panel; vanished services become inactive, not deleted,
         so old orders and their cards keep working."""
+        self._forget()
+        try:
+            return await self._replace(records)
+        finally:
+            self._forget()
+
+    async def _replace(self, records: list[ServiceRecord]) -> CatalogChanges:
         changes = CatalogChanges()
         now = utc_now()
         async with self._db.transaction():
@@ -167,22 +205,30 @@ class CatalogRepository:
         return changes
 
     async def count_categories(self) -> int:
-        return int(
-            await self._db.fetch_value(
-                f"SELECT COUNT(*) FROM categories c WHERE {_CATEGORY_OFFERED} AND EXISTS"
-                f" (SELECT 1 FROM services s WHERE s.category_id = c.id AND {_OFFERED})"
+        async def load() -> int:
+            return int(
+                await self._db.fetch_value(
+                    f"SELECT COUNT(*) FROM categories c WHERE {_CATEGORY_OFFERED} AND EXISTS"
+                    f" (SELECT 1 FROM services s WHERE s.category_id = c.id AND {_OFFERED})"
+                )
             )
-        )
+
+        return await self._remember(("count_categories",), load)
 
     async def categories(self, *, offset: int = 0, limit: int = 10) -> list[Category]:
         """The categories customers can browse (with at least one offered service)."""
-        rows = await self._db.fetch_all(
-            "SELECT c.id, c.name, COUNT(s.id) AS service_count FROM categories c"
-            f" JOIN services s ON s.category_id = c.id AND {_OFFERED}"
-            f" WHERE {_CATEGORY_OFFERED} GROUP BY c.id ORDER BY c.position, c.id LIMIT ? OFFSET ?",
-            (limit, offset),
-        )
-        return [Category(row["id"], row["name"], row["service_count"]) for row in rows]
+
+        async def load() -> tuple[Category, ...]:
+            rows = await self._db.fetch_all(
+                "SELECT c.id, c.name, COUNT(s.id) AS service_count FROM categories c"
+                f" JOIN services s ON s.category_id = c.id AND {_OFFERED}"
+                f" WHERE {_CATEGORY_OFFERED} GROUP BY c.id ORDER BY c.position, c.id"
+                " LIMIT ? OFFSET ?",
+                (limit, offset),
+            )
+            return tuple(Category(row["id"], row["name"], row["service_count"]) for row in rows)
+
+        return list(await self._remember(("categories", offset, limit), load))
 
     async def all_categories(self) -> list[Category]:
         """Every category still on the panel, hidden ones included (for admins)."""
@@ -198,31 +244,43 @@ class CatalogRepository:
 
     async def category(self, category_id: int) -> Category | None:
         """A category customers can browse, or None."""
-        row = await self._db.fetch_one(
-            "SELECT c.id, c.name, COUNT(s.id) AS service_count FROM categories c"
-            f" LEFT JOIN services s ON s.category_id = c.id AND {_OFFERED}"
-            f" WHERE c.id = ? AND {_CATEGORY_OFFERED} GROUP BY c.id",
-            (category_id,),
-        )
-        return None if row is None else Category(row["id"], row["name"], row["service_count"])
+
+        async def load() -> Category | None:
+            row = await self._db.fetch_one(
+                "SELECT c.id, c.name, COUNT(s.id) AS service_count FROM categories c"
+                f" LEFT JOIN services s ON s.category_id = c.id AND {_OFFERED}"
+                f" WHERE c.id = ? AND {_CATEGORY_OFFERED} GROUP BY c.id",
+                (category_id,),
+            )
+            return None if row is None else Category(row["id"], row["name"], row["service_count"])
+
+        return await self._remember(("category", category_id), load)
 
     async def services(
         self, category_id: int, *, offset: int = 0, limit: int = 10
     ) -> list[Service]:
-        rows = await self._db.fetch_all(
-            f"SELECT {_SERVICE_COLUMNS} FROM services s JOIN categories c ON c.id = s.category_id"
-            f" WHERE s.category_id = ? AND {_OFFERED} AND {_CATEGORY_OFFERED}"
-            " ORDER BY s.position, s.id LIMIT ? OFFSET ?",
-            (category_id, limit, offset),
-        )
-        return [_service(row) for row in rows]
+        async def load() -> tuple[Service, ...]:
+            rows = await self._db.fetch_all(
+                f"SELECT {_SERVICE_COLUMNS} FROM services s"
+                " JOIN categories c ON c.id = s.category_id"
+                f" WHERE s.category_id = ? AND {_OFFERED} AND {_CATEGORY_OFFERED}"
+                " ORDER BY s.position, s.id LIMIT ? OFFSET ?",
+                (category_id, limit, offset),
+            )
+            return tuple(_service(row) for row in rows)
+
+        return list(await self._remember(("services", category_id, offset, limit), load))
 
     async def set_hidden(self, scope: str, target_id: int, hidden: bool) -> bool:
         """Hide or show a category or service; False when there is no such one."""
         table = {"category": "categories", "service": "services"}[scope]
-        changed = await self._db.execute(
-            f"UPDATE {table} SET hidden = ? WHERE id = ?", (int(hidden), target_id)
-        )
+        self._forget()
+        try:
+            changed = await self._db.execute(
+                f"UPDATE {table} SET hidden = ? WHERE id = ?", (int(hidden), target_id)
+            )
+        finally:
+            self._forget()
         return changed > 0
 
     async def category_by_id(self, category_id: int) -> Category | None:
@@ -234,12 +292,16 @@ class CatalogRepository:
 
     async def service(self, service_id: int) -> Service | None:
         """A service by id, active or not (old orders still name vanished services)."""
-        row = await self._db.fetch_one(
-            f"SELECT {_SERVICE_COLUMNS} FROM services s JOIN categories c ON c.id = s.category_id"
-            " WHERE s.id = ?",
-            (service_id,),
-        )
-        return None if row is None else _service(row)
+
+        async def load() -> Service | None:
+            row = await self._db.fetch_one(
+                f"SELECT {_SERVICE_COLUMNS} FROM services s"
+                " JOIN categories c ON c.id = s.category_id WHERE s.id = ?",
+                (service_id,),
+            )
+            return None if row is None else _service(row)
+
+        return await self._remember(("service", service_id), load)
 
     async def count_services(self, *, active_only: bool = True) -> int:
         sql = "SELECT COUNT(*) FROM services" + (" WHERE active = 1" if active_only else "")
