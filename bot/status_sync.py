@@ -32,11 +32,6 @@ class RoundReport:
     seconds: float = 0.0
 
 
-def _chunks(items: list[tuple[int, int]], size: int) -> Iterator[list[tuple[int, int]]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class StatusSync:
     def __init__(
         self,
@@ -65,7 +60,7 @@ class StatusSync:
             # Workers share one iterator, so batches start in queue order (a round cut short,
             # or a batch that fails, hurts the freshest orders, not the stalest), and the panel
             # always has ``concurrency`` calls to answer, never a drained pipeline.
-            batches = _chunks(queue, BATCH_LIMIT)
+            batches = queue.batches(BATCH_LIMIT)
             await asyncio.gather(
                 *(
                     self._work(batches, report)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -76,6 +78,23 @@ class Progress:
     start_count: int | None
     panel_charge: Decimal | None
     currency: str | None
+
+
+@dataclass(slots=True)
+class SyncQueue:
+    """(id, upstream id) of the orders a sync round asks about, in order, packed in one array
+    (16 bytes an order: a list of tuples would take seven times that at 100,000 orders)."""
+
+    pairs: array[int] = field(default_factory=lambda: array("q"))
+
+    def __len__(self) -> int:
+        return len(self.pairs) // 2
+
+    def batches(self, size: int) -> Iterator[list[tuple[int, int]]]:
+        """The (id, upstream id) pairs, ``size`` at a time, in queue order."""
+        for start in range(0, len(self.pairs), 2 * size):
+            chunk = self.pairs[start : start + 2 * size]
+            yield list(zip(chunk[::2], chunk[1::2], strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,15 +279,18 @@ class OrderRepository:
 
     # --- status sync --------------------------------------------------------------------
 
-    async def sync_queue(self) -> list[tuple[int, int]]:
-        """(id, upstream id) of placed orders that are not final, the longest-unchecked first."""
+    async def sync_queue(self) -> SyncQueue:
+        """Placed orders that are not final, the longest-unchecked first."""
         rows = await self._db.fetch_all(
             "SELECT id, upstream_id FROM orders INDEXED BY orders_to_sync"
             " WHERE upstream_id IS NOT NULL"
             " AND status NOT IN ('Completed', 'Partial', 'Canceled', 'failed', 'unknown',"
             " 'placing') ORDER BY checked_at, id"
         )
-        return [(row[0], row[1]) for row in rows]
+        queue = SyncQueue()
+        for row in rows:
+            queue.pairs.extend((row[0], row[1]))
+        return queue
 
     async def get_many(self, order_ids: list[int]) -> list[Order]:
         if not order_ids:
