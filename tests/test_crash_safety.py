@@ -15,10 +15,9 @@ the way an admin would: ``/settle <order> <panel id>`` if the panel has an order
   excused duplicate is the one the design accepts: the outbox marks a row sent right after
   Telegram accepted it, so a kill landing between the two resends that message after restart.
   A duplicate is excused only when the process that sent the first copy was killed before it
-  could record it: soon after the first copy arrived (``DUPLICATE_WINDOW``) and before the bot
-  sent any other notification (the outbox sends one message at a time and records each before
-  the next, so a later notification proves the first was recorded), or while its request was
-  still on its way to Telegram (the copy arrived after the kill, before the next start).
+  had recorded that copy as sent: right after each kill, with the process gone, the test reads
+  which outbox messages are recorded as sent, so a message resent although it was recorded
+  fails the test, however soon or late the kill came.
 * the bot logged no error (the test stops at the first one: a healthy run logs none).
 
 How the bot is started: ``python -m bot`` spends 6-8 s of CPU importing aiogram (it builds some
@@ -35,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import random
 import re
@@ -92,9 +92,6 @@ IN_FLIGHT_GRACE = 0.2
 READY_TIMEOUT = 60.0 if COLD_START else 20.0  # from a start to the first getUpdates
 IMPORT_TIMEOUT = 90.0  # the fork server's one import of the bot, on a busy machine
 SETTLE_TIMEOUT = 30.0  # after the last kill, for everything to become final and be told
-# Not 200 ms: on a loaded machine the bot was seen to take longer than that between Telegram's
-# answer and its commit (it waits for the database lock), with nothing wrong.
-DUPLICATE_WINDOW = 2.0
 FINAL_STATES = frozenset({COMPLETED, PARTIAL, CANCELED, "failed"})
 
 # The fork server: imports the bot once, then forks one bot process per "start <log file>"
@@ -218,6 +215,17 @@ class ReadOnlyDatabase:
             row["link"] for row in self.rows("SELECT link FROM orders WHERE status = ?", (status,))
         }
 
+    def notifications_sent(self) -> frozenset[tuple[int, str]]:
+        """(order id, status or settlement) of every message the outbox recorded as sent."""
+        sent: set[tuple[int, str]] = set()
+        for row in self.rows("SELECT kind, payload FROM outbox WHERE sent_at IS NOT NULL"):
+            payload = json.loads(row["payload"])
+            if row["kind"] == "order_settled":
+                sent.add((int(payload["order_id"]), f"settled:{payload['outcome']}"))
+            else:
+                sent.add((int(payload["order_id"]), str(payload.get("status"))))
+        return frozenset(sent)
+
     def outbox_pending(self) -> int:
         sql = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dropped = 0"
         return int(self.rows(sql)[0][0])
@@ -321,16 +329,21 @@ class Kill:
     at: float  # time.monotonic() just before the signal
     uptime: float  # seconds since that process was started
     confirmed_below: int  # the updates it took with it, answered or not
+    recorded: frozenset[tuple[int, str]]  # the notifications it had recorded as sent
 
 
 class BotRunner:
     """One bot process at a time: start it, know when it polls, SIGKILL it, stop it."""
 
     def __init__(
-        self, launcher: ForkServerLauncher | ColdStartLauncher, telegram: RecordingTelegram
+        self,
+        launcher: ForkServerLauncher | ColdStartLauncher,
+        telegram: RecordingTelegram,
+        database: ReadOnlyDatabase,
     ) -> None:
         self.launcher = launcher
         self.telegram = telegram
+        self.database = database
         self.kills: list[Kill] = []
         self.starts = 0
         self.start_times: list[float] = []
@@ -383,9 +396,10 @@ class BotRunner:
         at = time.monotonic()
         os.kill(pid, signal.SIGKILL)
         confirmed_below = self.telegram.confirmed_below  # nothing can confirm any more now
-        self.kills.append(Kill(mode, at, at - self.started_at, confirmed_below))
         code = await self.launcher.wait(pid, 10.0)
         assert code == -signal.SIGKILL, f"the bot ended with {code} before it was killed"
+        recorded = self.database.notifications_sent()  # the process is gone: this is final
+        self.kills.append(Kill(mode, at, at - self.started_at, confirmed_below, recorded))
 
     async def stop(self) -> int:
         """SIGTERM, as a service manager would; returns the exit code."""
@@ -865,7 +879,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
             "PYTHONPATH": str(REPO_ROOT),
         }
         launcher = (ColdStartLauncher if COLD_START else ForkServerLauncher)(env, log_path)
-        runner = BotRunner(launcher, telegram)
+        runner = BotRunner(launcher, telegram, database)
         background: list[asyncio.Task[None]] = []
         try:
             await launcher.open()
@@ -1169,7 +1183,6 @@ def check_outcome(
         if row is None or row["user_id"] != message.chat_id:
             problems.append(f"user {message.chat_id} was told about someone else's order {key}")
     report.notifications = sum(len(found) for found in copies.values())
-    notified_at = sorted(telegram.received_at[m.seq] for found in copies.values() for m in found)
     for key in sorted(set(owed) | set(copies)):
         found = sorted(copies.get(key, []), key=lambda message: message.seq)
         if owed[key] != 1 or not found:
@@ -1177,30 +1190,26 @@ def check_outcome(
             continue
         for first, again in itertools.pairwise(found):
             arrived, again_at = telegram.received_at[first.seq], telegram.received_at[again.seq]
-            # Kills before the second copy, by how long after the first copy they came.
-            kills = [kill.at - arrived for kill in runner.kills if kill.at <= again_at]
-            excusing = [
-                after
-                for after in kills
-                if (  # the process died before it could record the send...
-                    0 <= after <= DUPLICATE_WINDOW
-                    and not any(arrived < t < arrived + after for t in notified_at)
-                )
-                or (  # ... or its request was still on its way when it died
-                    after < 0 and arrived < runner.restarted_after(arrived + after)
-                )
-            ]
-            if excusing:
+            # The kill that ended the process which sent the first copy: the first one not
+            # followed by a start before the copy arrived (a request on its way when the process
+            # died still arrives just after the kill).
+            ended = next(
+                (kill for kill in runner.kills if runner.restarted_after(kill.at) > arrived), None
+            )
+            if ended is not None and ended.at <= again_at and key not in ended.recorded:
                 report.excused_duplicates += 1
                 print(
-                    f"excused duplicate {key}: the bot was killed {excusing[-1]:+.3f}s from "
-                    "the first copy, before it recorded it"
+                    f"excused duplicate {key}: its process was killed {ended.at - arrived:+.3f}s"
+                    " from the first copy, before recording it as sent"
+                )
+            elif ended is None or ended.at > again_at:
+                problems.append(
+                    f"{key} sent twice, {again_at - arrived:.3f}s apart, by the same process"
                 )
             else:
-                gap = again_at - arrived
                 problems.append(
-                    f"{key} sent twice, {gap:.3f}s apart; kills before the second copy came "
-                    f"{[round(after, 3) for after in kills]}s after the first"
+                    f"{key} sent again after a restart although it was recorded as sent "
+                    f"(killed {ended.at - arrived:+.3f}s from the first copy)"
                 )
         order_id, what = key
         due = refund_due.get(order_id, 0)
