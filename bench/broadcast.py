@@ -3,9 +3,10 @@
     python bench/broadcast.py [--users 10000] [--limit 30] [--pace 25] [--blocked 0]
 
 Seeds ``--users`` users in a fresh SQLite database (a temporary folder), starts a broadcast of
-one text and lets the real :class:`~bot.broadcasting.BroadcastRunner` deliver it with a real
-aiogram ``Bot`` talking HTTP to the fake Telegram server, which answers ``429 retry_after``
-beyond ``--limit`` messages a second (0: no limit) and ``403`` for the ``--blocked`` users.
+one text and lets the real :class:`~bot.services.broadcasting.BroadcastRunner` deliver it
+with a real aiogram ``Bot`` talking HTTP to the fake Telegram server, which answers
+``429 retry_after`` beyond ``--limit`` messages a second (0: no limit) and ``403`` for
+the ``--blocked`` users.
 ``--pace`` is the runner's own budget (the production default unless given).
 
 Counted on the server's side, where a copy Telegram accepted becomes a message in the chat:
@@ -28,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.broadcasting import BroadcastRunner
-from bot.i18n import Translations
-from bot.pacing import DEFAULT_MESSAGES_PER_SECOND, SendPacer
-from bot.tasks import BackgroundTasks
+from bot.runtime.tasks import BackgroundTasks
+from bot.services.broadcasting import BroadcastRunner
+from bot.services.pacing import DEFAULT_MESSAGES_PER_SECOND, SendPacer
+from bot.telegram.i18n import Translations
 from storage.database import Database
 from storage.repository import Repository
 from tests.fakes.harness import make_bot

@@ -47,8 +47,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.order_tracking import OrderTracker
-from bot.status_sync import RoundReport, StatusSync
+from bot.services.tracking.status_sync import RoundReport, StatusSync
+from bot.services.tracking.tracker import OrderTracker
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database, utc_now
 from storage.repository import Repository

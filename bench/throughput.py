@@ -54,7 +54,10 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.app import build_dispatcher, build_services, create_bot, create_panel
-from bot.callbacks import (
+from bot.config import Settings
+from bot.core.money import Money
+from bot.runtime.logging_setup import configure_logging
+from bot.telegram.callbacks import (
     CategoryCallback,
     ConfirmAction,
     ConfirmCallback,
@@ -64,9 +67,6 @@ from bot.callbacks import (
     OrderServiceCallback,
     ServiceCallback,
 )
-from bot.config import Settings
-from bot.logging_setup import configure_logging
-from bot.money import Money
 from storage.database import Database
 from storage.ledger import EntryKind
 from storage.repository import Repository

@@ -19,7 +19,7 @@ def main() -> None:
         sys.exit(2)
 
     from bot.app import run
-    from bot.logging_setup import configure_logging
+    from bot.runtime.logging_setup import configure_logging
 
     configure_logging(settings)
     try:

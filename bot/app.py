@@ -21,29 +21,29 @@ from aiogram.types import BotCommand
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
 import handlers
-from bot.broadcasting import BroadcastRunner
-from bot.catalog import CatalogService, Pricing
 from bot.config import Settings
-from bot.i18n import Translations
-from bot.middlewares import UserContextMiddleware
-from bot.money import Money
-from bot.notifications import Messenger
-from bot.notifier import OutboxSender
-from bot.observability import HandlerName, UpdateLog
-from bot.order_tracking import OrderTracker
-from bot.ordering import OrderingService, PlacementAlert
-from bot.pacing import SendPacer
-from bot.panel_watch import CHECK_SECONDS as PANEL_CHECK_SECONDS
-from bot.panel_watch import PanelBalanceWatch
-from bot.payments import StarsTopups
-from bot.session import KeepResponseModels
-from bot.status_sync import StatusSync
-from bot.tasks import BackgroundTasks
-from bot.throttling import Throttle, ThrottlingMiddleware
+from bot.core.money import Money
+from bot.runtime.observability import HandlerName, UpdateLog
+from bot.runtime.session import KeepResponseModels
+from bot.runtime.tasks import BackgroundTasks
+from bot.runtime.webhook import run_webhook, stop_on_signals
+from bot.services.broadcasting import BroadcastRunner
+from bot.services.catalog import CatalogService, Pricing
+from bot.services.messenger import Messenger
+from bot.services.ordering import OrderingService, PlacementAlert
+from bot.services.outbox import OutboxSender
+from bot.services.pacing import SendPacer
+from bot.services.panel_watch import CHECK_SECONDS as PANEL_CHECK_SECONDS
+from bot.services.panel_watch import PanelBalanceWatch
+from bot.services.payments import StarsTopups
+from bot.services.tracking.status_sync import StatusSync
+from bot.services.tracking.tracker import OrderTracker
+from bot.telegram.i18n import Translations
+from bot.telegram.middlewares import UserContextMiddleware
+from bot.telegram.throttling import Throttle, ThrottlingMiddleware
 from bot.upstream import PanelAPI, UpstreamError
 from bot.upstream.client import HttpPanelClient
 from bot.upstream.sandbox import SandboxPanel
-from bot.webhook import run_webhook, stop_on_signals
 from storage.database import Database
 from storage.fsm import SQLiteStorage
 from storage.repository import Repository

@@ -10,17 +10,17 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards
-from bot.accounts import adjust_balance
-from bot.callbacks import AdminAction, AdminCallback
-from bot.errors import StorefrontError
-from bot.filters import IsAdmin
-from bot.i18n import Translator
-from bot.money import InvalidAmountError, Money
-from bot.notifications import Messenger
-from bot.notifier import OutboxSender
-from bot.ordering import OrderingService
-from bot.payments import StarsTopups, TopupError
+from bot.core.errors import StorefrontError
+from bot.core.money import InvalidAmountError, Money
+from bot.services.accounts import adjust_balance
+from bot.services.messenger import Messenger
+from bot.services.ordering import OrderingService
+from bot.services.outbox import OutboxSender
+from bot.services.payments import StarsTopups, TopupError
+from bot.telegram import keyboards
+from bot.telegram.callbacks import AdminAction, AdminCallback
+from bot.telegram.filters import IsAdmin
+from bot.telegram.i18n import Translator
 from handlers.common import show
 from storage.errors import DuplicateUpstreamIdError, InsufficientBalanceError, UnknownUserError
 from storage.orders import UNKNOWN

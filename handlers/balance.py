@@ -6,9 +6,9 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards, render
-from bot.callbacks import LedgerPage, MenuAction, MenuCallback
-from bot.i18n import Translator
+from bot.telegram import keyboards, render
+from bot.telegram.callbacks import LedgerPage, MenuAction, MenuCallback
+from bot.telegram.i18n import Translator
 from handlers.common import show
 from storage.repository import Repository
 from storage.users import User

@@ -10,11 +10,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot import keyboards
-from bot.broadcasting import BroadcastRunner
-from bot.callbacks import AdminAction, AdminCallback, BroadcastAction, BroadcastCallback
-from bot.filters import IsAdmin
-from bot.i18n import Translator
+from bot.services.broadcasting import BroadcastRunner
+from bot.telegram import keyboards
+from bot.telegram.callbacks import AdminAction, AdminCallback, BroadcastAction, BroadcastCallback
+from bot.telegram.filters import IsAdmin
+from bot.telegram.i18n import Translator
 from handlers.common import send_new
 from storage.broadcasts import DISCARDED, BroadcastAlreadyRunningError
 from storage.repository import Repository

@@ -8,16 +8,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot import keyboards, render
-from bot.callbacks import (
+from bot.services.catalog import Pricing
+from bot.telegram import keyboards, render
+from bot.telegram.callbacks import (
     CategoriesPage,
     CategoryCallback,
     MenuAction,
     MenuCallback,
     ServiceCallback,
 )
-from bot.catalog import Pricing
-from bot.i18n import Translator
+from bot.telegram.i18n import Translator
 from handlers.common import show
 from storage.repository import Repository
 

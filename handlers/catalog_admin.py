@@ -9,11 +9,11 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards
-from bot.callbacks import AdminAction, AdminCallback
-from bot.catalog import GLOBAL_MARKUP_KEY, CatalogService, Pricing
-from bot.filters import IsAdmin
-from bot.i18n import Translator
+from bot.services.catalog import GLOBAL_MARKUP_KEY, CatalogService, Pricing
+from bot.telegram import keyboards
+from bot.telegram.callbacks import AdminAction, AdminCallback
+from bot.telegram.filters import IsAdmin
+from bot.telegram.i18n import Translator
 from bot.upstream import UpstreamError
 from handlers.common import show
 from storage.repository import Repository

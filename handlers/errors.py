@@ -9,7 +9,7 @@ from typing import Any
 from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 
-from bot.i18n import Translations, Translator
+from bot.telegram.i18n import Translations, Translator
 
 router = Router(name=__name__)
 logger = logging.getLogger(__name__)

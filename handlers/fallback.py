@@ -6,8 +6,8 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot import keyboards
-from bot.i18n import Translator
+from bot.telegram import keyboards
+from bot.telegram.i18n import Translator
 
 router = Router(name=__name__)
 

@@ -7,9 +7,9 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot import keyboards
-from bot.callbacks import LanguageCallback, MenuAction, MenuCallback
-from bot.i18n import Translations, Translator
+from bot.telegram import keyboards
+from bot.telegram.callbacks import LanguageCallback, MenuAction, MenuCallback
+from bot.telegram.i18n import Translations, Translator
 from handlers.common import show
 from storage.repository import Repository
 from storage.users import User

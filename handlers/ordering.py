@@ -8,10 +8,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot import keyboards, render
-from bot.callbacks import ConfirmAction, ConfirmCallback, FlowCallback, OrderServiceCallback
-from bot.catalog import Pricing, is_package
-from bot.errors import (
+from bot.core.errors import (
     NotEnoughBalanceError,
     OrderAlreadyPlacedError,
     OrderOutcomeUnknownError,
@@ -19,8 +16,8 @@ from bot.errors import (
     PanelUnavailableError,
     StorefrontError,
 )
-from bot.i18n import Translator
-from bot.ordering import (
+from bot.services.catalog import Pricing, is_package
+from bot.services.ordering import (
     OrderingService,
     Quote,
     is_telegram_service,
@@ -30,6 +27,14 @@ from bot.ordering import (
     parse_comments,
     parse_quantity,
 )
+from bot.telegram import keyboards, render
+from bot.telegram.callbacks import (
+    ConfirmAction,
+    ConfirmCallback,
+    FlowCallback,
+    OrderServiceCallback,
+)
+from bot.telegram.i18n import Translator
 from bot.upstream.types import TYPE_CUSTOM_COMMENTS, TYPE_POLL
 from handlers.common import send_new, show
 from storage.catalog import Service

@@ -9,10 +9,10 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot import keyboards, render
-from bot.callbacks import MenuAction, MenuCallback, OrderAction, OrderCallback, OrdersPage
-from bot.i18n import Translator
-from bot.order_tracking import ActionRefusedError, OrderTracker, is_final
+from bot.services.tracking.tracker import ActionRefusedError, OrderTracker, is_final
+from bot.telegram import keyboards, render
+from bot.telegram.callbacks import MenuAction, MenuCallback, OrderAction, OrderCallback, OrdersPage
+from bot.telegram.i18n import Translator
 from bot.upstream import UpstreamError
 from bot.upstream.types import STATUS_COMPLETED
 from handlers.common import show

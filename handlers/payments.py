@@ -10,12 +10,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
 
-from bot import keyboards
-from bot.callbacks import MenuAction, MenuCallback, TopupCallback
-from bot.i18n import Translator
-from bot.money import InvalidAmountError, Money
-from bot.payments import STARS_CURRENCY, StarsTopups, TopupError
-from bot.render import plain
+from bot.core.money import InvalidAmountError, Money
+from bot.services.payments import STARS_CURRENCY, StarsTopups, TopupError
+from bot.telegram import keyboards
+from bot.telegram.callbacks import MenuAction, MenuCallback, TopupCallback
+from bot.telegram.i18n import Translator
+from bot.telegram.render import plain
 from handlers.common import show
 from storage.users import User
 

@@ -7,9 +7,9 @@ from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards
-from bot.callbacks import MenuAction, MenuCallback
-from bot.i18n import Translator
+from bot.telegram import keyboards
+from bot.telegram.callbacks import MenuAction, MenuCallback
+from bot.telegram.i18n import Translator
 from handlers.common import show
 from storage.users import User
 

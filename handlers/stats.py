@@ -6,11 +6,11 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot import keyboards, render
-from bot.callbacks import AdminAction, AdminCallback
-from bot.filters import IsAdmin
-from bot.i18n import Translator
-from bot.stats import collect
+from bot.services.stats import collect
+from bot.telegram import keyboards, render
+from bot.telegram.callbacks import AdminAction, AdminCallback
+from bot.telegram.filters import IsAdmin
+from bot.telegram.i18n import Translator
 from bot.upstream import PanelAPI
 from handlers.common import show
 from storage.repository import Repository

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import aiosqlite
 
-from bot.money import Money
+from bot.core.money import Money
 from storage.database import Database, utc_now
 from storage.errors import DuplicateEntryError, InsufficientBalanceError, UnknownUserError
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.money import Money
+from bot.core.money import Money
 from storage.database import Database, utc_now
 from storage.errors import DuplicateOrderError, DuplicateUpstreamIdError
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.money import Money
+from bot.core.money import Money
 from storage.database import Database, utc_now
 
 PAID = "paid"

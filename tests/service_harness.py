@@ -34,7 +34,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.i18n import Translations, Translator
+from bot.telegram.i18n import Translations, Translator
 from tests.fakes.panel import FakePanel
 from tests.fakes.telegram import BotMessage, FakeTelegramServer
 

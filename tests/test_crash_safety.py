@@ -51,8 +51,8 @@ from typing import Any, BinaryIO, TypeVar
 
 import pytest
 
-from bot.i18n import Translations, Translator
-from bot.money import Money, format_money
+from bot.core.money import Money, format_money
+from bot.telegram.i18n import Translations, Translator
 from tests.fakes.panel import CANCELED, COMPLETED, IN_PROGRESS, PARTIAL, FakePanel, FakeService
 from tests.fakes.telegram import TEST_TOKEN, BotMessage, FakeTelegramServer
 

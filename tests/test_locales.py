@@ -23,7 +23,7 @@ from fluent.syntax import FluentParser
 from fluent.syntax import ast as fluent_ast
 from fluent.syntax.visitor import Visitor
 
-from bot.i18n import LOCALES_DIR, Translations, _prepare
+from bot.telegram.i18n import LOCALES_DIR, Translations, _prepare
 from storage.ledger import EntryKind
 
 ROOT = Path(__file__).resolve().parent.parent

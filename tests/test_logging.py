@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 
 from bot.config import Settings
-from bot.logging_setup import RedactingFormatter, secrets_of
+from bot.runtime.logging_setup import RedactingFormatter, secrets_of
 from tests.fakes.panel import FakePanel, default_services
 from tests.service_harness import (
     ADMIN,
@@ -104,7 +104,7 @@ def test_the_formatter_redacts_every_spelling_including_in_tracebacks() -> None:
 
 
 def test_configured_logging_follows_log_level() -> None:
-    from bot.logging_setup import configure_logging
+    from bot.runtime.logging_setup import configure_logging
 
     root = logging.getLogger()
     saved = root.handlers[:], root.level

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.money import (
+from bot.core.money import (
     MAX_INPUT_UNITS,
     MICROS_PER_UNIT,
     InvalidAmountError,

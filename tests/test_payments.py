@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from bot.app import detect_currency
 from bot.config import ConfigurationError, Settings, load_settings
-from bot.i18n import Translations
-from bot.money import Money
-from bot.payments import StarsTopups, TopupError
+from bot.core.money import Money
+from bot.services.payments import StarsTopups, TopupError
+from bot.telegram.i18n import Translations
 from bot.upstream import PanelAPI, UpstreamError
 from bot.upstream.types import PanelBalance
 from storage.database import Database

@@ -25,13 +25,13 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import render
-from bot.errors import OrderNotUnknownError
-from bot.i18n import Translations
-from bot.money import Money
-from bot.order_tracking import ActionRefusedError, OrderTracker
-from bot.ordering import OrderingService, PlacementAlert, Quote, order_reference
-from bot.status_sync import RoundReport, StatusSync
+from bot.core.errors import OrderNotUnknownError
+from bot.core.money import Money
+from bot.services.ordering import OrderingService, PlacementAlert, Quote, order_reference
+from bot.services.tracking.status_sync import RoundReport, StatusSync
+from bot.services.tracking.tracker import ActionRefusedError, OrderTracker
+from bot.telegram import render
+from bot.telegram.i18n import Translations
 from bot.upstream import ItemError, OrderStatus
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database

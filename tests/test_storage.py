@@ -14,7 +14,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.money import Money
+from bot.core.money import Money
 from storage.catalog import CatalogRepository, ServiceRecord
 from storage.database import Database, available_migrations, split_sql_script
 from storage.errors import (

@@ -25,12 +25,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-import bot.webhook
+import bot.runtime.webhook
 from bot.app import Services, build_dispatcher, build_services
 from bot.config import Settings
-from bot.i18n import Translations
+from bot.runtime.webhook import run_webhook
+from bot.telegram.i18n import Translations
 from bot.upstream.client import HttpPanelClient
-from bot.webhook import run_webhook
 from storage.database import Database
 from storage.repository import Repository
 from tests.e2e.conftest import make_settings
@@ -310,7 +310,7 @@ async def test_healthz_reports_the_database_and_the_panel(
 
     await webhook.panel.stop()
     assert (await webhook.health())[0] == 200  # still the cached answer
-    monkeypatch.setattr(bot.webhook, "PANEL_HEALTH_TTL_SECONDS", 0.0)
+    monkeypatch.setattr(bot.runtime.webhook, "PANEL_HEALTH_TTL_SECONDS", 0.0)
     assert await webhook.health() == (
         503,
         {"status": "degraded", "database": "ok", "panel": "unreachable"},

@@ -22,7 +22,7 @@ from urllib.parse import quote, quote_plus
 
 import httpx
 
-from bot.money import parse_decimal
+from bot.core.money import parse_decimal
 from bot.upstream.errors import (
     PanelOutcomeUnknownError,
     PanelRefusedError,

@@ -2,7 +2,7 @@
 
 Every helper takes a decoded JSON value (``object``) and either returns a typed value or
 ``None``/raises :class:`ValueError`; none of them does float arithmetic. Amounts go through
-:func:`bot.money.parse_decimal`, so ``"0.90"`` and ``0.9`` both become an exact Decimal.
+:func:`bot.core.money.parse_decimal`, so ``"0.90"`` and ``0.9`` both become an exact Decimal.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 
-from bot.money import parse_decimal
+from bot.core.money import parse_decimal
 from bot.upstream.types import (
     STATUS_CANCELED,
     STATUS_COMPLETED,

@@ -21,8 +21,8 @@ import pytest
 
 from bot.app import Services, build_dispatcher, build_services
 from bot.config import Settings
-from bot.i18n import Translations
-from bot.money import Money
+from bot.core.money import Money
+from bot.telegram.i18n import Translations
 from bot.upstream.client import DEFAULT_TIMEOUT, HttpPanelClient
 from storage.database import Database
 from storage.ledger import EntryKind

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.i18n import Translator
-from bot.money import Money
+from bot.core.money import Money
+from bot.telegram.i18n import Translator
 from storage.ledger import EntryKind, LedgerEntry
 from storage.orders import Order
 from tests.e2e.conftest import Storefront

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from bot.i18n import Translator
+from bot.telegram.i18n import Translator
 from storage.repository import Repository
 from tests.e2e.conftest import Storefront
 from tests.fakes.panel import default_services

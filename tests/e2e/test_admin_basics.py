@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.money import Money
+from bot.core.money import Money
 from storage.ledger import EntryKind
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront
 from tests.e2e.journey import Customer, ledger, money

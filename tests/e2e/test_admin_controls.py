@@ -7,9 +7,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bot.money import Money
-from bot.ordering import make_quote
-from bot.stats import Period, collect
+from bot.core.money import Money
+from bot.services.ordering import make_quote
+from bot.services.stats import Period, collect
 from storage.ledger import EntryKind
 from storage.orders import FAILED, Order
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront, make_settings
@@ -120,7 +120,7 @@ async def test_stats_count_users_orders_and_money_exactly(storefront: Storefront
 
 
 async def _refused(front: Storefront, user_id: int, service_id: int, quantity: int) -> Order:
-    from bot.errors import OrderRefusedError
+    from bot.core.errors import OrderRefusedError
 
     try:
         await place(front, user_id, service_id, quantity)

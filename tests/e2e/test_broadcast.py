@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 import bot.app
-from bot.pacing import SendPacer
+from bot.services.pacing import SendPacer
 from storage.broadcasts import (
     BLOCKED,
     DISCARDED,

@@ -16,14 +16,14 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot import render
 from bot.app import Services
-from bot.errors import OrderOutcomeUnknownError
-from bot.i18n import Translator
-from bot.money import Money
-from bot.order_tracking import OrderTracker
-from bot.ordering import make_quote, order_reference
-from bot.status_sync import StatusSync
+from bot.core.errors import OrderOutcomeUnknownError
+from bot.core.money import Money
+from bot.services.ordering import make_quote, order_reference
+from bot.services.tracking.status_sync import StatusSync
+from bot.services.tracking.tracker import OrderTracker
+from bot.telegram import render
+from bot.telegram.i18n import Translator
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database
 from storage.ledger import EntryKind

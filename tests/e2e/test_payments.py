@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.app import run
-from bot.callbacks import LedgerPage, TopupCallback
-from bot.i18n import Translator
-from bot.money import Money
+from bot.core.money import Money
+from bot.telegram.callbacks import LedgerPage, TopupCallback
+from bot.telegram.i18n import Translator
 from storage.ledger import EntryKind
 from storage.payments import PAID, REFUNDED, REFUNDING
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront, make_settings

@@ -35,7 +35,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import Update
 
 from bot.app import Services, build_dispatcher, build_services
-from bot.callbacks import (
+from bot.core.money import Money
+from bot.telegram.callbacks import (
     AdminAction,
     AdminCallback,
     BroadcastAction,
@@ -56,8 +57,7 @@ from bot.callbacks import (
     ServiceCallback,
     TopupCallback,
 )
-from bot.i18n import Translations
-from bot.money import Money
+from bot.telegram.i18n import Translations
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database
 from storage.ledger import EntryKind

@@ -21,9 +21,9 @@ import pytest
 from aiogram.types import Message, Update
 
 from bot.app import Services, build_dispatcher, build_services
-from bot.callbacks import MenuAction, MenuCallback
-from bot.i18n import Translations, Translator
-from bot.throttling import Throttle, ThrottlingMiddleware
+from bot.telegram.callbacks import MenuAction, MenuCallback
+from bot.telegram.i18n import Translations, Translator
+from bot.telegram.throttling import Throttle, ThrottlingMiddleware
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database
 from storage.repository import Repository

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from bot.money import Money
-from bot.ordering import order_reference
+from bot.core.money import Money
+from bot.services.ordering import order_reference
 from bot.upstream import (
     ItemError,
     OrderStatus,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.money import Money
+from bot.core.money import Money
 from storage.errors import UnknownUserError
 from storage.ledger import EntryKind
 from storage.repository import Repository

@@ -5,7 +5,10 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import (
+from bot.core.money import Money
+from bot.services.catalog import Pricing
+from bot.services.tracking.tracker import is_final
+from bot.telegram.callbacks import (
     AdminAction,
     AdminCallback,
     BroadcastAction,
@@ -26,11 +29,8 @@ from bot.callbacks import (
     ServiceCallback,
     TopupCallback,
 )
-from bot.catalog import Pricing
-from bot.i18n import LANGUAGE_NAMES, Translator
-from bot.money import Money
-from bot.order_tracking import is_final
-from bot.render import plain, status_label
+from bot.telegram.i18n import LANGUAGE_NAMES, Translator
+from bot.telegram.render import plain, status_label
 from bot.upstream.types import STATUS_COMPLETED
 from storage.catalog import Category, Service
 from storage.orders import Order

@@ -10,7 +10,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.i18n import Translations, Translator
+from bot.telegram.i18n import Translations, Translator
 from storage.repository import Repository
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from decimal import ROUND_CEILING, Decimal
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
-from bot.money import Money
+from bot.core.money import Money
 from storage.errors import DuplicateEntryError, InsufficientBalanceError
 from storage.ledger import EntryKind
 from storage.payments import PAID, REFUNDED, REFUNDING

@@ -11,8 +11,8 @@ from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Chat, Message, PreCheckoutQuery, TelegramObject, User
 
 from bot.config import Settings
-from bot.i18n import Translations
-from bot.observability import mark_outcome
+from bot.runtime.observability import mark_outcome
+from bot.telegram.i18n import Translations
 from storage.repository import Repository
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]

@@ -21,10 +21,10 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 
-from bot import keyboards
-from bot.i18n import Translations, Translator
-from bot.pacing import SendPacer
-from bot.tasks import BackgroundTasks
+from bot.runtime.tasks import BackgroundTasks
+from bot.services.pacing import SendPacer
+from bot.telegram import keyboards
+from bot.telegram.i18n import Translations, Translator
 from storage.broadcasts import (
     BLOCKED,
     DONE,

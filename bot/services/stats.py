@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.catalog import is_package
-from bot.money import Money, panel_cost
+from bot.core.money import Money, panel_cost
+from bot.services.catalog import is_package
 from bot.upstream import PanelAPI, PanelBalance, UpstreamError
 from bot.upstream.types import FINAL_STATUSES, STATUS_CANCELED
 from storage.orders import LOCAL_STATES

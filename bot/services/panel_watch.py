@@ -6,8 +6,8 @@ import asyncio
 import logging
 from decimal import Decimal
 
-from bot.money import Money
-from bot.notifications import Messenger
+from bot.core.money import Money
+from bot.services.messenger import Messenger
 from bot.upstream import PanelAPI
 from storage.repository import Repository
 

@@ -20,10 +20,10 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
-from bot import keyboards, render
-from bot.i18n import Translations, Translator
-from bot.money import Money
-from bot.pacing import SendPacer
+from bot.core.money import Money
+from bot.services.pacing import SendPacer
+from bot.telegram import keyboards, render
+from bot.telegram.i18n import Translations, Translator
 from storage.outbox import (
     NOTIFY_ORDER_SETTLED,
     NOTIFY_ORDER_STATUS,

@@ -16,8 +16,8 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 
-from bot.i18n import Translator
-from bot.observability import mark_outcome
+from bot.runtime.observability import mark_outcome
+from bot.telegram.i18n import Translator
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 

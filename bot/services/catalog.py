@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from bot.money import Money, unit_price
+from bot.core.money import Money, unit_price
 from bot.upstream import SUPPORTED_SERVICE_TYPES, PanelAPI, PanelService, UpstreamError
 from bot.upstream.types import TYPE_PACKAGE
 from storage.catalog import CatalogChanges, Service, ServiceRecord

@@ -20,11 +20,11 @@ from babel.numbers import format_currency
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import ast
 
-from bot.money import Money, format_amount, format_money
+from bot.core.money import Money, format_amount, format_money
 
 logger = logging.getLogger(__name__)
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 

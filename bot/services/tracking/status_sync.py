@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from bot.order_tracking import OrderTracker
+from bot.services.tracking.tracker import OrderTracker
 from bot.upstream import ItemError, OrderStatus, PanelAPI
 from bot.upstream.client import BATCH_LIMIT
 from storage.repository import Repository

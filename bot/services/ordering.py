@@ -11,8 +11,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.catalog import Pricing, is_package
-from bot.errors import (
+from bot.core.errors import (
     InvalidAnswerNumberError,
     InvalidCommentsError,
     InvalidLinkError,
@@ -24,7 +23,8 @@ from bot.errors import (
     OrderRefusedError,
     PanelUnavailableError,
 )
-from bot.money import Money, order_price
+from bot.core.money import Money, order_price
+from bot.services.catalog import Pricing, is_package
 from bot.upstream import (
     NewOrder,
     PanelAPI,

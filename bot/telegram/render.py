@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.catalog import Pricing, is_package
-from bot.i18n import Markup, Translator
-from bot.money import Money
-from bot.ordering import Quote
-from bot.stats import Period, Stats
+from bot.core.money import Money
+from bot.services.catalog import Pricing, is_package
+from bot.services.ordering import Quote
+from bot.services.stats import Period, Stats
+from bot.telegram.i18n import Markup, Translator
 from bot.upstream.types import (
     STATUS_CANCELED,
     STATUS_COMPLETED,
