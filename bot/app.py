@@ -137,6 +137,7 @@ def build_services(
     translations = translations or Translations(settings.DEFAULT_LANGUAGE)
     messenger = Messenger(bot, repo, translations, settings.ADMIN_IDS)
     currency = currency or settings.SHOP_CURRENCY or DEFAULT_CURRENCY
+    translations.use_currency(currency)
 
     async def alert_admins(alert: PlacementAlert) -> None:
         order = alert.order

@@ -20,6 +20,7 @@ from babel.numbers import format_currency
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import ast
 
+from bot.core.errors import StorefrontError
 from bot.core.money import Money, format_amount, format_money
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class Translator:
     language: str
     _bundle: FluentBundle
     _fallback: FluentBundle | None
+    currency: str = "USD"
 
     def __call__(self, message_id: str, **arguments: Any) -> str:
         prepared = {name: _prepare(value) for name, value in arguments.items()}
@@ -70,12 +72,30 @@ class Translator:
     def has(self, message_id: str) -> bool:
         return self._bundle.has_message(message_id)
 
-    def money(self, amount: Money, currency: str) -> str:
+    def error(self, error: StorefrontError) -> str:
+        """The user-facing explanation of a domain error, in this language.
+
+        Amounts are written the way this language writes money; an argument named ``*_id``
+        that holds a message id (a refusal reason, say) is translated too.
+        """
+        arguments: dict[str, Any] = {}
+        for name, value in error.arguments.items():
+            if isinstance(value, Money):
+                arguments[name] = self.money(value)
+            elif name.endswith("_id") and isinstance(value, str) and self.has(value):
+                arguments[name.removesuffix("_id")] = self(value)
+            else:
+                arguments[name] = value
+        return self(error.message_id, **arguments)
+
+    def money(self, amount: Money, currency: str | None = None) -> str:
         """An amount as this language writes it: ``$12.50`` / ``12,50 $``, ``0.0513``…
 
         The digits follow money's one display rule (at least two decimals, more only when
-        they are not zero); the language decides separators and where the symbol goes.
+        they are not zero); the language decides separators and where the symbol goes. The
+        currency is the shop's (bound at start-up) unless another one is named.
         """
+        currency = currency or self.currency
         value = Decimal(format_amount(amount))
         try:
             return str(
@@ -88,7 +108,9 @@ class Translator:
 class Translations:
     """All shipped languages, loaded once at start-up."""
 
-    def __init__(self, default_language: str, locales_dir: Path = LOCALES_DIR) -> None:
+    def __init__(
+        self, default_language: str, locales_dir: Path = LOCALES_DIR, currency: str = "USD"
+    ) -> None:
         self.default_language = default_language
         self._bundles: dict[str, FluentBundle] = {}
         self.message_ids: dict[str, set[str]] = {}
@@ -98,11 +120,17 @@ class Translations:
             self.message_ids[folder.name] = ids
         if default_language not in self._bundles:
             raise ValueError(f"no translations for the default language {default_language!r}")
+        self.use_currency(currency)
+
+    def use_currency(self, currency: str) -> None:
+        """Bind the shop currency into every translator, so callers never pass it around."""
+        self.currency = currency
         self._translators = {
             language: Translator(
                 language,
                 bundle,
-                None if language == default_language else self._bundles[default_language],
+                None if language == self.default_language else self._bundles[self.default_language],
+                currency,
             )
             for language, bundle in self._bundles.items()
         }
