@@ -25,12 +25,21 @@ class EntryKind(StrEnum):
     ADMIN_DEBIT = "admin_debit"
     TOPUP = "topup"
     TOPUP_REFUND = "topup_refund"
+    # A Stars refund Telegram refused: the debit of that attempt put back (its reference).
+    TOPUP_REFUND_UNDONE = "topup_refund_undone"
 
 
 # Kinds that happen at most once per reference (enforced by a unique index), and the sign
-# each kind's amount must have.
+# each kind's amount must have. Admin changes are once per command message too when their
+# reference has the per-message shape (``admin_reference``); see migration 0005.
 EXACTLY_ONCE_KINDS = frozenset(
-    {EntryKind.ORDER_CHARGE, EntryKind.ORDER_REFUND, EntryKind.TOPUP, EntryKind.TOPUP_REFUND}
+    {
+        EntryKind.ORDER_CHARGE,
+        EntryKind.ORDER_REFUND,
+        EntryKind.TOPUP,
+        EntryKind.TOPUP_REFUND,
+        EntryKind.TOPUP_REFUND_UNDONE,
+    }
 )
 DEBIT_KINDS = frozenset({EntryKind.ORDER_CHARGE, EntryKind.ADMIN_DEBIT, EntryKind.TOPUP_REFUND})
 

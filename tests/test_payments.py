@@ -187,9 +187,11 @@ class FakeStarsBot:
         self.refunded: list[str] = []
         self.calls = 0
         self.gate: asyncio.Event | None = None
+        self.called = asyncio.Event()
 
     async def refund_star_payment(self, user_id: int, telegram_payment_charge_id: str) -> bool:
         self.calls += 1
+        self.called.set()
         if self.gate is not None:
             await self.gate.wait()
         method = RefundStarPayment(
@@ -210,6 +212,17 @@ def refused(description: str) -> TelegramBadRequest:
     return TelegramBadRequest(
         RefundStarPayment(user_id=0, telegram_payment_charge_id=""), description
     )
+
+
+async def calls_reach(fake: FakeStarsBot, count: int) -> None:
+    """Wait (5 s at most) until Telegram has been asked ``count`` times."""
+
+    async def reached() -> None:
+        while fake.calls < count:
+            fake.called.clear()
+            await fake.called.wait()
+
+    await asyncio.wait_for(reached(), 5)
 
 
 async def paid(repo: Repository, service: StarsTopups, charge_id: str, amount: str) -> None:
@@ -246,9 +259,9 @@ async def test_refunds_refused_by_telegram_can_be_tried_again(repo: Repository) 
     assert entries == [
         (EntryKind.TOPUP, money("10"), "stx1"),
         (EntryKind.TOPUP_REFUND, -money("10"), "stx1"),
-        (EntryKind.ADMIN_CREDIT, money("10"), "refund-undone:stx1"),
+        (EntryKind.TOPUP_REFUND_UNDONE, money("10"), "stx1"),
         (EntryKind.TOPUP_REFUND, -money("10"), "stx1#2"),
-        (EntryKind.ADMIN_CREDIT, money("10"), "refund-undone:stx1"),
+        (EntryKind.TOPUP_REFUND_UNDONE, money("10"), "stx1#2"),
         (EntryKind.TOPUP_REFUND, -money("10"), "stx1#3"),
     ]
     payment = await repo.payments.get("stx1")
@@ -303,6 +316,89 @@ async def test_a_refund_telegram_did_not_confirm_is_finished_later(repo: Reposit
     assert payment is not None and payment.status == REFUNDED
     assert await repo.ledger.balance(ALICE) == Money.zero()
     assert await repo.ledger.count(ALICE) == 2
+
+
+async def test_two_refunds_telegram_refuses_put_the_money_back_once(repo: Repository) -> None:
+    # Refund A debits and claims the payment; refund B finds it refunding and asks Telegram
+    # too; Telegram refuses both. Only one of them may put the money back.
+    service = topups(repo)
+    await paid(repo, service, "stx1", "10")
+    fake = FakeStarsBot()
+    fake.gate = asyncio.Event()
+    fake.failures = [refused("Bad Request: BALANCE_TOO_LOW")] * 2
+    bot = cast(Bot, fake)
+    first = asyncio.create_task(service.refund(bot, "stx1"))
+    await calls_reach(fake, 1)
+    second = asyncio.create_task(service.refund(bot, "stx1"))
+    await calls_reach(fake, 2)
+    fake.gate.set()
+    results = await asyncio.gather(first, second, return_exceptions=True)
+
+    assert all(isinstance(result, TopupError) for result in results)
+    assert await repo.ledger.balance(ALICE) == money("10")  # not 20
+    assert await repo.ledger.mismatched_balances() == []
+    payment = await repo.payments.get("stx1")
+    assert payment is not None and payment.status == PAID
+    # The next attempt still works, and its undo (if any) is a new reference.
+    fake.gate = None
+    assert await service.refund(bot, "stx1") == money("10")
+    assert await repo.ledger.balance(ALICE) == Money.zero()
+
+
+async def test_two_refunds_after_a_crash_mid_refund_put_the_money_back_once(
+    repo: Repository,
+) -> None:
+    service = topups(repo)
+    await paid(repo, service, "stx1", "10")
+    fake = FakeStarsBot()
+    bot = cast(Bot, fake)
+    fake.failures = [
+        TelegramNetworkError(RefundStarPayment(user_id=0, telegram_payment_charge_id=""), "t/o")
+    ]
+    with pytest.raises(TopupError, match="admin-refund-retry"):
+        await service.refund(bot, "stx1")  # as a crash would: debited, left refunding
+    fake.gate = asyncio.Event()
+    fake.failures = [refused("Bad Request: BALANCE_TOO_LOW")] * 2
+    first = asyncio.create_task(service.refund(bot, "stx1"))
+    second = asyncio.create_task(service.refund(bot, "stx1"))
+    await calls_reach(fake, 3)
+    fake.gate.set()
+    results = await asyncio.gather(first, second, return_exceptions=True)
+
+    assert [getattr(result, "message_id", None) for result in results] == [
+        "admin-refund-refused"
+    ] * 2
+    assert await repo.ledger.balance(ALICE) == money("10")  # not 20
+    payment = await repo.payments.get("stx1")
+    assert payment is not None and payment.status == PAID
+
+
+async def test_a_stale_undo_never_undoes_a_later_attempt(repo: Repository) -> None:
+    # B saw attempt 1 refunding; A's refusal put the money back and C started attempt 2;
+    # B's refusal must not put attempt 2's money back while C waits for Telegram.
+    service = topups(repo)
+    await paid(repo, service, "stx1", "10")
+    fake = FakeStarsBot()
+    bot = cast(Bot, fake)
+    fake.failures = [
+        TelegramNetworkError(RefundStarPayment(user_id=0, telegram_payment_charge_id=""), "t/o")
+    ]
+    with pytest.raises(TopupError, match="admin-refund-retry"):
+        await service.refund(bot, "stx1")
+    fake.failures = [refused("Bad Request: BALANCE_TOO_LOW")]
+    with pytest.raises(TopupError, match="admin-refund-refused"):
+        await service.refund(bot, "stx1")  # attempt 1 undone
+    gate = fake.gate = asyncio.Event()
+    second_attempt = asyncio.create_task(service.refund(bot, "stx1"))
+    await calls_reach(fake, 3)
+    assert await repo.ledger.balance(ALICE) == Money.zero()
+    # A stale refusal of attempt 1 arrives now.
+    await service._undo_refund(ALICE, "stx1", money("10"), attempt_reference="stx1")
+    assert await repo.ledger.balance(ALICE) == Money.zero()
+    gate.set()
+    assert await second_attempt == money("10")
+    assert await repo.ledger.balance(ALICE) == Money.zero()
+    assert await repo.ledger.mismatched_balances() == []
 
 
 async def test_a_spent_top_up_is_not_refunded(repo: Repository) -> None:

@@ -208,6 +208,7 @@ async def test_an_overdraft_is_refused_and_writes_nothing(repo: Repository) -> N
         (EntryKind.ORDER_REFUND, "1"),
         (EntryKind.TOPUP, "1"),
         (EntryKind.TOPUP_REFUND, "-1"),
+        (EntryKind.TOPUP_REFUND_UNDONE, "1"),
     ],
 )
 async def test_exactly_once_kinds_refuse_a_second_entry(
@@ -231,6 +232,21 @@ async def test_admin_entries_can_repeat(repo: Repository) -> None:
     await repo.ledger.post(ALICE, EntryKind.ADMIN_DEBIT, -units("1"), reference="gift")
     await repo.ledger.post(ALICE, EntryKind.ADMIN_DEBIT, -units("1"), reference="gift")
     assert await repo.ledger.balance(ALICE) == units("4")
+
+
+async def test_an_admin_command_message_changes_a_balance_once(repo: Repository) -> None:
+    # The per-message shape ``admin:<chat>:<message>`` is in the once-only index; the old
+    # ``admin:<admin id>`` rows (written before migration 0005) repeat and stay readable.
+    await add_user(repo, ALICE)
+    await repo.ledger.post(ALICE, EntryKind.ADMIN_CREDIT, units("2"), reference="admin:9:41")
+    with pytest.raises(DuplicateEntryError):
+        await repo.ledger.post(ALICE, EntryKind.ADMIN_CREDIT, units("2"), reference="admin:9:41")
+    await repo.ledger.post(ALICE, EntryKind.ADMIN_DEBIT, -units("1"), reference="admin:9:42")
+    with pytest.raises(DuplicateEntryError):
+        await repo.ledger.post(ALICE, EntryKind.ADMIN_DEBIT, -units("1"), reference="admin:9:42")
+    for _ in range(2):
+        await repo.ledger.post(ALICE, EntryKind.ADMIN_CREDIT, units("1"), reference="admin:9")
+    assert await repo.ledger.balance(ALICE) == units("3")
 
 
 async def test_the_ledger_is_append_only(repo: Repository, database: Database) -> None:

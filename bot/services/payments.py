@@ -142,7 +142,9 @@ class StarsTopups:
         The debit is written first (status ``refunding``), then Telegram is asked; a refusal
         puts the money back (status ``paid`` again, so the owner can try later), and a crash
         in between leaves ``refunding`` for the next ``/refund`` to finish (Telegram answers
-        CHARGE_ALREADY_REFUNDED if it did it).
+        CHARGE_ALREADY_REFUNDED if it did it). Each attempt's debit has its own reference,
+        and putting it back is a guarded status change plus a credit under that reference
+        in the once-only index, so two refusals of one attempt put it back once.
         """
         payment = await self._repo.payments.get(charge_id)
         if payment is None:
@@ -158,23 +160,30 @@ class StarsTopups:
                         charge_id, REFUNDING, expected=PAID
                     ):
                         raise TopupError("admin-refund-in-progress")
+                    attempt = await self._next_refund_reference(charge_id)
                     await self._repo.ledger.post(
                         payment.user_id,
                         EntryKind.TOPUP_REFUND,
                         -payment.amount,
-                        reference=await self._refund_reference(charge_id),
+                        reference=attempt,
                         note=f"{payment.stars} XTR refunded",
                     )
             except InsufficientBalanceError:
                 balance = await self._repo.ledger.balance(payment.user_id)
                 raise TopupError("admin-refund-spent", balance=balance) from None
+        else:
+            # Refunding already (another /refund is waiting for Telegram, or one was cut
+            # short by a crash): this call finishes, or undoes, that same attempt.
+            attempt = await self._last_refund_reference(charge_id)
         try:
             await bot.refund_star_payment(
                 user_id=payment.user_id, telegram_payment_charge_id=charge_id
             )
         except TelegramBadRequest as error:
             if "ALREADY_REFUNDED" not in error.message.upper():
-                await self._undo_refund(payment.user_id, charge_id, payment.amount)
+                await self._undo_refund(
+                    payment.user_id, charge_id, payment.amount, attempt_reference=attempt
+                )
                 raise TopupError("admin-refund-refused", reason=error.message) from None
         except TelegramAPIError as error:
             raise TopupError("admin-refund-retry", reason=error.message) from None
@@ -182,25 +191,57 @@ class StarsTopups:
         logger.info("Refunded payment %s (%s Stars)", charge_id, payment.stars)
         return payment.amount
 
-    async def _refund_reference(self, charge_id: str) -> str:
+    @staticmethod
+    def _attempt_reference(charge_id: str, attempt: int) -> str:
+        return charge_id if attempt == 1 else f"{charge_id}#{attempt}"
+
+    async def _next_refund_reference(self, charge_id: str) -> str:
         """The charge id; after attempts Telegram refused (and that were undone), ``#2``, ``#3``…
 
         A refusal (say, the bot's own Stars balance was too low) must not block the refund
         for good: each attempt's debit needs its own reference in the once-only ledger index.
         """
-        reference, attempt = charge_id, 1
-        while await self._repo.ledger.exists(EntryKind.TOPUP_REFUND, reference):
+        attempt = 1
+        while await self._repo.ledger.exists(
+            EntryKind.TOPUP_REFUND, self._attempt_reference(charge_id, attempt)
+        ):
             attempt += 1
-            reference = f"{charge_id}#{attempt}"
-        return reference
+        return self._attempt_reference(charge_id, attempt)
 
-    async def _undo_refund(self, user_id: int, charge_id: str, amount: Money) -> None:
-        async with self._repo.database.transaction():
-            await self._repo.ledger.post(
-                user_id,
-                EntryKind.ADMIN_CREDIT,
-                amount,
-                reference=f"refund-undone:{charge_id}",
-                note="Telegram refused the Stars refund",
+    async def _last_refund_reference(self, charge_id: str) -> str:
+        """The reference of the latest attempt's debit (the one a ``refunding`` status means)."""
+        attempt = 1
+        while await self._repo.ledger.exists(
+            EntryKind.TOPUP_REFUND, self._attempt_reference(charge_id, attempt + 1)
+        ):
+            attempt += 1
+        return self._attempt_reference(charge_id, attempt)
+
+    async def _undo_refund(
+        self, user_id: int, charge_id: str, amount: Money, *, attempt_reference: str
+    ) -> None:
+        """Put back one attempt's debit: only from ``refunding``, and once per attempt.
+
+        The status change is checked and the credit's reference is the attempt's, unique
+        under the ledger's once-only index; both commit together or not at all. A second
+        refusal of the same attempt finds the status changed, and a stale refusal of an
+        earlier attempt finds its credit already there: neither puts money back again.
+        """
+        try:
+            async with self._repo.database.transaction():
+                if not await self._repo.payments.set_status(charge_id, PAID, expected=REFUNDING):
+                    logger.info("Refund of %s was already undone", charge_id)
+                    return
+                await self._repo.ledger.post(
+                    user_id,
+                    EntryKind.TOPUP_REFUND_UNDONE,
+                    amount,
+                    reference=attempt_reference,
+                    note="Telegram refused the Stars refund",
+                )
+        except DuplicateEntryError:
+            logger.warning(
+                "Refund attempt %s of %s was already undone; a later attempt is left alone",
+                attempt_reference,
+                charge_id,
             )
-            await self._repo.payments.set_status(charge_id, PAID, expected=REFUNDING)

@@ -195,6 +195,7 @@ ledger-kind-admin-credit = top-up
 ledger-kind-admin-debit = correction
 ledger-kind-topup = top-up
 ledger-kind-topup-refund = payment refund
+ledger-kind-topup-refund-undone = payment refund cancelled
 balance-how-to-top-up = Top up with ⭐ Telegram Stars below. Your id for the shop owner: <code>{ NUMBER($user_id, useGrouping: 0) }</code>.
 balance-credited-notice = 💰 Your balance was topped up by <b>{ $amount }</b>. Balance now: { $balance }.
 

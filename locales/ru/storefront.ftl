@@ -197,6 +197,7 @@ ledger-kind-admin-credit = пополнение
 ledger-kind-admin-debit = корректировка
 ledger-kind-topup = пополнение
 ledger-kind-topup-refund = возврат платежа
+ledger-kind-topup-refund-undone = отмена возврата платежа
 balance-how-to-top-up = Пополните баланс ⭐ звёздами Telegram кнопкой ниже. Ваш ID для владельца магазина: <code>{ NUMBER($user_id, useGrouping: 0) }</code>.
 balance-credited-notice = 💰 Ваш баланс пополнен на <b>{ $amount }</b>. Сейчас на балансе: { $balance }.
 
