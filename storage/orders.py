@@ -40,6 +40,8 @@ class OrderDraft:
     quantity: int | None
     price: Money
     extras: dict[str, Any] = field(default_factory=dict)
+    runs: int | None = None  # drip-feed: quantity delivered this many times
+    interval: int | None = None  # drip-feed: minutes between runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,13 @@ class Order:
     error: str | None
     created_at: str
     updated_at: str
+    runs: int | None = None
+    interval: int | None = None
+
+    @property
+    def total_quantity(self) -> int | None:
+        """Units to deliver in all: the quantity times the drip-feed runs."""
+        return None if self.quantity is None else self.quantity * (self.runs or 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +141,8 @@ def _order(row: aiosqlite.Row) -> Order:
         error=row["error"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        runs=row["runs"],
+        interval=row["interval_minutes"],
     )
 
 
@@ -157,8 +168,8 @@ class OrderRepository:
             return await self._db.insert(
                 "INSERT INTO orders (user_id, confirm_token, service_id, service_name,"
                 " service_type, category, rate, refill_allowed, cancel_allowed, link, quantity,"
-                " extras, price, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " extras, price, runs, interval_minutes, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     draft.user_id,
                     draft.confirm_token,
@@ -173,6 +184,8 @@ class OrderRepository:
                     draft.quantity,
                     json.dumps(draft.extras, ensure_ascii=False, sort_keys=True),
                     draft.price.micros,
+                    draft.runs,
+                    draft.interval,
                     PLACING,
                     now,
                     now,

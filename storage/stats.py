@@ -15,6 +15,7 @@ class OrderCostRow:
     rate: Decimal
     quantity: int | None
     panel_charge: Decimal | None
+    runs: int | None = None
 
 
 class StatsRepository:
@@ -50,7 +51,7 @@ class StatsRepository:
 
     async def order_costs_since(self, since: str) -> list[OrderCostRow]:
         rows = await self._db.fetch_all(
-            "SELECT status, service_type, rate, quantity, panel_charge FROM orders"
+            "SELECT status, service_type, rate, quantity, panel_charge, runs FROM orders"
             " WHERE created_at >= ? AND status <> 'failed'",
             (since,),
         )
@@ -61,6 +62,7 @@ class StatsRepository:
                 rate=Decimal(row[2]),
                 quantity=row[3],
                 panel_charge=None if row[4] is None else Decimal(row[4]),
+                runs=row[5],
             )
             for row in rows
         ]

@@ -713,6 +713,22 @@ async def test_a_new_order_is_placing_with_its_snapshot(orders: OrderRepository)
     assert package is not None and package.quantity is None and package.extras == {}
 
 
+async def test_a_dripfeed_order_records_its_runs_and_interval(orders: OrderRepository) -> None:
+    drip = await orders.get(await orders.create(draft(ALICE, "tok-drip", runs=5, interval=30)))
+    assert drip is not None
+    assert (drip.quantity, drip.runs, drip.interval, drip.total_quantity) == (1000, 5, 30, 5000)
+    plain = await orders.get(await orders.create(draft(ALICE, "tok-plain")))
+    assert plain is not None and (plain.runs, plain.interval, plain.total_quantity) == (
+        None,
+        None,
+        1000,
+    )
+    # One run is no drip-feed, and runs never come without minutes between them.
+    for token, runs, interval in (("one", 1, 30), ("zero", 3, 0), ("no-pause", 3, None)):
+        with pytest.raises(sqlite3.IntegrityError):
+            await orders.create(draft(ALICE, token, runs=runs, interval=interval))
+
+
 async def test_the_same_confirmation_cannot_create_two_orders(orders: OrderRepository) -> None:
     await orders.create(draft(ALICE, "tok-1"))
     with pytest.raises(DuplicateOrderError):

@@ -31,6 +31,37 @@ class InvalidAnswerNumberError(StorefrontError):
     message_id = "order-answer-invalid"
 
 
+class InvalidRunsError(StorefrontError):
+    """Drip-feed runs outside the shop's bounds (1 means: deliver everything at once)."""
+
+    message_id = "order-runs-invalid"
+
+
+class InvalidIntervalError(StorefrontError):
+    """Minutes between drip-feed runs outside the shop's bounds."""
+
+    message_id = "order-interval-invalid"
+
+
+class DripfeedUnavailableError(StorefrontError):
+    """An order repeated with drip-feed on a service that no longer offers it."""
+
+    message_id = "reorder-dripfeed-unavailable"
+
+
+class LimitsChangedError(StorefrontError):
+    """An order repeated with a quantity the service no longer takes: ``limit`` names the
+    bound it crosses (``minimum`` or ``maximum``), ``previous`` what the order had."""
+
+    message_id = "reorder-limits-changed"
+
+
+class AnswerChangedError(StorefrontError):
+    """An order repeated with an answer the service no longer accepts as it was."""
+
+    message_id = "reorder-answer-changed"
+
+
 class ServiceUnavailableError(StorefrontError):
     message_id = "service-unavailable"
 

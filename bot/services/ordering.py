@@ -14,8 +14,10 @@ from urllib.parse import urlsplit
 from bot.core.errors import (
     InvalidAnswerNumberError,
     InvalidCommentsError,
+    InvalidIntervalError,
     InvalidLinkError,
     InvalidQuantityError,
+    InvalidRunsError,
     NotEnoughBalanceError,
     OrderAlreadyPlacedError,
     OrderNotUnknownError,
@@ -45,6 +47,9 @@ logger = logging.getLogger(__name__)
 MAX_LINK_LENGTH = 2000
 MAX_COMMENT_LENGTH = 500
 MAX_POLL_ANSWER = 100
+# Drip-feed bounds: up to 100 runs, at most a day apart (a daily delivery for three months).
+MAX_RUNS = 100
+MAX_INTERVAL_MINUTES = 1440
 _TELEGRAM_USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 _TELEGRAM_SHORT = re.compile(r"^(?:t\.me|telegram\.me)/\S+$", re.IGNORECASE)
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -83,17 +88,38 @@ def normalize_link(text: str, *, telegram: bool) -> str:
     return link
 
 
-def parse_quantity(text: str, minimum: int, maximum: int) -> int:
-    """A whole number within the service's bounds; spaces as thousands separators are fine."""
+def _whole_number(text: str) -> int | None:
+    """A whole number as people type it ("1000", "1 000", "10,000"), or None."""
     cleaned = re.sub(r"[\s_\u00a0\u202f]", "", text)
     if _GROUPED_DIGITS.match(cleaned):
-        cleaned = cleaned.replace(",", "")  # "10,000" as the prompt itself writes it
+        cleaned = cleaned.replace(",", "")  # "10,000" as the prompts themselves write it
     if not _DIGITS.match(cleaned) or len(cleaned) > 12:
-        raise InvalidQuantityError(minimum=minimum, maximum=maximum)
-    quantity = int(cleaned)
-    if not minimum <= quantity <= maximum:
+        return None
+    return int(cleaned)
+
+
+def parse_quantity(text: str, minimum: int, maximum: int) -> int:
+    """A whole number within the service's bounds; spaces as thousands separators are fine."""
+    quantity = _whole_number(text)
+    if quantity is None or not minimum <= quantity <= maximum:
         raise InvalidQuantityError(minimum=minimum, maximum=maximum)
     return quantity
+
+
+def parse_runs(text: str) -> int:
+    """How many drip-feed runs: 1 (everything at once) to MAX_RUNS."""
+    runs = _whole_number(text)
+    if runs is None or not 1 <= runs <= MAX_RUNS:
+        raise InvalidRunsError(maximum=MAX_RUNS)
+    return runs
+
+
+def parse_interval(text: str) -> int:
+    """Minutes between two drip-feed runs: 1 to MAX_INTERVAL_MINUTES."""
+    minutes = _whole_number(text)
+    if minutes is None or not 1 <= minutes <= MAX_INTERVAL_MINUTES:
+        raise InvalidIntervalError(minimum=1, maximum=MAX_INTERVAL_MINUTES)
+    return minutes
 
 
 def parse_comments(text: str, minimum: int, maximum: int) -> list[str]:
@@ -132,6 +158,9 @@ class Quote:
     quantity: int | None
     price_micros: int
     extras: dict[str, Any] = field(default_factory=dict)
+    # Drip-feed: ``quantity`` is delivered ``runs`` times, ``interval`` minutes apart.
+    runs: int | None = None
+    interval: int | None = None
 
     @property
     def price(self) -> Money:
@@ -151,6 +180,8 @@ class Quote:
             service_id=upstream_service_id,
             link=self.link,
             quantity=None if is_package(self.service_type) else self.quantity,
+            runs=self.runs,
+            interval=self.interval,
             comments="\n".join(comments) if comments else None,
             answer_number=None if answer is None else str(answer),
         )
@@ -164,10 +195,18 @@ def make_quote(
     quantity: int | None,
     comments: list[str] | None = None,
     answer_number: int | None = None,
+    runs: int | None = None,
+    interval: int | None = None,
 ) -> Quote:
+    """The price of an order as the customer describes it; drip-feed pays every run."""
     package = is_package(service.type)
+    dripfeed = runs is not None and runs > 1 and interval is not None
     price = order_price(
-        service.rate, quantity or 1, pricing.markup_for(service), per_package=package
+        service.rate,
+        quantity or 1,
+        pricing.markup_for(service),
+        per_package=package,
+        runs=runs if dripfeed and runs is not None else 1,
     )
     extras: dict[str, Any] = {}
     if service.type == TYPE_CUSTOM_COMMENTS and comments is not None:
@@ -187,6 +226,8 @@ def make_quote(
         quantity=None if package else quantity,
         price_micros=price.micros,
         extras=extras,
+        runs=runs if dripfeed else None,
+        interval=interval if dripfeed else None,
     )
 
 
@@ -261,6 +302,8 @@ class OrderingService:
             quantity=quote.quantity,
             price=quote.price,
             extras=quote.extras,
+            runs=quote.runs,
+            interval=quote.interval,
         )
         try:
             async with self._repo.database.transaction():
@@ -373,6 +416,8 @@ __all__ = [
     "normalize_link",
     "parse_answer_number",
     "parse_comments",
+    "parse_interval",
     "parse_quantity",
+    "parse_runs",
     "refusal_reason_id",
 ]

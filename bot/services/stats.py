@@ -54,7 +54,12 @@ def _cost(row: OrderCostRow) -> Money:
         return Money.zero()
     if row.panel_charge is not None:
         return Money.from_decimal(row.panel_charge)
-    return panel_cost(row.rate, row.quantity or 1, per_package=is_package(row.service_type))
+    return panel_cost(
+        row.rate,
+        row.quantity or 1,
+        per_package=is_package(row.service_type),
+        runs=row.runs or 1,
+    )
 
 
 async def _period(repo: Repository, since: str) -> Period:

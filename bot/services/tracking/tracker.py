@@ -59,11 +59,12 @@ def is_trackable(order: Order) -> bool:
 
 def refund_due(order: Order, status: OrderStatus) -> Money:
     """What the customer gets back for a final status: all of it when canceled, the
-    undelivered share (charge × remains / quantity, rounded down) when partial."""
+    undelivered share (charge × remains / quantity, rounded down) when partial. A drip-feed
+    order's remains count over all its runs, as its price does."""
     if status.status == STATUS_CANCELED:
         return order.price
-    if status.status == STATUS_PARTIAL and status.remains and order.quantity:
-        return order.price.share(status.remains, order.quantity)
+    if status.status == STATUS_PARTIAL and status.remains and order.total_quantity:
+        return order.price.share(status.remains, order.total_quantity)
     return Money.zero()
 
 
