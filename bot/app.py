@@ -221,7 +221,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
     ):
         observer.middleware(handler_name)
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
-    dispatcher.include_routers(*handlers.routers())
+    dispatcher.include_routers(*handlers.create_routers())
 
     async def on_startup(bot: Bot) -> None:
         await startup(services, bot)

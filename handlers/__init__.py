@@ -7,9 +7,7 @@ from aiogram import Router
 from handlers import (
     admin,
     balance,
-    broadcast,
     catalog,
-    catalog_admin,
     errors,
     fallback,
     language,
@@ -17,43 +15,23 @@ from handlers import (
     orders,
     payments,
     start,
-    stats,
 )
 
 
-def routers() -> list[Router]:
-    """The feature routers, free to be included in a new Dispatcher.
-
-    Each module's router is created once, at import, and aiogram lets a router belong to one
-    parent only, with no public way to leave it: without the detaching below, building a
-    second Dispatcher in the same process (the end-to-end tests' restarts, one per test) fails
-    with "Router is already attached".
-    """
-    ordered = [
-        errors.router,
-        start.router,
+def create_routers() -> list[Router]:
+    """Fresh feature routers for a new Dispatcher (a router can belong to one parent only)."""
+    return [
+        errors.create_router(),
+        start.create_router(),
         # Payments come before every flow (the admin's broadcast draft included): a successful
         # payment must be credited whatever state the chat is in.
-        payments.router,
-        admin.router,
-        stats.router,
-        broadcast.router,
-        catalog_admin.router,
-        language.router,
-        catalog.router,
-        orders.router,
-        balance.router,
+        payments.create_router(),
+        admin.create_router(),
+        language.create_router(),
+        catalog.create_router(),
+        orders.create_router(),
+        balance.create_router(),
         # The order flow reads free text, so every command router comes before it.
-        ordering.router,
-        fallback.router,
+        ordering.create_router(),
+        fallback.create_router(),
     ]
-    for router in ordered:
-        _detach(router)
-    return ordered
-
-
-def _detach(router: Router) -> None:
-    parent = router.parent_router
-    if parent is not None:
-        parent.sub_routers.remove(router)
-        router._parent_router = None

@@ -9,16 +9,25 @@ from aiogram.types import CallbackQuery, Message
 from bot.telegram import keyboards, render
 from bot.telegram.callbacks import LedgerPage, MenuAction, MenuCallback
 from bot.telegram.i18n import Translator
+from bot.telegram.routing import RouterTemplate
 from handlers.common import show
 from storage.repository import Repository
 from storage.users import User
 
-router = Router(name=__name__)
+router = RouterTemplate(__name__)
 RECENT_ENTRIES = 5
 HISTORY_PAGE_SIZE = 10
 
 
-async def _balance_text(repo: Repository, i18n: Translator, user: User, currency: str) -> str:
+def create_router() -> Router:
+    return router.create()
+
+
+@router.message(Command("balance"))
+@router.callback_query(MenuCallback.filter(F.action == MenuAction.BALANCE))
+async def balance_screen(
+    event: Message | CallbackQuery, repo: Repository, i18n: Translator, user: User, currency: str
+) -> None:
     balance = await repo.ledger.balance(user.id)
     entries = await repo.ledger.recent(user.id, limit=RECENT_ENTRIES)
     parts = [i18n("balance-title", balance=i18n.money(balance, currency))]
@@ -26,23 +35,7 @@ async def _balance_text(repo: Repository, i18n: Translator, user: User, currency
         lines = "\n".join(render.ledger_line(i18n, entry, currency) for entry in entries)
         parts.append(i18n("balance-recent") + "\n" + lines)
     parts.append(i18n("balance-how-to-top-up", user_id=user.id))
-    return "\n\n".join(parts)
-
-
-@router.message(Command("balance"))
-async def balance_command(
-    message: Message, repo: Repository, i18n: Translator, user: User, currency: str
-) -> None:
-    text = await _balance_text(repo, i18n, user, currency)
-    await message.answer(text, reply_markup=keyboards.balance_screen(i18n))
-
-
-@router.callback_query(MenuCallback.filter(F.action == MenuAction.BALANCE))
-async def balance_menu(
-    callback: CallbackQuery, repo: Repository, i18n: Translator, user: User, currency: str
-) -> None:
-    text = await _balance_text(repo, i18n, user, currency)
-    await show(callback, text, keyboards.balance_screen(i18n))
+    await show(event, "\n\n".join(parts), keyboards.balance_screen(i18n))
 
 
 @router.callback_query(LedgerPage.filter())

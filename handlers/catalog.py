@@ -18,10 +18,15 @@ from bot.telegram.callbacks import (
     ServiceCallback,
 )
 from bot.telegram.i18n import Translator
+from bot.telegram.routing import RouterTemplate
 from handlers.common import show
 from storage.repository import Repository
 
-router = Router(name=__name__)
+router = RouterTemplate(__name__)
+
+
+def create_router() -> Router:
+    return router.create()
 
 
 async def _categories_screen(
@@ -38,21 +43,13 @@ async def _categories_screen(
 
 
 @router.message(Command("order"))
-async def order_command(
-    message: Message, state: FSMContext, repo: Repository, i18n: Translator
-) -> None:
-    await state.clear()
-    text, markup = await _categories_screen(repo, i18n, 0)
-    await message.answer(text, reply_markup=markup)
-
-
 @router.callback_query(MenuCallback.filter(F.action == MenuAction.NEW_ORDER))
 async def new_order(
-    callback: CallbackQuery, state: FSMContext, repo: Repository, i18n: Translator
+    event: Message | CallbackQuery, state: FSMContext, repo: Repository, i18n: Translator
 ) -> None:
     await state.clear()
     text, markup = await _categories_screen(repo, i18n, 0)
-    await show(callback, text, markup)
+    await show(event, text, markup)
 
 
 @router.callback_query(CategoriesPage.filter())

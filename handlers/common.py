@@ -1,4 +1,4 @@
-"""Small helpers shared by the routers."""
+"""Small helpers shared by the routers: one screen, whether a command or a button asked."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ logger = logging.getLogger(__name__)
 
 
 async def show(
-    callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+    event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
-    """Replace the pressed message with a new screen; send a new message if it cannot be
-    edited (too old, deleted, or not a text message)."""
-    message = callback.message
+    """Show a screen: as a reply to a command, or in place of the pressed message (a new
+    message if that one cannot be edited: too old, deleted, or not a text message)."""
+    if isinstance(event, Message):
+        await event.answer(text, reply_markup=markup)
+        return
+    message = event.message
     if isinstance(message, Message) and message.text is not None:
         try:
             await message.edit_text(text, reply_markup=markup)
@@ -24,13 +27,16 @@ async def show(
             if "message is not modified" in error.message:
                 return
             logger.debug("Could not edit message, sending a new one: %s", error.message)
-    await send_new(callback, text, markup)
+    await send_new(event, text, markup)
 
 
 async def send_new(
-    callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+    event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
-    """Send a new message to whoever pressed the button, leaving the pressed one as it is."""
-    if callback.bot is None:
+    """Send a new message to whoever sent the command or pressed the button, leaving the
+    pressed message as it is."""
+    if isinstance(event, Message):
+        return await event.answer(text, reply_markup=markup)
+    if event.bot is None:
         return None
-    return await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
+    return await event.bot.send_message(event.from_user.id, text, reply_markup=markup)

@@ -10,8 +10,15 @@ from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 
 from bot.telegram.i18n import Translations, Translator
+from bot.telegram.routing import RouterTemplate
 
-router = Router(name=__name__)
+router = RouterTemplate(__name__)
+
+
+def create_router() -> Router:
+    return router.create()
+
+
 logger = logging.getLogger(__name__)
 
 

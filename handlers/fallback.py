@@ -8,8 +8,13 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.telegram import keyboards
 from bot.telegram.i18n import Translator
+from bot.telegram.routing import RouterTemplate
 
-router = Router(name=__name__)
+router = RouterTemplate(__name__)
+
+
+def create_router() -> Router:
+    return router.create()
 
 
 @router.message(F.text.startswith("/"))

@@ -10,25 +10,24 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.telegram import keyboards
 from bot.telegram.callbacks import LanguageCallback, MenuAction, MenuCallback
 from bot.telegram.i18n import Translations, Translator
+from bot.telegram.routing import RouterTemplate
 from handlers.common import show
 from storage.repository import Repository
 from storage.users import User
 
-router = Router(name=__name__)
+router = RouterTemplate(__name__)
+
+
+def create_router() -> Router:
+    return router.create()
 
 
 @router.message(Command("language"))
-async def language_command(message: Message, i18n: Translator, translations: Translations) -> None:
-    await message.answer(
-        i18n("language-choose"), reply_markup=keyboards.languages(i18n, translations.languages)
-    )
-
-
 @router.callback_query(MenuCallback.filter(F.action == MenuAction.LANGUAGE))
-async def language_menu(
-    callback: CallbackQuery, i18n: Translator, translations: Translations
+async def language_screen(
+    event: Message | CallbackQuery, i18n: Translator, translations: Translations
 ) -> None:
-    await show(callback, i18n("language-choose"), keyboards.languages(i18n, translations.languages))
+    await show(event, i18n("language-choose"), keyboards.languages(i18n, translations.languages))
 
 
 @router.callback_query(LanguageCallback.filter())

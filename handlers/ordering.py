@@ -35,6 +35,7 @@ from bot.telegram.callbacks import (
     OrderServiceCallback,
 )
 from bot.telegram.i18n import Translator
+from bot.telegram.routing import RouterTemplate
 from bot.upstream.types import TYPE_CUSTOM_COMMENTS, TYPE_POLL
 from handlers.common import send_new, show
 from storage.catalog import Service
@@ -42,7 +43,11 @@ from storage.orders import FAILED
 from storage.repository import Repository
 from storage.users import User
 
-router = Router(name=__name__)
+router = RouterTemplate(__name__)
+
+
+def create_router() -> Router:
+    return router.create()
 
 
 # A command typed mid-flow is neither a link nor a number: it goes on to the fallback, which

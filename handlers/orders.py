@@ -6,13 +6,14 @@ import logging
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.services.tracking.tracker import ActionRefusedError, OrderTracker, is_final
 from bot.telegram import keyboards, render
 from bot.telegram.callbacks import MenuAction, MenuCallback, OrderAction, OrderCallback, OrdersPage
 from bot.telegram.i18n import Translator
+from bot.telegram.routing import RouterTemplate
 from bot.upstream import UpstreamError
 from bot.upstream.types import STATUS_COMPLETED
 from handlers.common import show
@@ -20,47 +21,50 @@ from storage.orders import Order
 from storage.repository import Repository
 from storage.users import User
 
-router = Router(name=__name__)
+router = RouterTemplate(__name__)
 logger = logging.getLogger(__name__)
 
 
-async def _orders_screen(
-    repo: Repository, i18n: Translator, user: User, page: int
-) -> tuple[str, InlineKeyboardMarkup]:
+def create_router() -> Router:
+    return router.create()
+
+
+@router.message(Command("orders"))
+@router.callback_query(MenuCallback.filter(F.action == MenuAction.ORDERS))
+@router.callback_query(OrdersPage.filter())
+async def orders_list(
+    event: Message | CallbackQuery,
+    repo: Repository,
+    i18n: Translator,
+    user: User,
+    callback_data: MenuCallback | OrdersPage | None = None,
+) -> None:
     total = await repo.orders.count_for_user(user.id)
     pages = keyboards.page_count(total, keyboards.ORDERS_PAGE_SIZE)
-    page = min(max(page, 0), pages - 1)
+    asked = callback_data.page if isinstance(callback_data, OrdersPage) else 0
+    page = min(max(asked, 0), pages - 1)
     items = await repo.orders.for_user(
         user.id, offset=page * keyboards.ORDERS_PAGE_SIZE, limit=keyboards.ORDERS_PAGE_SIZE
     )
     text = i18n("orders-title", count=total) if items else i18n("orders-empty")
-    return text, keyboards.orders_list(i18n, items, page, pages)
+    await show(event, text, keyboards.orders_list(i18n, items, page, pages))
 
 
-@router.message(Command("orders"))
-async def orders_command(message: Message, repo: Repository, i18n: Translator, user: User) -> None:
-    text, markup = await _orders_screen(repo, i18n, user, 0)
-    await message.answer(text, reply_markup=markup)
-
-
-@router.callback_query(MenuCallback.filter(F.action == MenuAction.ORDERS))
-async def orders_menu(
-    callback: CallbackQuery, repo: Repository, i18n: Translator, user: User
-) -> None:
-    text, markup = await _orders_screen(repo, i18n, user, 0)
-    await show(callback, text, markup)
-
-
-@router.callback_query(OrdersPage.filter())
-async def orders_page(
-    callback: CallbackQuery,
-    callback_data: OrdersPage,
+async def _own_order(
     repo: Repository,
-    i18n: Translator,
+    callback_data: OrderCallback,
     user: User,
-) -> None:
-    text, markup = await _orders_screen(repo, i18n, user, callback_data.page)
-    await show(callback, text, markup)
+    i18n: Translator,
+    callback_answer: CallbackAnswer,
+) -> Order | None:
+    """The order the button names, if it is the presser's; else None, with an alert."""
+    order = await repo.orders.get(callback_data.order_id)
+    if order is None or order.user_id != user.id:
+        # Someone else's order (or a forged button) looks exactly like a missing one.
+        callback_answer.text = i18n("order-not-found")
+        callback_answer.show_alert = True
+        return None
+    return order
 
 
 async def _show_order(
@@ -71,8 +75,23 @@ async def _show_order(
     )
 
 
-@router.callback_query(OrderCallback.filter())
-async def order_action(
+@router.callback_query(OrderCallback.filter(F.action == OrderAction.VIEW))
+async def order_card(
+    callback: CallbackQuery,
+    callback_data: OrderCallback,
+    repo: Repository,
+    i18n: Translator,
+    user: User,
+    currency: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    order = await _own_order(repo, callback_data, user, i18n, callback_answer)
+    if order is not None:
+        await _show_order(callback, i18n, order, callback_data.page, currency)
+
+
+@router.callback_query(OrderCallback.filter(F.action == OrderAction.REFRESH))
+async def refresh_order(
     callback: CallbackQuery,
     callback_data: OrderCallback,
     repo: Repository,
@@ -82,58 +101,71 @@ async def order_action(
     currency: str,
     callback_answer: CallbackAnswer,
 ) -> None:
-    order = await repo.orders.get(callback_data.order_id)
-    if order is None or order.user_id != user.id:
-        # Someone else's order (or a forged button) looks exactly like a missing one.
-        callback_answer.text = i18n("order-not-found")
+    order = await _own_order(repo, callback_data, user, i18n, callback_answer)
+    if order is None:
+        return
+    try:
+        order, _ = await tracker.refresh(order)
+        callback_answer.text = i18n("order-refreshed")
+    except UpstreamError as error:
+        logger.warning("Refresh of order %s failed: %r", order.id, error)
+        callback_answer.text = i18n("panel-busy")
         callback_answer.show_alert = True
-        return
-    page = callback_data.page
-    action = callback_data.action
-    if action == OrderAction.VIEW:
-        await _show_order(callback, i18n, order, page, currency)
-        return
+    await _show_order(callback, i18n, order, callback_data.page, currency)
 
-    if action == OrderAction.REFRESH:
-        try:
-            order, _ = await tracker.refresh(order)
-            callback_answer.text = i18n("order-refreshed")
-        except UpstreamError as error:
-            logger.warning("Refresh of order %s failed: %r", order.id, error)
-            callback_answer.text = i18n("panel-busy")
-            callback_answer.show_alert = True
-        await _show_order(callback, i18n, order, page, currency)
-        return
 
-    if action == OrderAction.REFILL:
-        if not (order.refill_allowed and order.status == STATUS_COMPLETED):
-            callback_answer.text = i18n("order-refill-not-available")
-            callback_answer.show_alert = True
-            return
-        try:
-            await tracker.request_refill(order)
-            callback_answer.text = i18n("order-refill-requested")
-        except ActionRefusedError as error:
-            callback_answer.text = render.plain(i18n, "order-refill-refused", reason=error.detail)
-        except UpstreamError as error:
-            logger.warning("Refill of order %s failed: %r", order.id, error)
-            callback_answer.text = i18n("panel-busy")
-        callback_answer.show_alert = True
+@router.callback_query(OrderCallback.filter(F.action == OrderAction.REFILL))
+async def refill_order(
+    callback: CallbackQuery,
+    callback_data: OrderCallback,
+    repo: Repository,
+    i18n: Translator,
+    user: User,
+    tracker: OrderTracker,
+    callback_answer: CallbackAnswer,
+) -> None:
+    order = await _own_order(repo, callback_data, user, i18n, callback_answer)
+    if order is None:
         return
+    callback_answer.show_alert = True
+    if not (order.refill_allowed and order.status == STATUS_COMPLETED):
+        callback_answer.text = i18n("order-refill-not-available")
+        return
+    try:
+        await tracker.request_refill(order)
+        callback_answer.text = i18n("order-refill-requested")
+    except ActionRefusedError as error:
+        callback_answer.text = render.plain(i18n, "order-refill-refused", reason=error.detail)
+    except UpstreamError as error:
+        logger.warning("Refill of order %s failed: %r", order.id, error)
+        callback_answer.text = i18n("panel-busy")
 
-    if action == OrderAction.CANCEL:
-        if not order.cancel_allowed or order.upstream_id is None or is_final(order.status):
-            callback_answer.text = i18n("order-cancel-not-available")
-            callback_answer.show_alert = True
-            return
-        try:
-            await tracker.request_cancel(order)
-            callback_answer.text = i18n("order-cancel-requested")
-        except ActionRefusedError as error:
-            callback_answer.text = render.plain(i18n, "order-cancel-refused", reason=error.detail)
-        except UpstreamError as error:
-            logger.warning("Cancel of order %s failed: %r", order.id, error)
-            callback_answer.text = i18n("panel-busy")
-        callback_answer.show_alert = True
-        refreshed = await repo.orders.get(order.id)
-        await _show_order(callback, i18n, refreshed or order, page, currency)
+
+@router.callback_query(OrderCallback.filter(F.action == OrderAction.CANCEL))
+async def cancel_order(
+    callback: CallbackQuery,
+    callback_data: OrderCallback,
+    repo: Repository,
+    i18n: Translator,
+    user: User,
+    tracker: OrderTracker,
+    currency: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    order = await _own_order(repo, callback_data, user, i18n, callback_answer)
+    if order is None:
+        return
+    callback_answer.show_alert = True
+    if not order.cancel_allowed or order.upstream_id is None or is_final(order.status):
+        callback_answer.text = i18n("order-cancel-not-available")
+        return
+    try:
+        await tracker.request_cancel(order)
+        callback_answer.text = i18n("order-cancel-requested")
+    except ActionRefusedError as error:
+        callback_answer.text = render.plain(i18n, "order-cancel-refused", reason=error.detail)
+    except UpstreamError as error:
+        logger.warning("Cancel of order %s failed: %r", order.id, error)
+        callback_answer.text = i18n("panel-busy")
+    refreshed = await repo.orders.get(order.id)
+    await _show_order(callback, i18n, refreshed or order, callback_data.page, currency)

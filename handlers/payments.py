@@ -16,12 +16,17 @@ from bot.telegram import keyboards
 from bot.telegram.callbacks import MenuAction, MenuCallback, TopupCallback
 from bot.telegram.i18n import Translator
 from bot.telegram.render import plain
+from bot.telegram.routing import RouterTemplate
 from handlers.common import show
 from storage.users import User
 
-router = Router(name=__name__)
+router = RouterTemplate(__name__)
 logger = logging.getLogger(__name__)
 INVOICE_TITLE_LIMIT = 32  # characters, sendInvoice's limit
+
+
+def create_router() -> Router:
+    return router.create()
 
 
 class TopupFlow(StatesGroup):
@@ -72,24 +77,9 @@ async def successful_payment(
 
 
 @router.message(Command("topup"))
-async def topup_command(
-    message: Message,
-    state: FSMContext,
-    i18n: Translator,
-    topups: StarsTopups,
-    topup_presets: list[Money],
-    currency: str,
-) -> None:
-    await state.clear()
-    await message.answer(
-        _choose_text(i18n, topups, currency),
-        reply_markup=keyboards.topup_amounts(i18n, topup_presets, currency),
-    )
-
-
 @router.callback_query(MenuCallback.filter(F.action == MenuAction.TOPUP))
-async def topup_button(
-    callback: CallbackQuery,
+async def topup_screen(
+    event: Message | CallbackQuery,
     state: FSMContext,
     i18n: Translator,
     topups: StarsTopups,
@@ -98,7 +88,7 @@ async def topup_button(
 ) -> None:
     await state.clear()
     await show(
-        callback,
+        event,
         _choose_text(i18n, topups, currency),
         keyboards.topup_amounts(i18n, topup_presets, currency),
     )

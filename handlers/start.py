@@ -10,10 +10,15 @@ from aiogram.types import CallbackQuery, Message
 from bot.telegram import keyboards
 from bot.telegram.callbacks import MenuAction, MenuCallback
 from bot.telegram.i18n import Translator
+from bot.telegram.routing import RouterTemplate
 from handlers.common import show
 from storage.users import User
 
-router = Router(name=__name__)
+router = RouterTemplate(__name__)
+
+
+def create_router() -> Router:
+    return router.create()
 
 
 @router.message(CommandStart())
@@ -25,9 +30,10 @@ async def start(message: Message, state: FSMContext, i18n: Translator, user: Use
 
 
 @router.message(Command("menu"))
-async def menu(message: Message, state: FSMContext, i18n: Translator) -> None:
+@router.callback_query(MenuCallback.filter(F.action == MenuAction.MAIN))
+async def main_menu(event: Message | CallbackQuery, state: FSMContext, i18n: Translator) -> None:
     await state.clear()
-    await message.answer(i18n("menu-title"), reply_markup=keyboards.main_menu(i18n))
+    await show(event, i18n("menu-title"), keyboards.main_menu(i18n))
 
 
 @router.message(Command("cancel"))
@@ -39,16 +45,6 @@ async def cancel(message: Message, state: FSMContext, i18n: Translator) -> None:
 
 
 @router.message(Command("help"))
-async def help_command(message: Message, i18n: Translator) -> None:
-    await message.answer(i18n("help"), reply_markup=keyboards.back_to_menu(i18n))
-
-
-@router.callback_query(MenuCallback.filter(F.action == MenuAction.MAIN))
-async def main_menu(callback: CallbackQuery, state: FSMContext, i18n: Translator) -> None:
-    await state.clear()
-    await show(callback, i18n("menu-title"), keyboards.main_menu(i18n))
-
-
 @router.callback_query(MenuCallback.filter(F.action == MenuAction.HELP))
-async def help_button(callback: CallbackQuery, i18n: Translator) -> None:
-    await show(callback, i18n("help"), keyboards.back_to_menu(i18n))
+async def help_screen(event: Message | CallbackQuery, i18n: Translator) -> None:
+    await show(event, i18n("help"), keyboards.back_to_menu(i18n))

@@ -349,7 +349,7 @@ async def test_restart_sets_the_webhook_again_and_never_deletes_it(
     assert await webhook.services.repo.users.get(WENDY) is not None  # the same database
     second = start_update(WENDY, "/help")
     assert (await webhook.post(second))[0] == 200
-    assert "handler=handlers.start.help_command" in update_lines.lines[second["update_id"]][0]
+    assert "handler=handlers.start.help_screen" in update_lines.lines[second["update_id"]][0]
     await webhook.stop()
     assert webhook.telegram.calls_to("deleteWebhook") == []
 

@@ -12,20 +12,22 @@ from aiogram.types import CallbackQuery, Message
 from bot.services.catalog import GLOBAL_MARKUP_KEY, CatalogService, Pricing
 from bot.telegram import keyboards
 from bot.telegram.callbacks import AdminAction, AdminCallback
-from bot.telegram.filters import IsAdmin
 from bot.telegram.i18n import Translator
+from bot.telegram.routing import RouterTemplate
 from bot.upstream import UpstreamError
 from handlers.common import show
 from storage.repository import Repository
 from storage.settings import CATEGORY, SERVICE
 
-router = Router(name=__name__)
-router.message.filter(IsAdmin())
-router.callback_query.filter(IsAdmin())
+router = RouterTemplate(__name__)
 logger = logging.getLogger(__name__)
 
 MAX_MARKUP_PERCENT = Decimal(10_000)
 _SCOPES = {"category": CATEGORY, "c": CATEGORY, "service": SERVICE, "s": SERVICE}
+
+
+def create_router() -> Router:
+    return router.create()
 
 
 def _percent(text: str) -> Decimal | None:
@@ -128,15 +130,11 @@ async def _sync_text(catalog_service: CatalogService, i18n: Translator) -> str:
 
 
 @router.message(Command("sync"))
-async def sync(message: Message, catalog_service: CatalogService, i18n: Translator) -> None:
-    await message.answer(await _sync_text(catalog_service, i18n))
-
-
 @router.callback_query(AdminCallback.filter(F.action == AdminAction.SYNC))
-async def sync_button(
-    callback: CallbackQuery, catalog_service: CatalogService, i18n: Translator
+async def sync(
+    event: Message | CallbackQuery, catalog_service: CatalogService, i18n: Translator
 ) -> None:
-    await show(callback, await _sync_text(catalog_service, i18n), keyboards.admin_back(i18n))
+    await show(event, await _sync_text(catalog_service, i18n), keyboards.admin_back(i18n))
 
 
 async def _catalog_text(repo: Repository, pricing: Pricing, i18n: Translator) -> str:
@@ -158,14 +156,8 @@ async def _catalog_text(repo: Repository, pricing: Pricing, i18n: Translator) ->
 
 
 @router.message(Command("catalog"))
-async def catalog_command(
-    message: Message, repo: Repository, pricing: Pricing, i18n: Translator
-) -> None:
-    await message.answer(await _catalog_text(repo, pricing, i18n))
-
-
 @router.callback_query(AdminCallback.filter(F.action == AdminAction.CATALOG))
-async def catalog_button(
-    callback: CallbackQuery, repo: Repository, pricing: Pricing, i18n: Translator
+async def catalog_screen(
+    event: Message | CallbackQuery, repo: Repository, pricing: Pricing, i18n: Translator
 ) -> None:
-    await show(callback, await _catalog_text(repo, pricing, i18n), keyboards.admin_back(i18n))
+    await show(event, await _catalog_text(repo, pricing, i18n), keyboards.admin_back(i18n))

@@ -13,47 +13,35 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot.services.broadcasting import BroadcastRunner
 from bot.telegram import keyboards
 from bot.telegram.callbacks import AdminAction, AdminCallback, BroadcastAction, BroadcastCallback
-from bot.telegram.filters import IsAdmin
 from bot.telegram.i18n import Translator
+from bot.telegram.routing import RouterTemplate
 from handlers.common import send_new
-from storage.broadcasts import DISCARDED, BroadcastAlreadyRunningError
+from storage.broadcasts import DISCARDED, Broadcast, BroadcastAlreadyRunningError
 from storage.repository import Repository
 from storage.users import User
 
-router = Router(name=__name__)
-router.message.filter(IsAdmin())
-router.callback_query.filter(IsAdmin())
+router = RouterTemplate(__name__)
+
+
+def create_router() -> Router:
+    return router.create()
 
 
 class BroadcastFlow(StatesGroup):
     message = State()
 
 
-async def _ask_for_message(
-    chat_id: int, bot: Bot, state: FSMContext, repo: Repository, i18n: Translator
+@router.message(Command("broadcast"))
+@router.callback_query(AdminCallback.filter(F.action == AdminAction.BROADCAST))
+async def ask_for_message(
+    event: Message | CallbackQuery, state: FSMContext, repo: Repository, i18n: Translator
 ) -> None:
     running = await repo.broadcasts.running()
     if running is not None:
-        await bot.send_message(chat_id, i18n("broadcast-already-running", id=running.id))
+        await send_new(event, i18n("broadcast-already-running", id=running.id))
         return
     await state.set_state(BroadcastFlow.message)
-    await bot.send_message(
-        chat_id, i18n("broadcast-ask-message"), reply_markup=keyboards.flow_cancel(i18n)
-    )
-
-
-@router.message(Command("broadcast"))
-async def broadcast_command(
-    message: Message, bot: Bot, state: FSMContext, repo: Repository, i18n: Translator
-) -> None:
-    await _ask_for_message(message.chat.id, bot, state, repo, i18n)
-
-
-@router.callback_query(AdminCallback.filter(F.action == AdminAction.BROADCAST))
-async def broadcast_button(
-    callback: CallbackQuery, bot: Bot, state: FSMContext, repo: Repository, i18n: Translator
-) -> None:
-    await _ask_for_message(callback.from_user.id, bot, state, repo, i18n)
+    await send_new(event, i18n("broadcast-ask-message"), keyboards.flow_cancel(i18n))
 
 
 @router.message(BroadcastFlow.message, ~F.text.startswith("/"))
@@ -86,8 +74,41 @@ async def _not_a_draft(
     callback_answer.show_alert = True
 
 
-@router.callback_query(BroadcastCallback.filter())
-async def broadcast_action(
+async def _broadcast(
+    repo: Repository,
+    callback_data: BroadcastCallback,
+    i18n: Translator,
+    callback_answer: CallbackAnswer,
+) -> Broadcast | None:
+    """The broadcast the button names, or None (answered as an outdated button)."""
+    broadcast = await repo.broadcasts.get(callback_data.broadcast_id)
+    if broadcast is None:
+        callback_answer.text = i18n("button-outdated")
+        callback_answer.show_alert = True
+    return broadcast
+
+
+@router.callback_query(BroadcastCallback.filter(F.action == BroadcastAction.DISCARD))
+async def discard_broadcast(
+    callback: CallbackQuery,
+    callback_data: BroadcastCallback,
+    repo: Repository,
+    i18n: Translator,
+    callback_answer: CallbackAnswer,
+) -> None:
+    broadcast = await _broadcast(repo, callback_data, i18n, callback_answer)
+    if broadcast is None:
+        return
+    # Cancel on a confirmation already sent must not mark a running broadcast discarded:
+    # it would lose the one-running guard and never be resumed after a restart.
+    if not await repo.broadcasts.discard(broadcast.id):
+        await _not_a_draft(repo, broadcast.id, i18n, callback_answer)
+        return
+    await send_new(callback, i18n("broadcast-discarded"))
+
+
+@router.callback_query(BroadcastCallback.filter(F.action == BroadcastAction.STOP))
+async def stop_broadcast(
     callback: CallbackQuery,
     callback_data: BroadcastCallback,
     repo: Repository,
@@ -95,23 +116,24 @@ async def broadcast_action(
     broadcaster: BroadcastRunner,
     callback_answer: CallbackAnswer,
 ) -> None:
-    broadcast = await repo.broadcasts.get(callback_data.broadcast_id)
+    broadcast = await _broadcast(repo, callback_data, i18n, callback_answer)
     if broadcast is None:
-        callback_answer.text = i18n("button-outdated")
-        callback_answer.show_alert = True
         return
-    action = callback_data.action
-    if action == BroadcastAction.DISCARD:
-        # Cancel on a confirmation already sent must not mark a running broadcast discarded:
-        # it would lose the one-running guard and never be resumed after a restart.
-        if not await repo.broadcasts.discard(broadcast.id):
-            await _not_a_draft(repo, broadcast.id, i18n, callback_answer)
-            return
-        await send_new(callback, i18n("broadcast-discarded"))
-        return
-    if action == BroadcastAction.STOP:
-        stopped = await broadcaster.request_stop(broadcast.id)
-        callback_answer.text = i18n("broadcast-stopped" if stopped else "broadcast-not-running")
+    stopped = await broadcaster.request_stop(broadcast.id)
+    callback_answer.text = i18n("broadcast-stopped" if stopped else "broadcast-not-running")
+
+
+@router.callback_query(BroadcastCallback.filter(F.action == BroadcastAction.SEND))
+async def send_broadcast(
+    callback: CallbackQuery,
+    callback_data: BroadcastCallback,
+    repo: Repository,
+    i18n: Translator,
+    broadcaster: BroadcastRunner,
+    callback_answer: CallbackAnswer,
+) -> None:
+    broadcast = await _broadcast(repo, callback_data, i18n, callback_answer)
+    if broadcast is None:
         return
     try:
         # Only the database decides: two presses read the draft before either starts it.

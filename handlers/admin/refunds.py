@@ -1,0 +1,55 @@
+"""/refund for admins: give a Stars top-up back, and tell its payer."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bot.core.money import Money
+from bot.services.messenger import Messenger
+from bot.services.payments import StarsTopups, TopupError
+from bot.telegram.i18n import Translator
+from bot.telegram.routing import RouterTemplate
+from storage.repository import Repository
+
+router = RouterTemplate(__name__)
+
+
+def create_router() -> Router:
+    return router.create()
+
+
+@router.message(Command("refund"))
+async def refund(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    topups: StarsTopups,
+    repo: Repository,
+    i18n: Translator,
+    messenger: Messenger,
+    currency: str,
+) -> None:
+    charge_id = (command.args or "").strip()
+    if not charge_id or " " in charge_id:
+        await message.answer(i18n("admin-refund-usage"))
+        return
+    try:
+        amount = await topups.refund(bot, charge_id)
+    except TopupError as error:
+        arguments = {
+            name: i18n.money(value, currency) if isinstance(value, Money) else value
+            for name, value in error.arguments.items()
+        }
+        await message.answer(i18n(error.message_id, **arguments))
+        return
+    payment = await repo.payments.get(charge_id)
+    await message.answer(i18n("admin-refund-done", amount=i18n.money(amount, currency)))
+    if payment is not None:
+        await messenger.send(
+            payment.user_id,
+            lambda t: t(
+                "topup-refunded-notice", amount=t.money(amount, currency), stars=payment.stars
+            ),
+        )

@@ -1,0 +1,35 @@
+"""/stats for admins: users, orders, revenue, cost, profit, the panel's balance."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot.services.stats import collect
+from bot.telegram import keyboards, render
+from bot.telegram.callbacks import AdminAction, AdminCallback
+from bot.telegram.i18n import Translator
+from bot.telegram.routing import RouterTemplate
+from bot.upstream import PanelAPI
+from handlers.common import show
+from storage.repository import Repository
+
+router = RouterTemplate(__name__)
+
+
+def create_router() -> Router:
+    return router.create()
+
+
+@router.message(Command("stats"))
+@router.callback_query(AdminCallback.filter(F.action == AdminAction.STATS))
+async def stats_screen(
+    event: Message | CallbackQuery,
+    repo: Repository,
+    panel: PanelAPI,
+    i18n: Translator,
+    currency: str,
+) -> None:
+    stats = await collect(repo, panel)
+    await show(event, render.stats(i18n, stats, currency), keyboards.admin_back(i18n))

@@ -1,0 +1,97 @@
+"""Orders whose placement is unknown: /unknown lists them, /settle decides each one."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from bot.core.errors import StorefrontError
+from bot.services.ordering import OrderingService
+from bot.services.outbox import OutboxSender
+from bot.telegram import keyboards
+from bot.telegram.callbacks import AdminAction, AdminCallback
+from bot.telegram.i18n import Translator
+from bot.telegram.routing import RouterTemplate
+from handlers.common import show
+from storage.errors import DuplicateUpstreamIdError
+from storage.orders import UNKNOWN
+from storage.repository import Repository
+
+router = RouterTemplate(__name__)
+MAX_UNKNOWN_LISTED = 20
+
+
+def create_router() -> Router:
+    return router.create()
+
+
+@router.message(Command("unknown"))
+@router.callback_query(AdminCallback.filter(F.action == AdminAction.UNKNOWN))
+async def unknown_orders(
+    event: Message | CallbackQuery, repo: Repository, i18n: Translator, currency: str
+) -> None:
+    orders = await repo.orders.with_status(UNKNOWN, limit=MAX_UNKNOWN_LISTED)
+    if not orders:
+        await show(event, i18n("admin-unknown-none"), keyboards.admin_back(i18n))
+        return
+    lines = [
+        i18n(
+            "admin-unknown-line",
+            order_id=order.id,
+            user_id=order.user_id,
+            service_id=order.service_id,
+            service=order.service_name,
+            link=order.link,
+            quantity=order.quantity or 1,
+            price=i18n.money(order.price, currency),
+            created=order.created_at,
+            detail=order.error or "-",
+        )
+        for order in orders
+    ]
+    text = i18n("admin-unknown-title", count=len(orders)) + "\n\n" + "\n\n".join(lines)
+    await show(event, text, keyboards.admin_back(i18n))
+
+
+@router.message(Command("settle"))
+async def settle(
+    message: Message,
+    command: CommandObject,
+    ordering: OrderingService,
+    i18n: Translator,
+    currency: str,
+    notifier: OutboxSender,
+) -> None:
+    parts = (command.args or "").split()
+    if len(parts) != 2 or not parts[0].isdigit():
+        await message.answer(i18n("admin-settle-usage"))
+        return
+    order_id, outcome = int(parts[0]), parts[1].lower()
+    try:
+        if outcome == "failed":
+            order = await ordering.settle_failed(order_id)
+            text = i18n(
+                "admin-settled-failed",
+                order_id=order.id,
+                amount=i18n.money(order.price, currency),
+            )
+        elif outcome.isascii() and outcome.isdigit() and int(outcome) > 0:
+            # Panel ids are positive: a 0 would be "tracked" with a panel that never knows it.
+            upstream_id = int(outcome)
+            order = await ordering.settle_placed(order_id, upstream_id)
+            text = i18n("admin-settled-placed", order_id=order.id, upstream_id=str(upstream_id))
+        else:
+            await message.answer(i18n("admin-settle-usage"))
+            return
+    except LookupError:
+        await message.answer(i18n("admin-order-not-found", order_id=order_id))
+        return
+    except DuplicateUpstreamIdError:
+        await message.answer(i18n("admin-settle-duplicate", upstream_id=outcome))
+        return
+    except StorefrontError as error:
+        await message.answer(i18n(error.message_id, **error.arguments))
+        return
+    notifier.wake()
+    await message.answer(text)
