@@ -24,7 +24,6 @@ from fluent.syntax import ast as fluent_ast
 from fluent.syntax.visitor import Visitor
 
 from bot.telegram.i18n import LOCALES_DIR, Translations, _prepare
-from storage.ledger import EntryKind
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("bot", "handlers")
@@ -39,7 +38,7 @@ TRANSLATOR_NAMES = frozenset({"i18n", "translator", "t", "_"})
 # Message ids built with an f-string in the code, and every value the variable part can take.
 # Alert kinds are also read from the code (PlacementAlert(order, "<kind>", ...)) below.
 ALERT_KINDS = ("unknown", "supplier_funds", "supplier_setup")
-FSTRING_FAMILIES = ("admin-alert-", "ledger-kind-")
+FSTRING_FAMILIES = ("admin-alert-",)
 
 # Arguments the code passes as numbers; everything else arrives as an (escaped) string.
 INT_ARGUMENTS = frozenset(
@@ -338,7 +337,6 @@ def _family_expansions(use: CodeUse) -> dict[str, set[str]]:
     kinds = set(ALERT_KINDS) | use.alert_kinds
     return {
         "admin-alert-": {"admin-alert-" + kind.replace("_", "-") for kind in kinds},
-        "ledger-kind-": {"ledger-kind-" + kind.value.replace("_", "-") for kind in EntryKind},
     }
 
 
@@ -412,7 +410,7 @@ def test_every_message_id_used_in_the_code_exists_in_every_language() -> None:
     )
 
 
-def test_f_string_families_cover_every_alert_kind_and_ledger_kind() -> None:
+def test_f_string_families_cover_every_alert_kind() -> None:
     use = _code_use()
     assert set(use.fstring_prefixes) == set(FSTRING_FAMILIES)
     assert set(ALERT_KINDS) <= use.alert_kinds, "an alert kind is no longer raised by the code"

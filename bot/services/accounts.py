@@ -4,29 +4,47 @@ from __future__ import annotations
 
 import logging
 
+from bot.core.errors import StorefrontError
 from bot.core.money import Money
-from storage.errors import UnknownUserError
+from storage.errors import DuplicateEntryError, UnknownUserError
 from storage.ledger import EntryKind
 from storage.repository import Repository
 
 logger = logging.getLogger(__name__)
 
 
+class BalanceChangeAlreadyDoneError(StorefrontError):
+    """This admin command message changed the balance already (a redelivered update)."""
+
+    message_id = "admin-balance-already-done"
+
+
+def admin_reference(chat_id: int, message_id: int) -> str:
+    """The ledger reference of one admin command: once per message, under the unique index."""
+    return f"admin:{chat_id}:{message_id}"
+
+
 async def adjust_balance(
-    repo: Repository, *, admin_id: int, user_id: int, amount: Money, reason: str
+    repo: Repository, *, admin_id: int, user_id: int, amount: Money, reason: str, reference: str
 ) -> Money:
     """Credit (positive) or debit (negative) a user's balance; returns the new balance.
 
-    Raises UnknownUserError for an unknown user and InsufficientBalanceError when a debit
-    would take the balance below zero (nothing is written then).
+    ``reference`` names the command (:func:`admin_reference`): the same command delivered
+    again raises BalanceChangeAlreadyDoneError and changes nothing. Raises UnknownUserError
+    for an unknown user and InsufficientBalanceError when a debit would take the balance
+    below zero (nothing is written then).
     """
     if await repo.users.get(user_id) is None:
         raise UnknownUserError(str(user_id))
     kind = EntryKind.ADMIN_CREDIT if amount.is_positive else EntryKind.ADMIN_DEBIT
-    async with repo.database.transaction():
-        await repo.ledger.post(
-            user_id, kind, amount, reference=f"admin:{admin_id}", note=reason or None
+    try:
+        async with repo.database.transaction():
+            await repo.ledger.post(user_id, kind, amount, reference=reference, note=reason or None)
+            balance = await repo.ledger.balance(user_id)
+    except DuplicateEntryError:
+        logger.info(
+            "Admin %s's balance change %s was delivered again; done once", admin_id, reference
         )
-        balance = await repo.ledger.balance(user_id)
+        raise BalanceChangeAlreadyDoneError(user_id=user_id) from None
     logger.info("Admin %s changed user %s's balance by %s", admin_id, user_id, amount)
     return balance

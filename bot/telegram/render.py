@@ -7,6 +7,7 @@ from bot.services.catalog import Pricing, is_package
 from bot.services.ordering import Quote
 from bot.services.stats import Period, Stats
 from bot.telegram.i18n import Markup, Translator
+from bot.telegram.ledger_history import ledger_sentence
 from bot.upstream.types import (
     STATUS_CANCELED,
     STATUS_COMPLETED,
@@ -144,8 +145,7 @@ def ledger_line(i18n: Translator, entry: LedgerEntry, currency: str) -> str:
         "ledger-line",
         date=entry.created_at[:16],
         amount=sign + i18n.money(entry.amount, currency),
-        kind=i18n(f"ledger-kind-{entry.kind.value.replace('_', '-')}"),
-        reference=entry.reference or "",
+        what=ledger_sentence(i18n, entry),
     )
 
 

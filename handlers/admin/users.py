@@ -7,7 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.core.money import InvalidAmountError, Money
-from bot.services.accounts import adjust_balance
+from bot.services.accounts import BalanceChangeAlreadyDoneError, adjust_balance, admin_reference
 from bot.services.messenger import Messenger
 from bot.telegram.i18n import Translator
 from bot.telegram.routing import RouterTemplate
@@ -89,8 +89,16 @@ async def _change_balance(
     signed = amount if credit else -amount
     try:
         balance = await adjust_balance(
-            repo, admin_id=admin.id, user_id=target_id, amount=signed, reason=reason
+            repo,
+            admin_id=admin.id,
+            user_id=target_id,
+            amount=signed,
+            reason=reason,
+            reference=admin_reference(message.chat.id, message.message_id),
         )
+    except BalanceChangeAlreadyDoneError as error:
+        await message.answer(i18n.error(error))
+        return
     except UnknownUserError:
         await message.answer(i18n("admin-user-not-found", user_id=target_id))
         return

@@ -109,3 +109,7 @@ broadcast-status-done = finished
 broadcast-status-stopped = stopped
 broadcast-stopped = Broadcast stopped.
 broadcast-not-running = This broadcast is not running.
+
+## Balances changed once per command
+
+admin-balance-already-done = This command was carried out already: user { NUMBER($user_id, useGrouping: 0) }'s balance was changed once, and is not changed again.

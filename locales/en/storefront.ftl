@@ -188,14 +188,17 @@ status-canceled = canceled
 
 balance-title = 💰 Your balance: <b>{ $balance }</b>
 balance-recent = <b>Recent movements</b>
-ledger-line = { $date } · { $amount } · { $kind } { $reference }
-ledger-kind-order-charge = order
-ledger-kind-order-refund = refund
-ledger-kind-admin-credit = top-up
-ledger-kind-admin-debit = correction
-ledger-kind-topup = top-up
-ledger-kind-topup-refund = payment refund
-ledger-kind-topup-refund-undone = payment refund cancelled
+ledger-line = { $date } · { $amount } · { $what }
+ledger-order-charge = Order #{ NUMBER($order_id, useGrouping: 0) }
+ledger-order-refund = Refund for order #{ NUMBER($order_id, useGrouping: 0) }
+ledger-topup-stars = Top-up with Telegram Stars
+ledger-topup-refund-stars = Telegram Stars top-up refunded
+ledger-topup-refund-undone = Stars refund did not go through: the amount is back
+ledger-admin-credit = Added by the shop
+ledger-admin-credit-reason = Added by the shop: { $reason }
+ledger-admin-debit = Deducted by the shop
+ledger-admin-debit-reason = Deducted by the shop: { $reason }
+ledger-other = Balance change
 balance-how-to-top-up = Top up with ⭐ Telegram Stars below. Your id for the shop owner: <code>{ NUMBER($user_id, useGrouping: 0) }</code>.
 balance-credited-notice = 💰 Your balance was topped up by <b>{ $amount }</b>. Balance now: { $balance }.
 

@@ -109,3 +109,7 @@ broadcast-status-done = завершена
 broadcast-status-stopped = остановлена
 broadcast-stopped = Рассылка остановлена.
 broadcast-not-running = Эта рассылка не идёт.
+
+## Баланс меняется один раз на команду
+
+admin-balance-already-done = Эта команда уже выполнена: баланс пользователя { NUMBER($user_id, useGrouping: 0) } изменён один раз и повторно не меняется.

@@ -190,14 +190,17 @@ status-canceled = отменён
 
 balance-title = 💰 Ваш баланс: <b>{ $balance }</b>
 balance-recent = <b>Последние операции</b>
-ledger-line = { $date } · { $amount } · { $kind } { $reference }
-ledger-kind-order-charge = заказ
-ledger-kind-order-refund = возврат
-ledger-kind-admin-credit = пополнение
-ledger-kind-admin-debit = корректировка
-ledger-kind-topup = пополнение
-ledger-kind-topup-refund = возврат платежа
-ledger-kind-topup-refund-undone = отмена возврата платежа
+ledger-line = { $date } · { $amount } · { $what }
+ledger-order-charge = Заказ №{ NUMBER($order_id, useGrouping: 0) }
+ledger-order-refund = Возврат за заказ №{ NUMBER($order_id, useGrouping: 0) }
+ledger-topup-stars = Пополнение звёздами Telegram
+ledger-topup-refund-stars = Возврат пополнения звёздами Telegram
+ledger-topup-refund-undone = Возврат звёзд не прошёл: сумма вернулась на баланс
+ledger-admin-credit = Начислено магазином
+ledger-admin-credit-reason = Начислено магазином: { $reason }
+ledger-admin-debit = Списано магазином
+ledger-admin-debit-reason = Списано магазином: { $reason }
+ledger-other = Изменение баланса
 balance-how-to-top-up = Пополните баланс ⭐ звёздами Telegram кнопкой ниже. Ваш ID для владельца магазина: <code>{ NUMBER($user_id, useGrouping: 0) }</code>.
 balance-credited-notice = 💰 Ваш баланс пополнен на <b>{ $amount }</b>. Сейчас на балансе: { $balance }.
 

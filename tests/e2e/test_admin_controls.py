@@ -4,6 +4,8 @@ and the panel-balance alerts."""
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -27,6 +29,16 @@ from tests.fakes.panel import CANCELED, COMPLETED, IN_PROGRESS, FakeService
 CAROL = 100_000_003
 DAVE = 100_000_004
 EVE = 100_000_005
+
+
+class AdminReference:
+    """Equal to the ledger reference of any one admin command message: admin:<chat>:<message>."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and re.fullmatch(rf"admin:{ADMIN}:[0-9]+", other) is not None
+
+    def __repr__(self) -> str:
+        return f"admin:{ADMIN}:<message id>"
 
 
 async def place(front: Storefront, user_id: int, service_id: int, quantity: int) -> Order:
@@ -208,12 +220,58 @@ async def test_balance_changes_need_a_reason_to_debit_never_go_below_zero_and_ar
 
     entries = list(reversed(await storefront.r.ledger.recent(BOB, limit=10)))
     assert [(entry.kind, entry.amount, entry.reference, entry.note) for entry in entries] == [
-        (EntryKind.ADMIN_CREDIT, Money.parse("10"), f"admin:{ADMIN}", "welcome bonus"),
-        (EntryKind.ADMIN_DEBIT, -Money.parse("2.5"), f"admin:{ADMIN}", "refund by card"),
-        (EntryKind.ADMIN_DEBIT, -Money.parse("7.5"), f"admin:{ADMIN}", "closing the account"),
+        (EntryKind.ADMIN_CREDIT, Money.parse("10"), AdminReference(), "welcome bonus"),
+        (EntryKind.ADMIN_DEBIT, -Money.parse("2.5"), AdminReference(), "refund by card"),
+        (EntryKind.ADMIN_DEBIT, -Money.parse("7.5"), AdminReference(), "closing the account"),
     ]
     assert await storefront.balance(BOB) == Money.zero()
     assert await storefront.r.ledger.mismatched_balances() == []
+
+
+async def test_a_balance_command_delivered_twice_changes_the_balance_once(
+    storefront: Storefront,
+) -> None:
+    # Telegram redelivers an update whose handling it did not see finish (webhook mode, or a
+    # crash before the offset moved): the same command message must not credit twice.
+    admin = Person(storefront, ADMIN, first_name="Owner")
+    bob = Person(storefront, BOB, first_name="Bob")
+    t = admin.t
+    await admin.start()
+    await bob.start()
+    telegram = storefront.telegram
+
+    async def deliver(message_id: int, text: str) -> str:
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": ADMIN, "type": "private", "first_name": "Owner"},
+            "from": telegram.set_user(ADMIN),
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": text.index(" ")}],
+        }
+        after = telegram.seq
+        await telegram.send_update({"message": message})
+        return (await telegram.wait_for_message(ADMIN, after=after)).text
+
+    for _ in range(2):
+        credited = await deliver(90_001, f"/addbalance {BOB} 4 gift")
+    assert credited == t("admin-balance-already-done", user_id=BOB)
+    for _ in range(2):
+        debited = await deliver(90_002, f"/subbalance {BOB} 1 fee")
+    assert debited == t("admin-balance-already-done", user_id=BOB)
+    # A new command message is a new change, even with the same words.
+    assert await deliver(90_003, f"/addbalance {BOB} 4 gift") == t(
+        "admin-balance-credited", user_id=BOB, amount="$4.00", balance="$7.00"
+    )
+    assert await storefront.balance(BOB) == Money.parse("7")
+    assert await storefront.r.ledger.count(BOB) == 3
+    await bob.next_message(contains="$7.00")
+    notices = [
+        message
+        for message in telegram.messages(BOB)
+        if message.contains("💰") and not message.button_texts
+    ]
+    assert len(notices) == 3, [message.text for message in notices]  # one per change
 
 
 async def test_ban_turns_a_user_away_politely_and_unban_lets_them_back(
