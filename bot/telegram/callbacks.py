@@ -12,9 +12,11 @@ from typing import Annotated
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
+from bot.core.ids import MAX_ID
+
 # Ids and page numbers a button may carry: anything else is forged (and an id past 2**63 would
 # not even fit SQLite), so it fails to unpack and is answered like any outdated button.
-Number = Annotated[int, Field(ge=0, le=2**53)]
+Number = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
 class MenuAction(StrEnum):

@@ -9,6 +9,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
+from bot.core.ids import parse_id
 from bot.services.catalog import GLOBAL_MARKUP_KEY, CatalogService, Pricing
 from bot.telegram import keyboards
 from bot.telegram.callbacks import AdminAction, AdminCallback
@@ -62,8 +63,9 @@ async def markup(
         await pricing.load(repo)
         await message.answer(i18n("admin-markup-global-set", percent=str(value)))
         return
-    if len(parts) == 3 and parts[0].lower() in _SCOPES and parts[1].isdigit():
-        scope, target_id = _SCOPES[parts[0].lower()], int(parts[1])
+    target_id = parse_id(parts[1]) if len(parts) == 3 else None
+    if target_id is not None and parts[0].lower() in _SCOPES:
+        scope = _SCOPES[parts[0].lower()]
         if not await _target_exists(repo, scope, target_id):
             await message.answer(i18n("admin-catalog-not-found", scope=scope, id=target_id))
             return
@@ -96,10 +98,11 @@ async def hide_or_show(
 ) -> None:
     hidden = command.command == "hide"
     parts = (command.args or "").split()
-    if len(parts) != 2 or parts[0].lower() not in _SCOPES or not parts[1].isdigit():
+    target_id = parse_id(parts[1]) if len(parts) == 2 else None
+    if target_id is None or parts[0].lower() not in _SCOPES:
         await message.answer(i18n("admin-hide-usage"))
         return
-    scope, target_id = _SCOPES[parts[0].lower()], int(parts[1])
+    scope = _SCOPES[parts[0].lower()]
     if not await repo.catalog.set_hidden(scope, target_id, hidden):
         await message.answer(i18n("admin-catalog-not-found", scope=scope, id=target_id))
         return

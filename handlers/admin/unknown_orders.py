@@ -7,6 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.core.errors import StorefrontError
+from bot.core.ids import MAX_PANEL_ID, parse_id
 from bot.services.ordering import OrderingService
 from bot.services.outbox import OutboxSender
 from bot.telegram import keyboards
@@ -64,10 +65,13 @@ async def settle(
     notifier: OutboxSender,
 ) -> None:
     parts = (command.args or "").split()
-    if len(parts) != 2 or not parts[0].isdigit():
+    order_id = parse_id(parts[0]) if len(parts) == 2 else None
+    if order_id is None:
         await message.answer(i18n("admin-settle-usage"))
         return
-    order_id, outcome = int(parts[0]), parts[1].lower()
+    outcome = parts[1].lower()
+    # Panel ids are positive: a 0 would be "tracked" with a panel that never knows it.
+    upstream_id = parse_id(outcome, maximum=MAX_PANEL_ID)
     try:
         if outcome == "failed":
             order = await ordering.settle_failed(order_id)
@@ -76,9 +80,7 @@ async def settle(
                 order_id=order.id,
                 amount=i18n.money(order.price, currency),
             )
-        elif outcome.isascii() and outcome.isdigit() and int(outcome) > 0:
-            # Panel ids are positive: a 0 would be "tracked" with a panel that never knows it.
-            upstream_id = int(outcome)
+        elif upstream_id is not None:
             order = await ordering.settle_placed(order_id, upstream_id)
             text = i18n("admin-settled-placed", order_id=order.id, upstream_id=str(upstream_id))
         else:

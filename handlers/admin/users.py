@@ -6,6 +6,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from bot.core.ids import parse_id
 from bot.core.money import InvalidAmountError, Money
 from bot.services.accounts import BalanceChangeAlreadyDoneError, adjust_balance, admin_reference
 from bot.services.messenger import Messenger
@@ -24,25 +25,21 @@ def create_router() -> Router:
 
 def _parse_user_and_amount(args: str | None) -> tuple[int, Money, str] | None:
     parts = (args or "").split(maxsplit=2)
-    if len(parts) < 2 or not parts[0].isdigit():
+    user_id = parse_id(parts[0]) if len(parts) >= 2 else None
+    if user_id is None:
         return None
     try:
         amount = Money.parse(parts[1])
     except InvalidAmountError:
         return None
-    return int(parts[0]), amount, parts[2].strip() if len(parts) > 2 else ""
-
-
-def _user_id(args: str | None) -> int | None:
-    text = (args or "").strip()
-    return int(text) if text.isdigit() else None
+    return user_id, amount, parts[2].strip() if len(parts) > 2 else ""
 
 
 @router.message(Command("user"))
 async def user_card(
     message: Message, command: CommandObject, repo: Repository, i18n: Translator, currency: str
 ) -> None:
-    user_id = _user_id(command.args)
+    user_id = parse_id(command.args)
     if user_id is None:
         await message.answer(i18n("admin-user-usage"))
         return
@@ -160,7 +157,7 @@ async def ban(
     message: Message, command: CommandObject, repo: Repository, i18n: Translator, user: User
 ) -> None:
     banned = command.command == "ban"
-    target_id = _user_id(command.args)
+    target_id = parse_id(command.args)
     if target_id is None:
         await message.answer(i18n("admin-ban-usage"))
         return

@@ -1,0 +1,38 @@
+"""Ids typed by an admin are parsed by one bounded function: no traceback, whatever the text."""
+
+from __future__ import annotations
+
+from bot.core.money import Money
+from tests.e2e.conftest import ADMIN, ALICE, Storefront
+from tests.e2e.owner import Person
+
+HUGE = "99999999999999999999"  # past SQLite's 2**63: an OverflowError if it reached a query
+
+
+async def test_odd_ids_in_admin_commands_get_the_usage_text(storefront: Storefront) -> None:
+    admin = Person(storefront, ADMIN, first_name="Owner")
+    alice = Person(storefront, ALICE, first_name="Alice")
+    t = admin.t
+    await admin.start()
+    await alice.start()
+    for command, usage in (
+        ("/user ²", "admin-user-usage"),
+        (f"/user {HUGE}", "admin-user-usage"),
+        ("/ban ²", "admin-ban-usage"),
+        (f"/unban {HUGE}", "admin-ban-usage"),
+        (f"/addbalance {HUGE} 5 x", "admin-addbalance-usage"),
+        ("/addbalance ² 5 x", "admin-addbalance-usage"),
+        (f"/subbalance {HUGE} 5 x", "admin-subbalance-usage"),
+        ("/settle ² failed", "admin-settle-usage"),
+        (f"/settle {HUGE} failed", "admin-settle-usage"),
+        (f"/settle 1 {HUGE}", "admin-settle-usage"),
+        ("/settle 1 ²", "admin-settle-usage"),
+        ("/hide service ²", "admin-hide-usage"),
+        (f"/show category {HUGE}", "admin-hide-usage"),
+        (f"/markup service {HUGE} 10", "admin-markup-usage"),
+        ("/markup category ² 10", "admin-markup-usage"),
+    ):
+        reply = await admin.say(command)
+        assert reply.text == t(usage), command
+    assert await storefront.balance(ALICE) == Money.zero()
+    # The bot logged no error (the fixture checks it at the end).
