@@ -17,7 +17,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, MenuButtonWebApp, WebAppInfo
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
 import handlers
@@ -26,7 +26,7 @@ from bot.core.money import Money
 from bot.runtime.observability import HandlerName, UpdateLog
 from bot.runtime.session import KeepResponseModels
 from bot.runtime.tasks import BackgroundTasks
-from bot.runtime.webhook import run_webhook, stop_on_signals
+from bot.runtime.webhook import WebServer, run_webhook, stop_on_signals
 from bot.services.broadcasting import BroadcastRunner
 from bot.services.catalog import CatalogService, Pricing
 from bot.services.messenger import Messenger
@@ -36,6 +36,7 @@ from bot.services.pacing import SendPacer
 from bot.services.panel_watch import CHECK_SECONDS as PANEL_CHECK_SECONDS
 from bot.services.panel_watch import PanelBalanceWatch
 from bot.services.payments import StarsTopups
+from bot.services.quoting import QuoteBook
 from bot.services.tracking.status_sync import StatusSync
 from bot.services.tracking.tracker import OrderTracker
 from bot.telegram.i18n import Translations
@@ -120,6 +121,7 @@ class Services:
     broadcaster: BroadcastRunner
     panel_watch: PanelBalanceWatch
     topups: StarsTopups
+    quotes: QuoteBook
     update_log: UpdateLog
     throttle: Throttle
     tasks: BackgroundTasks
@@ -137,7 +139,7 @@ def build_services(
     translations = translations or Translations(settings.DEFAULT_LANGUAGE)
     messenger = Messenger(bot, repo, translations, settings.ADMIN_IDS)
     currency = currency or settings.SHOP_CURRENCY or DEFAULT_CURRENCY
-    translations.use_currency(currency)
+    translations.use_currency(currency, settings.mini_app_url)
 
     async def alert_admins(alert: PlacementAlert) -> None:
         order = alert.order
@@ -156,6 +158,8 @@ def build_services(
         )
 
     tracker = OrderTracker(repo, panel)
+    pricing = Pricing(settings.PRICE_MARKUP_PERCENT)
+    ordering = OrderingService(repo, panel, alert_admins)
     tasks = BackgroundTasks()
     pacer = SendPacer()  # one budget under Telegram's limit for every background sender
     notifier = OutboxSender(bot, repo, translations, currency, pacer=pacer)
@@ -165,9 +169,9 @@ def build_services(
         panel=panel,
         translations=translations,
         messenger=messenger,
-        pricing=Pricing(settings.PRICE_MARKUP_PERCENT),
+        pricing=pricing,
         catalog=CatalogService(repo, panel),
-        ordering=OrderingService(repo, panel, alert_admins),
+        ordering=ordering,
         tracker=tracker,
         status_sync=StatusSync(repo, panel, tracker, on_notifications=notifier.wake),
         notifier=notifier,
@@ -179,6 +183,7 @@ def build_services(
             minimum=settings.TOPUP_MIN,
             maximum=settings.TOPUP_MAX,
         ),
+        quotes=QuoteBook(repo, ordering, pricing),
         update_log=UpdateLog(),
         throttle=Throttle(rate=float(settings.THROTTLE_RATE), burst=settings.THROTTLE_BURST),
         tasks=tasks,
@@ -223,10 +228,18 @@ def build_dispatcher(services: Services) -> Dispatcher:
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
     dispatcher.include_routers(*handlers.create_routers())
 
+    # In webhook mode the webhook's server serves the Mini App too.
+    settings = services.settings
+    web_server = WebServer(services) if settings.WEBAPP_URL and not settings.WEBHOOK_URL else None
+
     async def on_startup(bot: Bot) -> None:
         await startup(services, bot)
+        if web_server is not None:
+            await web_server.start()
 
     async def on_shutdown() -> None:
+        if web_server is not None:
+            await web_server.stop()
         await shutdown(services)
 
     dispatcher.startup.register(on_startup)
@@ -249,6 +262,8 @@ async def shutdown(services: Services) -> None:
 async def startup(services: Services, bot: Bot) -> None:
     """Everything that must happen before the first update is handled."""
     await set_commands(bot, services.translations)
+    if services.settings.mini_app_url:
+        await set_menu_button(bot, services.translations, services.settings.mini_app_url)
     await services.pricing.load(services.repo)
     await refresh_catalog(services.catalog)
     recovered = await services.ordering.recover_interrupted()
@@ -301,6 +316,18 @@ async def set_commands(bot: Bot, translations: Translations) -> None:
                 await bot.set_my_commands(commands)
     except TelegramAPIError as error:
         logger.warning("Could not register the bot commands: %s", error.message)
+
+
+async def set_menu_button(bot: Bot, translations: Translations, url: str) -> None:
+    """The chat's menu button opens the Mini App (for every chat without one of its own)."""
+    translator = translations.get(translations.default_language)
+    text = translator("webapp-menu-button")
+    try:
+        await bot.set_chat_menu_button(
+            menu_button=MenuButtonWebApp(text=text, web_app=WebAppInfo(url=url))
+        )
+    except TelegramAPIError as error:
+        logger.warning("Could not set the chat menu button to the Mini App: %s", error.message)
 
 
 async def run(settings: Settings) -> None:

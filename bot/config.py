@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     WEBHOOK_HOST: str = "127.0.0.1"
     WEBHOOK_PORT: int = Field(default=8080, ge=1, le=65_535)
     WEBHOOK_SECRET: SecretStr | None = None
+    WEBAPP_URL: str | None = None
     THROTTLE_RATE: Decimal = Field(default=Decimal(5), gt=0, le=100_000)
     THROTTLE_BURST: int = Field(default=20, ge=1, le=100_000)
     DEFAULT_LANGUAGE: str = "en"
@@ -96,6 +97,17 @@ class Settings(BaseSettings):
         value = value.strip()
         if not re.match(r"^https?://[^\s/]+\S*$", value):
             raise ValueError("must be the public URL Telegram calls, e.g. https://shop.example/tg")
+        return value
+
+    @field_validator("WEBAPP_URL")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        # Telegram opens Mini Apps over https only.
+        if not re.match(r"^https://[^\s/?#]+[^\s?#]*$", value):
+            raise ValueError("must be the public https URL of the bot's web server")
         return value
 
     @field_validator("WEBHOOK_SECRET")
@@ -179,6 +191,11 @@ class Settings(BaseSettings):
     @property
     def log_level(self) -> int:
         return int(logging.getLevelName(self.LOG_LEVEL))
+
+    @property
+    def mini_app_url(self) -> str | None:
+        """Where Telegram opens the customer's Mini App, when the web side is on."""
+        return f"{self.WEBAPP_URL}/app/" if self.WEBAPP_URL else None
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.ADMIN_IDS

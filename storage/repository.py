@@ -9,6 +9,7 @@ from storage.ledger import LedgerRepository
 from storage.orders import OrderRepository
 from storage.outbox import OutboxRepository
 from storage.payments import PaymentRepository
+from storage.quotes import QuoteRepository
 from storage.settings import SettingsRepository
 from storage.stats import StatsRepository
 from storage.users import UserRepository
@@ -26,3 +27,4 @@ class Repository:
         self.broadcasts = BroadcastRepository(database)
         self.stats = StatsRepository(database)
         self.payments = PaymentRepository(database)
+        self.quotes = QuoteRepository(database)

@@ -66,3 +66,33 @@ class StatsRepository:
             )
             for row in rows
         ]
+
+    async def daily_paid_since(self, since: str) -> dict[str, int]:
+        """What customers paid for orders per UTC day (``YYYY-MM-DD``), in micro-units."""
+        rows = await self._db.fetch_all(
+            "SELECT substr(created_at, 1, 10) AS day, SUM(-amount) FROM ledger"
+            " WHERE kind IN ('order_charge', 'order_refund') AND created_at >= ? GROUP BY day",
+            (since,),
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def daily_order_costs_since(self, since: str) -> list[tuple[str, OrderCostRow]]:
+        """Each order not failed since ``since``, with the UTC day it was placed."""
+        rows = await self._db.fetch_all(
+            "SELECT substr(created_at, 1, 10), status, service_type, rate, quantity, panel_charge"
+            " FROM orders WHERE created_at >= ? AND status <> 'failed'",
+            (since,),
+        )
+        return [
+            (
+                row[0],
+                OrderCostRow(
+                    status=row[1],
+                    service_type=row[2],
+                    rate=Decimal(row[3]),
+                    quantity=row[4],
+                    panel_charge=None if row[5] is None else Decimal(row[5]),
+                ),
+            )
+            for row in rows
+        ]

@@ -154,6 +154,8 @@ def test_a_missing_token_is_named() -> None:
         ("SHOP_CURRENCY", "US"),
         ("SHOP_CURRENCY", SECRET),
         ("ADMIN_IDS", SECRET),
+        ("WEBAPP_URL", f"http://{SECRET}.example"),
+        ("WEBAPP_URL", SECRET),
     ],
 )
 def test_each_mistake_names_the_variable_and_never_its_value(
@@ -188,6 +190,19 @@ def test_values_are_trimmed_and_normalized(monkeypatch: pytest.MonkeyPatch) -> N
     assert settings.DEFAULT_LANGUAGE == "ru"
     assert settings.log_level == logging.WARNING
     assert settings.TELEGRAM_API_URL == "http://localhost:8081"
+
+
+@pytest.mark.usefixtures("minimal")
+def test_the_mini_app_needs_a_public_https_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().mini_app_url is None  # no web side unless asked for
+    monkeypatch.setenv("WEBAPP_URL", " https://shop.example.com/ ")
+    settings = load_settings()
+    assert settings.WEBAPP_URL == "https://shop.example.com"
+    assert settings.mini_app_url == "https://shop.example.com/app/"
+    monkeypatch.setenv("WEBAPP_URL", "http://shop.example.com")
+    assert str(configuration_error()) == (
+        "WEBAPP_URL must be the public https URL of the bot's web server"
+    )
 
 
 @pytest.mark.usefixtures("minimal")

@@ -1,4 +1,6 @@
-"""Webhook mode: Telegram (or a local Bot API server) calls us instead of being polled.
+"""The bot's web server: the webhook, /healthz, and the Mini App when WEBAPP_URL is set.
+
+Webhook mode: Telegram (or a local Bot API server) calls us instead of being polled.
 
 Updates are answered only after they were handled (not in the background), so an update
 whose handling was cut short by a crash is delivered again by Telegram; the webhook is kept
@@ -21,6 +23,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.upstream import UpstreamError
+from bot.web import setup_web
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -85,7 +88,50 @@ def build_webhook_app(
         dispatcher=dispatcher, bot=bot, secret_token=secret, handle_in_background=False
     ).register(app, path=path)
     app.router.add_get(HEALTH_PATH, Health(services).handle)
+    if services.settings.WEBAPP_URL:
+        setup_web(app, services)
     return app
+
+
+class WebServer:
+    """Polling mode with WEBAPP_URL: the Mini App and /healthz on WEBHOOK_HOST:WEBHOOK_PORT.
+
+    Started by the dispatcher's start-up, after the orders a crash interrupted were
+    recovered (a Mini App order being placed must not be taken for one of those), and
+    stopped first at shutdown, letting requests in flight (an order on its way to the panel
+    above all) finish while the database is still open.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        settings = self._services.settings
+        app = web.Application()
+        app.router.add_get(HEALTH_PATH, Health(self._services).handle)
+        setup_web(app, self._services)
+        runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=REQUESTS_SHUTDOWN_SECONDS
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, settings.WEBHOOK_HOST, settings.WEBHOOK_PORT).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        logger.info(
+            "Mini App served on %s:%s (public address %s)",
+            settings.WEBHOOK_HOST,
+            settings.WEBHOOK_PORT,
+            settings.WEBAPP_URL,
+        )
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
 
 
 def webhook_path(url: str) -> str:

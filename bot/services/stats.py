@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bot.core.money import Money, panel_cost
 from bot.services.catalog import is_package
@@ -41,6 +41,20 @@ class Stats:
     week: Period
     all_time: Period
     panel_balance: PanelBalance | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayFigures:
+    """One UTC day: orders placed, what customers paid, what the panel charged."""
+
+    day: date
+    orders: int
+    revenue: Money
+    cost: Money
+
+    @property
+    def profit(self) -> Money:
+        return self.revenue - self.cost
 
 
 def _cost(row: OrderCostRow) -> Money:
@@ -104,3 +118,28 @@ async def collect(repo: Repository, panel: PanelAPI, now: datetime | None = None
         all_time=await _period(repo, "0000"),
         panel_balance=balance,
     )
+
+
+async def daily(repo: Repository, days: int, now: datetime | None = None) -> list[DayFigures]:
+    """The last ``days`` UTC days, today last, every day present (zeros where nothing sold)."""
+    today = (now or datetime.now(UTC)).date()
+    first = today - timedelta(days=days - 1)
+    since = f"{first.isoformat()} 00:00:00"
+    paid = await repo.stats.daily_paid_since(since)
+    orders: dict[str, int] = {}
+    costs: dict[str, Money] = {}
+    for day, row in await repo.stats.daily_order_costs_since(since):
+        orders[day] = orders.get(day, 0) + 1
+        costs[day] = costs.get(day, Money.zero()) + _cost(row)
+    figures = []
+    for offset in range(days):
+        key = (first + timedelta(days=offset)).isoformat()
+        figures.append(
+            DayFigures(
+                day=first + timedelta(days=offset),
+                orders=orders.get(key, 0),
+                revenue=Money(paid.get(key, 0)),
+                cost=costs.get(key, Money.zero()),
+            )
+        )
+    return figures

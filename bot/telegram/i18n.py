@@ -53,6 +53,8 @@ class Translator:
     _bundle: FluentBundle
     _fallback: FluentBundle | None
     currency: str = "USD"
+    # Where the shop's Mini App opens (None: no web side), for the menus that link to it.
+    mini_app_url: str | None = None
 
     def __call__(self, message_id: str, **arguments: Any) -> str:
         prepared = {name: _prepare(value) for name, value in arguments.items()}
@@ -71,6 +73,15 @@ class Translator:
 
     def has(self, message_id: str) -> bool:
         return self._bundle.has_message(message_id)
+
+    def template(self, message_id: str) -> str:
+        """The message with each ``{ $name }`` left as ``{name}``, for a client that fills
+        them in itself (the Mini App). Only for messages without selectors or functions."""
+        bundle = self._bundle if self._bundle.has_message(message_id) else self._fallback
+        names: set[str] = set()
+        if bundle is not None and bundle.has_message(message_id):
+            _collect_variables(bundle.get_message(message_id).value, names)
+        return self(message_id, **{name: Markup("{" + name + "}") for name in names})
 
     def error(self, error: StorefrontError) -> str:
         """The user-facing explanation of a domain error, in this language.
@@ -122,8 +133,9 @@ class Translations:
             raise ValueError(f"no translations for the default language {default_language!r}")
         self.use_currency(currency)
 
-    def use_currency(self, currency: str) -> None:
-        """Bind the shop currency into every translator, so callers never pass it around."""
+    def use_currency(self, currency: str, mini_app_url: str | None = None) -> None:
+        """Bind the shop currency (and the Mini App's address) into every translator, so
+        callers never pass these shop-wide facts around."""
         self.currency = currency
         self._translators = {
             language: Translator(
@@ -131,6 +143,7 @@ class Translations:
                 bundle,
                 None if language == self.default_language else self._bundles[self.default_language],
                 currency,
+                mini_app_url,
             )
             for language, bundle in self._bundles.items()
         }
@@ -152,6 +165,18 @@ class Translations:
 
     def all(self) -> list[Translator]:
         return list(self._translators.values())
+
+
+def _collect_variables(node: Any, names: set[str]) -> None:
+    """The names of the variables a compiled Fluent pattern refers to."""
+    if type(node).__name__ == "VariableReference":
+        names.add(node.id.name)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            _collect_variables(item, names)
+    elif hasattr(node, "__dict__"):
+        for value in vars(node).values():
+            _collect_variables(value, names)
 
 
 def _load_bundle(language: str, files: Iterable[Path]) -> tuple[FluentBundle, set[str]]:

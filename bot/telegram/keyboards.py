@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core.money import Money
@@ -63,6 +63,9 @@ def main_menu(i18n: Translator) -> InlineKeyboardMarkup:
         _button(i18n("menu-language"), MenuCallback(action=MenuAction.LANGUAGE).pack()),
         _button(i18n("menu-help"), MenuCallback(action=MenuAction.HELP).pack()),
     )
+    if i18n.mini_app_url:
+        url = WebAppInfo(url=i18n.mini_app_url)
+        builder.row(InlineKeyboardButton(text=i18n("menu-open-shop"), web_app=url))
     return builder.as_markup()
 
 

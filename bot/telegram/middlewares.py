@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.runtime.observability import mark_outcome
 from bot.telegram.i18n import Translations
 from storage.repository import Repository
+from storage.users import User as StoredUser
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -40,15 +41,14 @@ class UserContextMiddleware(BaseMiddleware):
         if telegram_user is None or telegram_user.is_bot:
             return await handler(event, data)
 
-        user = await self._repo.users.get(telegram_user.id)
-        if user is None or _stale(user.last_seen_at) or user.blocked_bot:
-            language = self._translations.resolve_language(telegram_user.language_code)
-            user, _ = await self._repo.users.register(
-                telegram_user.id,
-                language=language,
-                first_name=telegram_user.first_name or "",
-                username=telegram_user.username,
-            )
+        user = await remember_user(
+            self._repo,
+            self._translations,
+            telegram_user.id,
+            language_code=telegram_user.language_code,
+            first_name=telegram_user.first_name,
+            username=telegram_user.username,
+        )
         i18n = self._translations.get(user.language)
         data["user"] = user
         data["i18n"] = i18n
@@ -68,6 +68,28 @@ class UserContextMiddleware(BaseMiddleware):
                 await inner.answer(i18n("banned"), show_alert=True)
             return None
         return await handler(event, data)
+
+
+async def remember_user(
+    repo: Repository,
+    translations: Translations,
+    user_id: int,
+    *,
+    language_code: str | None,
+    first_name: str | None,
+    username: str | None,
+) -> StoredUser:
+    """The stored user, registered on first contact and refreshed once in a while; the
+    language comes from Telegram's until the user picks one (the Mini App signs in so too)."""
+    user = await repo.users.get(user_id)
+    if user is None or _stale(user.last_seen_at) or user.blocked_bot:
+        user, _ = await repo.users.register(
+            user_id,
+            language=translations.resolve_language(language_code),
+            first_name=first_name or "",
+            username=username,
+        )
+    return user
 
 
 def _stale(last_seen_at: str) -> bool:

@@ -82,6 +82,10 @@ def refill_status_label(i18n: Translator, status: str) -> str:
     return i18n(message_id) if message_id else status
 
 
+def service_type_label(i18n: Translator, service_type: str) -> str:
+    return i18n(_TYPE_IDS.get(service_type, "service-type-default"))
+
+
 def yes_no(i18n: Translator, value: bool) -> str:
     return i18n("word-yes") if value else i18n("word-no")
 
@@ -92,7 +96,7 @@ def service_card(i18n: Translator, service: Service, pricing: Pricing, currency:
         "service-card",
         name=service.name,
         category=service.category,
-        type=i18n(_TYPE_IDS.get(service.type, "service-type-default")),
+        type=service_type_label(i18n, service.type),
         price=price,
         per_package="yes" if is_package(service.type) else "no",
         min=service.min_quantity,

@@ -435,6 +435,7 @@ class FakeTelegramServer:
         self.pre_checkout_answers: dict[str, PreCheckoutAnswer] = {}
         self.commands: dict[tuple[str, str], list[JsonDict]] = {}
         self.bot_settings: dict[str, Any] = {}
+        self.menu_buttons: dict[int | None, JsonDict] = {}  # chat id (None: default) -> button
         self.refunds: list[tuple[int, str]] = []
         self.webhook_url = ""
         self.dropped_updates: list[JsonDict] = []
@@ -477,6 +478,7 @@ class FakeTelegramServer:
             "getMyCommands": self._get_my_commands,
             "setMyDescription": self._set_bot_setting("description"),
             "setMyShortDescription": self._set_bot_setting("short_description"),
+            "setChatMenuButton": self._set_chat_menu_button,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_media("photo"),
             "sendDocument": self._send_media("document"),
@@ -1296,6 +1298,22 @@ class FakeTelegramServer:
             return True
 
         return set_setting
+
+    async def _set_chat_menu_button(self, params: JsonDict) -> bool:
+        button = params.get("menu_button") or {"type": "default"}
+        if not isinstance(button, dict) or button.get("type") not in (
+            "default",
+            "commands",
+            "web_app",
+        ):
+            raise _bad_request("can't parse menu button")
+        if button["type"] == "web_app" and not str(
+            button.get("web_app", {}).get("url", "")
+        ).startswith("https://"):
+            raise _bad_request("BUTTON_URL_INVALID")
+        chat_id = params.get("chat_id")
+        self.menu_buttons[None if chat_id is None else int(chat_id)] = button
+        return True
 
     async def _send_message(self, params: JsonDict) -> JsonDict:
         text = params.get("text")
