@@ -9,11 +9,14 @@ confirmation of one quote (a double tap, two racing requests) place and charge n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.core.errors import (
     ConfirmationExpiredError,
+    DripfeedUnavailableError,
     OrderAlreadyPlacedError,
     OrderOutcomeUnknownError,
     OrderRefusedError,
@@ -21,18 +24,9 @@ from bot.core.errors import (
     ServiceUnavailableError,
     StorefrontError,
 )
-from bot.services.catalog import Pricing, is_package
-from bot.services.ordering import (
-    OrderingService,
-    Quote,
-    is_telegram_service,
-    make_quote,
-    normalize_link,
-    parse_answer_number,
-    parse_comments,
-    parse_quantity,
-)
-from bot.upstream.types import TYPE_CUSTOM_COMMENTS, TYPE_POLL
+from bot.services import order_form
+from bot.services.catalog import Pricing
+from bot.services.ordering import OrderingService, Quote
 from storage.orders import Order
 from storage.repository import Repository
 
@@ -59,33 +53,24 @@ class QuoteBook:
         self._pricing = pricing
 
     async def quote(
-        self,
-        user_id: int,
-        *,
-        service_id: int,
-        link: str,
-        quantity: str,
-        comments: str = "",
-        answer_number: str = "",
+        self, user_id: int, service_id: int, fields: Mapping[str, str], *, dripfeed: bool = False
     ) -> Quote:
-        """Validate the answers exactly as the chat's order flow does, price and keep them."""
+        """Walk the chat's order form with the answers given all at once (``fields``: the
+        text of each answer by its key, ``link``, ``quantity``…), price and keep the quote.
+
+        Raises the form's own StorefrontError for the first answer that does not fit.
+        """
         service = await self._repo.catalog.service(service_id)
         if service is None or not service.offered:
             raise ServiceUnavailableError()
-        clean_link = normalize_link(link, telegram=is_telegram_service(service))
-        if is_package(service.type):
-            quote = make_quote(service, self._pricing, link=clean_link, quantity=None)
-        elif service.type == TYPE_CUSTOM_COMMENTS:
-            lines = parse_comments(comments, service.min_quantity, service.max_quantity)
-            quote = make_quote(
-                service, self._pricing, link=clean_link, quantity=len(lines), comments=lines
-            )
-        else:
-            count = parse_quantity(quantity, service.min_quantity, service.max_quantity)
-            answer = parse_answer_number(answer_number) if service.type == TYPE_POLL else None
-            quote = make_quote(
-                service, self._pricing, link=clean_link, quantity=count, answer_number=answer
-            )
+        answers: dict[str, Any] = {}
+        if dripfeed:
+            if not order_form.offers_dripfeed(service):
+                raise DripfeedUnavailableError()
+            answers = order_form.choose_dripfeed(answers)
+        while (step := order_form.next_step(service, answers)) is not None:
+            answers = order_form.give_answer(step, service, answers, fields.get(step.key, ""))
+        quote = order_form.quote(service, self._pricing, answers)
         now = datetime.now(UTC)
         await self._repo.quotes.prune(before=(now - QUOTE_LIFETIME).strftime(_STAMP))
         await self._repo.quotes.save(quote.token, user_id, quote.to_data())

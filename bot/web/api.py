@@ -27,6 +27,7 @@ from bot.core.errors import (
     StorefrontError,
 )
 from bot.core.money import Money
+from bot.services import order_form
 from bot.services.catalog import is_package
 from bot.services.quoting import Placement
 from bot.services.stats import daily
@@ -163,10 +164,11 @@ def _id_field(data: dict[str, Any], name: str) -> int:
     return value
 
 
-def _text_field(data: dict[str, Any], name: str, *, required: bool = True) -> str:
+def _text_field(data: dict[str, Any], name: str) -> str:
+    """An answer as the customer would type it in the chat (numbers are fine too)."""
     value = data.get(name)
-    if value is None and not required:
-        return ""
+    if isinstance(value, list) and all(isinstance(line, str) for line in value):
+        return "\n".join(value)  # comments, one per item
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ApiError(422, "webapp-error-field", name=name)
     return str(value)
@@ -330,6 +332,7 @@ class ShopApi:
                             "max": service.max_quantity,
                             "refill": service.refill,
                             "cancel": service.cancel,
+                            "dripfeed": order_form.offers_dripfeed(service),
                             "description": service.description,
                         }
                         for service in services
@@ -343,15 +346,17 @@ class ShopApi:
         caller = _caller(request)
         data = await _read_json(request)
         service_id = _id_field(data, "service_id")
-        link = _text_field(data, "link")
+        fields = {
+            key: _text_field(data, key)
+            for key in order_form.ANSWER_KEYS
+            if key in data and key != order_form.DRIPFEED
+        }
+        dripfeed = data.get("dripfeed", False)
+        if not isinstance(dripfeed, bool):
+            raise ApiError(422, "webapp-error-field", name="dripfeed")
         try:
             quote = await self._services.quotes.quote(
-                caller.user.id,
-                service_id=service_id,
-                link=link,
-                quantity=_text_field(data, "quantity", required=False),
-                comments=_text_field(data, "comments", required=False),
-                answer_number=_text_field(data, "answer_number", required=False),
+                caller.user.id, service_id, fields, dripfeed=dripfeed
             )
         except StorefrontError as error:
             return self._refusal(caller, error)

@@ -165,6 +165,7 @@ async def test_catalog_quote_and_one_order_per_quote(
         "max": 10000,
         "refill": True,
         "cancel": True,
+        "dripfeed": True,
         "description": followers["description"],
     }
     package = names["Telegram"]["services"][0]
@@ -191,11 +192,20 @@ async def test_catalog_quote_and_one_order_per_quote(
         ({**good, "service_id": 999}, ru("service-unavailable")),
         ({**good, "service_id": 2}, ru("service-unavailable")),
         ({**good, "service_id": True}, ru("webapp-error-field", name="service_id")),
-        ({"service_id": 1, "quantity": 100}, ru("webapp-error-field", name="link")),
+        ({"service_id": 1, "quantity": 100}, ru("order-link-invalid", telegram=False)),
+        ({**good, "link": ["a"]}, ru("order-link-invalid", telegram=False)),
+        ({**good, "link": {"a": 1}}, ru("webapp-error-field", name="link")),
+        ({**good, "dripfeed": "yes"}, ru("webapp-error-field", name="dripfeed")),
+        ({**good, "service_id": 3, "dripfeed": True}, ru("reorder-dripfeed-unavailable")),
     ]
     for body, error in cases:
         reply = await alice.post("/api/quote", body)
         assert (reply.status, reply.error) == (422, plain_text(error))
+
+    dripfeed = await alice.post("/api/quote", {**good, "dripfeed": True, "runs": 3, "interval": 30})
+    assert dripfeed.body["price"] == "3.24"  # every run is paid
+    reply = await alice.post("/api/quote", {**good, "dripfeed": True, "runs": 3})
+    assert reply.status == 422  # the interval is asked, as in the chat
 
     quote = await alice.post("/api/quote", good)
     assert quote.status == 200, quote.body
