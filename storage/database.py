@@ -90,6 +90,22 @@ class Database:
             finally:
                 self._owner = None
 
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of this task's open transaction that fails alone: on an exception its writes
+        are rolled back and the exception goes on, the rest of the transaction stays."""
+        if not self.in_transaction():
+            raise RuntimeError("a savepoint needs this task's open transaction")
+        # One fixed name: SQLite nests savepoints of the same name, innermost first.
+        await self._connection.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            await self._connection.execute("ROLLBACK TO part")
+            await self._connection.execute("RELEASE part")
+            raise
+        await self._connection.execute("RELEASE part")
+
     def in_transaction(self) -> bool:
         """Whether the calling task has a transaction open (its writes may still roll back)."""
         current = asyncio.current_task()

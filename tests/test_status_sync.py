@@ -34,6 +34,7 @@ from bot.telegram import render
 from bot.telegram.i18n import Translations
 from bot.upstream import ItemError, OrderStatus
 from bot.upstream.client import HttpPanelClient
+from bot.upstream.parsing import MAX_COUNT
 from storage.database import Database
 from storage.errors import DuplicateUpstreamIdError
 from storage.ledger import EntryKind
@@ -578,6 +579,74 @@ async def test_a_batch_that_raises_does_not_stop_the_others(
     report = await sync.run_round()
     assert (report.failed_batches, report.changes) == (0, 100)
     assert {(await world.order(o.id)).status for o in orders} == {IN_PROGRESS}
+
+
+# --- one order's impossible numbers never hold up the others ---------------------------
+
+
+async def test_impossible_panel_numbers_never_block_a_batch(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.panel.numbers_as_strings = False  # real JSON numbers, as large as the panel likes
+    orders = await world.seed_placed(6)
+    negative, huge_remains, huge_start, *healthy = orders
+    up = {order.id: order.upstream_id for order in orders}
+    assert all(up.values())
+    world.panel.set_status(up[negative.id], PARTIAL, remains=-5)  # type: ignore[index]
+    world.panel.set_status(up[huge_remains.id], PARTIAL, remains=10**20)  # type: ignore[index]
+    world.panel.set_status(up[huge_start.id], IN_PROGRESS, start_count=10**20)  # type: ignore[index]
+    for order in healthy:
+        world.panel.set_status(up[order.id], COMPLETED)  # type: ignore[index]
+
+    with caplog.at_level(logging.WARNING):
+        report = await world.sync.run_round()
+        assert report.failed_batches == 0
+        assert {(await world.order(o.id)).status for o in healthy} == {COMPLETED}
+        # A negative count means nothing: the Partial waits for a real one, refunding nothing.
+        assert (await world.order(negative.id)).status == "Pending"
+        # Counts past any real order are clamped: "everything remains" refunds everything.
+        assert (await world.order(huge_remains.id)).status == PARTIAL
+        started = await world.order(huge_start.id)
+        assert started.status == IN_PROGRESS and started.start_count == MAX_COUNT
+        assert await world.refunds() == [(order_reference(huge_remains.id), PRICE)]
+
+        # Refresh on such an order answers without a traceback.
+        current, change = await world.tracker.refresh(negative)
+        assert current.status == "Pending" and change is None
+    assert not [record for record in caplog.records if record.exc_info]
+    await world.assert_books_balance()
+
+
+async def test_an_order_whose_change_cannot_be_stored_is_skipped_alone(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Whatever slips past parsing (here a Partial with remains < 0, straight to the tracker),
+    # the batch's other orders are stored and the bad one is logged, then asked again.
+    orders = await world.seed_placed(3)
+    bad, *good = orders
+    answers = [(bad.id, OrderStatus(PARTIAL, remains=-5))]
+    answers += [(order.id, OrderStatus(COMPLETED, remains=0)) for order in good]
+    with caplog.at_level(logging.WARNING):
+        changes = await world.tracker.apply_batch(answers)
+    assert sorted(change.order.id for change in changes) == sorted(o.id for o in good)
+    assert {(await world.order(o.id)).status for o in good} == {COMPLETED}
+    assert (await world.order(bad.id)).status == "Pending"
+    assert any(f"Order {bad.id}" in record.getMessage() for record in caplog.records)
+    assert await world.refunds() == []
+    assert (await world.outbox())[0][0] == f"order:{good[0].id}:status:{COMPLETED}"
+    await world.assert_books_balance()
+
+
+async def test_an_unknown_status_word_never_moves_an_order_back(world: World) -> None:
+    order = await world.place()
+    assert order.upstream_id is not None
+    world.panel.set_status(order.upstream_id, IN_PROGRESS, start_count=5)
+    await world.sync.run_round()
+    world.panel.set_status(order.upstream_id, "Awaiting")
+    report = await world.sync.run_round()
+    assert report.changes == 0
+    assert (await world.order(order.id)).status == IN_PROGRESS
+    assert [row["status"] for row in await world.status_rows(order.id)] == [IN_PROGRESS]
 
 
 # --- statuses the reference does not list -----------------------------------------------

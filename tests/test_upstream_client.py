@@ -21,11 +21,14 @@ from bot.upstream.errors import (
     UpstreamError,
 )
 from bot.upstream.parsing import (
+    MAX_COUNT,
     normalize_refill_status,
     normalize_status,
     parse_bool,
+    parse_count,
     parse_int,
     parse_order_status,
+    parse_positive_id,
     parse_service,
 )
 from bot.upstream.types import ItemError, NewOrder, OrderStatus, PanelBalance, PanelService
@@ -131,6 +134,43 @@ def test_normalize_status_is_idempotent_and_total(text: str) -> None:
 )
 def test_parse_int(value: object, expected: int | None) -> None:
     assert parse_int(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, 0),
+        ("157", 157),
+        (157.0, 157),
+        (-5, None),  # a negative count means nothing (and must not refund a Partial)
+        ("-5", None),
+        ("Unknown", None),
+        (None, None),
+        (10**20, MAX_COUNT),  # past any real order: clamped, never an SQLite overflow
+        ("100000000000000000000", MAX_COUNT),
+        ("1e999999", MAX_COUNT),
+        ("1.5", None),
+    ],
+)
+def test_parse_count_is_bounded_and_clamped(value: object, expected: int | None) -> None:
+    assert parse_count(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, 1),
+        ("23501", 23501),
+        (2**62, 2**62),
+        (0, None),
+        (-1, None),
+        (2**63, None),
+        (10**20, None),
+    ],
+)
+def test_panel_ids_fit_the_database(value: object, expected: int | None) -> None:
+    assert parse_positive_id(value) == expected
+    assert parse_int(10**20) is None  # past 18 digits, numbers are garbage as text was already
 
 
 @given(st.integers(min_value=-(10**17), max_value=10**17))

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 
+from bot.core.ids import MAX_PANEL_ID
 from bot.core.money import parse_decimal
 from bot.upstream.types import (
     STATUS_CANCELED,
@@ -47,26 +48,50 @@ _REFILL_STATUSES: dict[str, str] = {
 _SPELLING_NOISE = re.compile(r"[\s_\-]+")
 _TRUE_WORDS = frozenset({"1", "true", "yes", "y", "on"})
 _FALSE_WORDS = frozenset({"0", "false", "no", "n", "off", ""})
-# Beyond this an "integer" is garbage, and int(Decimal("1e999999")) would be a costly surprise.
-_MAX_INT_DIGITS = 18
+# Beyond 19 digits an "integer" is garbage, and int(Decimal("1e999999")) would be a costly
+# surprise; past 2**63 it would not fit SQLite's INTEGER either.
+_MAX_INT_DIGITS = 19
+# Counts (remains, start count) are clamped here: no order is larger, and the refund share
+# already caps remains at the order's quantity.
+MAX_COUNT = 10**18 - 1
 
 
 def parse_int(value: object) -> int | None:
-    """Integer from ``10``, ``"10"``, ``"10.0"`` or ``10.0``; None for text, fractions, bools."""
+    """Integer from ``10``, ``"10"``, ``"10.0"`` or ``10.0``; None for text, fractions, bools,
+    and for anything SQLite could not store."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return value
-    number = parse_decimal(value)
-    if number is None or number.adjusted() >= _MAX_INT_DIGITS or number != number.to_integral():
-        return None
-    return int(number)
+        number = value
+    else:
+        parsed = parse_decimal(value)
+        if parsed is None or parsed.adjusted() >= _MAX_INT_DIGITS:
+            return None
+        if parsed != parsed.to_integral():
+            return None
+        number = int(parsed)
+    return number if abs(number) <= MAX_PANEL_ID else None
 
 
 def parse_positive_id(value: object) -> int | None:
-    """An id as panels send it (``23501`` or ``"23501"``); None unless it is a positive integer."""
+    """An id as panels send it (``23501`` or ``"23501"``); None unless it is a positive integer
+    the shop can store."""
     number = parse_int(value)
-    return number if number is not None and number > 0 else None
+    return number if number is not None and 0 < number <= MAX_PANEL_ID else None
+
+
+def parse_count(value: object) -> int | None:
+    """A count (remains, start count): None when unknown or negative (it means nothing, and a
+    Partial must not be refunded from it), clamped to :data:`MAX_COUNT` when huge."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        number: Decimal | None = Decimal(value)
+    else:
+        number = parse_decimal(value)
+    if number is None or not number.is_finite() or number != number.to_integral() or number < 0:
+        return None
+    return MAX_COUNT if number > MAX_COUNT else int(number)
 
 
 def parse_bool(value: object) -> bool | None:
@@ -129,9 +154,9 @@ def parse_order_status(value: object) -> OrderStatus:
     return OrderStatus(
         status=normalize_status(status),
         charge=parse_decimal(value.get("charge")),
-        start_count=parse_int(value.get("start_count")),
+        start_count=parse_count(value.get("start_count")),
         # "Unknown", "", null: the panel does not know yet.
-        remains=parse_int(value.get("remains")),
+        remains=parse_count(value.get("remains")),
         currency=parse_text(value.get("currency")),
     )
 

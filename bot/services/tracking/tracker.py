@@ -40,8 +40,13 @@ logger = logging.getLogger(__name__)
 FINAL_REFILL_STATUSES = frozenset({"Completed", "Rejected", "Error"})
 # Known statuses only move forward (final ones are never left at all). An answer that left the
 # panel before a newer one was stored (the sync's batch against a Refresh) must neither move
-# the order back nor tell the user it did. Statuses outside this map are taken as they come.
-_PROGRESS_RANK = {STATUS_PENDING: 0, STATUS_IN_PROGRESS: 1}
+# the order back nor tell the user it did. A status word the shop does not know ranks with
+# Pending: it is taken after Pending, never after In progress (it could mean anything).
+_PROGRESS_RANK = {
+    STATUS_PENDING: 0,
+    STATUS_IN_PROGRESS: 1,
+    **dict.fromkeys(FINAL_STATUSES, 2),
+}
 
 
 def is_final(status: str) -> bool:
@@ -106,27 +111,56 @@ class OrderTracker:
 
         Each order is re-read inside the transaction, so a stale copy can never undo a newer
         state; an order already final is left alone. Returns the status changes (orders whose
-        counters alone moved are updated silently).
+        counters alone moved are updated silently). An answer that cannot be stored (whatever
+        slipped past parsing) is logged and skipped alone: the batch is then stored order by
+        order, and the others move on.
         """
-        changes: list[StatusChange] = []
         if not results:
-            return changes
+            return []
         order_ids = [order_id for order_id, _ in results]
-        async with self._repo.database.transaction():
+        database = self._repo.database
+        async with database.transaction():
             now = utc_now()
             current = {order.id: order for order in await self._repo.orders.get_many(order_ids)}
-            # The rows are written together at the end: a statement per order would cost a
-            # round trip to the database thread each, 100,000 of them in a large round.
-            progress: list[Progress] = []
-            for order_id, status in results:
-                order = current.get(order_id)
-                if order is None or not is_trackable(order):
-                    continue
-                change = await self._apply_one(order, status, progress, now)
-                if change is not None:
-                    changes.append(change)
-            await self._repo.orders.update_progress_many(progress, now)
+            try:
+                async with database.savepoint():
+                    changes = await self._store(results, current, now)
+            except Exception:
+                logger.warning(
+                    "A batch of %d answers failed to store; one by one now", len(results)
+                )
+                changes = []
+                for order_id, status in results:
+                    try:
+                        async with database.savepoint():
+                            changes += await self._store([(order_id, status)], current, now)
+                    except Exception as error:
+                        logger.warning(
+                            "Order %s: the panel's answer %s could not be stored (%s: %s);"
+                            " asking again next round",
+                            order_id,
+                            status,
+                            type(error).__name__,
+                            error,
+                        )
             await self._repo.orders.mark_checked(order_ids, now)
+        return changes
+
+    async def _store(
+        self, results: list[tuple[int, OrderStatus]], current: dict[int, Order], now: str
+    ) -> list[StatusChange]:
+        changes: list[StatusChange] = []
+        # The rows are written together at the end: a statement per order would cost a
+        # round trip to the database thread each, 100,000 of them in a large round.
+        progress: list[Progress] = []
+        for order_id, status in results:
+            order = current.get(order_id)
+            if order is None or not is_trackable(order):
+                continue
+            change = await self._apply_one(order, status, progress, now)
+            if change is not None:
+                changes.append(change)
+        await self._repo.orders.update_progress_many(progress, now)
         return changes
 
     async def _apply_one(
@@ -137,7 +171,7 @@ class OrderTracker:
         if status.status == STATUS_PROCESSING:
             # Same meaning as In progress on many panels: not a change worth a message.
             status = replace(status, status=STATUS_IN_PROGRESS)
-        if _PROGRESS_RANK.get(status.status, 1) < _PROGRESS_RANK.get(order.status, 0):
+        if _PROGRESS_RANK.get(status.status, 0) < _PROGRESS_RANK.get(order.status, 0):
             logger.info(
                 "Order %s: stale %s after %s ignored", order.id, status.status, order.status
             )
