@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.core.errors import OrderNotUnknownError
+from bot.core.errors import OrderNotUnknownError, OrderOutcomeUnknownError
 from bot.core.money import Money
 from bot.services.ordering import OrderingService, PlacementAlert, Quote, order_reference
 from bot.services.tracking.status_sync import RoundReport, StatusSync
@@ -647,6 +647,27 @@ async def test_an_unknown_status_word_never_moves_an_order_back(world: World) ->
     assert report.changes == 0
     assert (await world.order(order.id)).status == IN_PROGRESS
     assert [row["status"] for row in await world.status_rows(order.id)] == [IN_PROGRESS]
+
+
+async def test_a_panel_id_taken_or_too_large_makes_the_order_unknown_at_once(world: World) -> None:
+    # The charge is held either way; the order must show up in /unknown with the admins told,
+    # not sit in "placing" until the next restart.
+    first = await world.place()
+    world.panel.fail_next("add", f'raw200:{{"order": {first.upstream_id}}}')
+    with pytest.raises(OrderOutcomeUnknownError):
+        await world.place()
+    world.panel.fail_next("add", 'raw200:{"order": 9223372036854775808}')  # 2**63
+    with pytest.raises(OrderOutcomeUnknownError):
+        await world.place()
+
+    unknown = await world.repo.orders.with_status(UNKNOWN)
+    assert len(unknown) == 2
+    assert [alert.order.id for alert in world.alerts] == [order.id for order in unknown]
+    assert {alert.kind for alert in world.alerts} == {"unknown"}
+    assert str(first.upstream_id) in (unknown[0].error or "")
+    assert await world.repo.orders.with_status(PLACING) == []
+    assert await world.repo.ledger.balance(ALICE) == Money.parse(START) - Money(3 * PRICE.micros)
+    await world.assert_books_balance()
 
 
 # --- statuses the reference does not list -----------------------------------------------

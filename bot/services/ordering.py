@@ -36,7 +36,7 @@ from bot.upstream import (
 )
 from bot.upstream.types import STATUS_PENDING, TYPE_CUSTOM_COMMENTS, TYPE_POLL
 from storage.catalog import Service
-from storage.errors import DuplicateOrderError, InsufficientBalanceError
+from storage.errors import DuplicateOrderError, DuplicateUpstreamIdError, InsufficientBalanceError
 from storage.ledger import EntryKind
 from storage.orders import FAILED, PLACING, UNKNOWN, Order, OrderDraft
 from storage.outbox import NOTIFY_ORDER_SETTLED
@@ -335,15 +335,26 @@ class OrderingService:
             await self.fail_and_refund(order_id, error.detail)
             raise PanelUnavailableError(order_id=order_id) from None
         except PanelOutcomeUnknownError as error:
-            await self._repo.orders.mark_unknown(order_id, error.detail)
-            order = await self._require(order_id)
-            await self._raise_alert(PlacementAlert(order, "unknown", error.detail))
-            logger.warning("Order %s: outcome of the panel's add is unknown", order_id)
+            await self._become_unknown(order_id, error.detail)
             raise OrderOutcomeUnknownError(order_id=order_id) from None
 
-        await self._repo.orders.mark_placed(order_id, upstream_id, STATUS_PENDING)
+        try:
+            await self._repo.orders.mark_placed(order_id, upstream_id, STATUS_PENDING)
+        except DuplicateUpstreamIdError:
+            # The panel named an order we already track: this one may or may not exist there.
+            await self._become_unknown(
+                order_id, f"the panel answered with order id {upstream_id}, already another order's"
+            )
+            raise OrderOutcomeUnknownError(order_id=order_id) from None
         logger.info("Order %s placed upstream as %s", order_id, upstream_id)
         return await self._require(order_id)
+
+    async def _become_unknown(self, order_id: int, detail: str) -> None:
+        """The add's outcome is unknown: keep the charge, list it for an admin, tell them now."""
+        await self._repo.orders.mark_unknown(order_id, detail)
+        order = await self._require(order_id)
+        await self._raise_alert(PlacementAlert(order, "unknown", detail))
+        logger.warning("Order %s: outcome of the panel's add is unknown: %s", order_id, detail)
 
     async def fail_and_refund(self, order_id: int, reason: str) -> Order:
         """Mark a not-placed order failed and give the money back, exactly once."""
