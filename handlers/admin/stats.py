@@ -1,13 +1,14 @@
-"""/stats for admins: users, orders, revenue, cost, profit, the panel's balance."""
+"""/stats for admins: users, orders, revenue, cost, profit, the panel's balance, and a chart
+of orders and profit per day."""
 
 from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot.services.stats import collect
-from bot.telegram import keyboards, render
+from bot.services.stats import collect, daily
+from bot.telegram import charts, keyboards, render
 from bot.telegram.callbacks import AdminAction, AdminCallback
 from bot.telegram.i18n import Translator
 from bot.telegram.routing import RouterTemplate
@@ -33,3 +34,10 @@ async def stats_screen(
 ) -> None:
     stats = await collect(repo, panel)
     await show(event, render.stats(i18n, stats, currency), keyboards.admin_back(i18n))
+    if isinstance(event, Message):
+        # The command also posts the chart; the admin menu's button edits its message in
+        # place, where a photo after it would break the navigation.
+        chart = await charts.daily_chart(i18n, await daily(repo, charts.CHART_DAYS))
+        await event.answer_photo(
+            BufferedInputFile(chart, "stats.png"), caption=i18n("stats-chart-caption")
+        )

@@ -81,3 +81,7 @@ webapp-error-status = Unknown status. Use one of: { $statuses }.
 webapp-error-settle-body = Send either the panel's order id or “failed”: true.
 webapp-error-slow-down = Too many requests at once. Please wait a moment.
 webapp-error-quote-expired = This price is out of date. Please get a new one.
+
+## The /stats chart (its titles are webapp-admin-chart-orders and -profit)
+
+stats-chart-caption = 📈 Orders and profit per day, last 30 days (UTC)

@@ -81,3 +81,7 @@ webapp-error-status = Неизвестный статус. Допустимые:
 webapp-error-settle-body = Укажите номер заказа в панели или «failed»: true.
 webapp-error-slow-down = Слишком много запросов сразу. Подождите немного.
 webapp-error-quote-expired = Эта цена устарела. Узнайте новую.
+
+## График в /stats (его заголовки — webapp-admin-chart-orders и -profit)
+
+stats-chart-caption = 📈 Заказы и прибыль по дням за последние 30 дней (UTC)

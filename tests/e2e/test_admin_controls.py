@@ -111,6 +111,10 @@ async def test_stats_count_users_orders_and_money_exactly(storefront: Storefront
             ),  # 1000 - 0.90 - 0.06 (the views were refunded)
         ]
     )
+    # Then the chart of the last 30 days, drawn by matplotlib.
+    chart = await admin.next_message()
+    assert (chart.kind, chart.caption) == ("photo", t("stats-chart-caption"))
+    assert chart.file is not None and chart.file.content.startswith(b"\x89PNG")
     storefront.panel.balance = Decimal("12.5")
     assert t("stats-panel-balance", balance="$12.50") in (await admin.say("/stats")).text
 
