@@ -329,11 +329,14 @@ class OrderingService:
             elif error.is_bad_key:
                 await self._raise_alert(PlacementAlert(order, "supplier_setup", error.detail))
             raise OrderRefusedError(
-                order_id=order_id, reason_id=refusal_reason_id(error.detail), detail=error.detail
+                order_id=order_id,
+                reason_id=refusal_reason_id(error.detail),
+                detail=error.detail,
+                price=quote.price,
             ) from None
         except PanelUnreachableError as error:
             await self.fail_and_refund(order_id, error.detail)
-            raise PanelUnavailableError(order_id=order_id) from None
+            raise PanelUnavailableError(order_id=order_id, price=quote.price) from None
         except PanelOutcomeUnknownError as error:
             await self._become_unknown(order_id, error.detail)
             raise OrderOutcomeUnknownError(order_id=order_id) from None

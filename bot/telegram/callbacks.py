@@ -55,6 +55,7 @@ class OrderServiceCallback(CallbackData, prefix="os"):
 class ConfirmAction(StrEnum):
     CONFIRM = "ok"
     CANCEL = "no"
+    DRIPFEED = "df"  # deliver in runs: asks runs and interval, then the card again
 
 
 class ConfirmCallback(CallbackData, prefix="cf"):
@@ -79,6 +80,12 @@ class OrderCallback(CallbackData, prefix="o"):
     order_id: Number
     action: OrderAction = OrderAction.VIEW
     page: Number = 0
+
+
+class ReorderCallback(CallbackData, prefix="ra"):
+    """ "Order again" on an order's card: the same order, at today's price."""
+
+    order_id: Number
 
 
 class LanguageCallback(CallbackData, prefix="l"):

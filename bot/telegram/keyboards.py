@@ -26,6 +26,7 @@ from bot.telegram.callbacks import (
     OrderCallback,
     OrderServiceCallback,
     OrdersPage,
+    ReorderCallback,
     ServiceCallback,
     TopupCallback,
 )
@@ -174,19 +175,22 @@ def flow_cancel(i18n: Translator) -> InlineKeyboardMarkup:
     )
 
 
-def confirmation(i18n: Translator, token: str, *, can_pay: bool) -> InlineKeyboardMarkup:
+def confirmation(
+    i18n: Translator, token: str, *, can_pay: bool, dripfeed: bool = False
+) -> InlineKeyboardMarkup:
+    """Confirm / Cancel; drip-feed where the service offers it; how to top up when short."""
+
+    def action(kind: ConfirmAction) -> str:
+        return ConfirmCallback(token=token, action=kind).pack()
+
     rows = [
         [
-            _button(
-                i18n("button-confirm"),
-                ConfirmCallback(token=token, action=ConfirmAction.CONFIRM).pack(),
-            ),
-            _button(
-                i18n("button-cancel"),
-                ConfirmCallback(token=token, action=ConfirmAction.CANCEL).pack(),
-            ),
+            _button(i18n("button-confirm"), action(ConfirmAction.CONFIRM)),
+            _button(i18n("button-cancel"), action(ConfirmAction.CANCEL)),
         ]
     ]
+    if dripfeed:
+        rows.append([_button(i18n("button-dripfeed"), action(ConfirmAction.DRIPFEED))])
     if not can_pay:
         rows.append(
             [_button(i18n("button-top-up"), MenuCallback(action=MenuAction.BALANCE).pack())]
@@ -234,6 +238,7 @@ def order_card(i18n: Translator, order: Order, page: int) -> InlineKeyboardMarku
         extra.append(_button(i18n("button-cancel-order"), action(OrderAction.CANCEL)))
     if extra:
         rows.append(extra)
+    rows.append([_button(i18n("button-order-again"), ReorderCallback(order_id=order.id).pack())])
     rows.append([_button(i18n("button-back"), OrdersPage(page=page).pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from bot.core.money import Money
 from bot.services.catalog import Pricing, is_package
 from bot.services.ordering import Quote
@@ -108,21 +111,51 @@ def service_card(i18n: Translator, service: Service, pricing: Pricing, currency:
     )
 
 
-def confirmation_card(i18n: Translator, quote: Quote, balance: Money, currency: str) -> str:
+def prompt(i18n: Translator, message_id: str, arguments: Mapping[str, Any]) -> str:
+    """A question of the order form; amounts among its arguments are written as money."""
+    return i18n(
+        message_id,
+        **{
+            name: i18n.money(value) if isinstance(value, Money) else value
+            for name, value in arguments.items()
+        },
+    )
+
+
+def quantity(
+    i18n: Translator, quantity: int | None, runs: int | None, interval: int | None
+) -> int | Markup:
+    """What a card shows as the quantity: with a drip-feed order's runs and interval."""
+    if quantity is None:
+        return 1  # a package
+    if runs is None or interval is None:
+        return quantity
+    return Markup(
+        i18n(
+            "dripfeed-quantity",
+            quantity=quantity,
+            runs=runs,
+            interval=interval,
+            total=quantity * runs,
+        )
+    )
+
+
+def confirmation_card(i18n: Translator, quote: Quote, balance: Money) -> str:
     after = balance - quote.price
     lines = [
         i18n(
             "confirm-card",
             service=quote.service_name,
             link=quote.link,
-            quantity=quote.quantity if quote.quantity is not None else 1,
-            price=i18n.money(quote.price, currency),
-            balance=i18n.money(balance, currency),
-            after=i18n.money(after, currency),
+            quantity=quantity(i18n, quote.quantity, quote.runs, quote.interval),
+            price=i18n.money(quote.price),
+            balance=i18n.money(balance),
+            after=i18n.money(after),
         )
     ]
     if after.is_negative:
-        lines.append(i18n("confirm-not-enough", missing=i18n.money(-after, currency)))
+        lines.append(i18n("confirm-not-enough", missing=i18n.money(-after)))
     return "\n\n".join(lines)
 
 
@@ -133,7 +166,7 @@ def order_card(i18n: Translator, order: Order, currency: str) -> str:
         id=order.id,
         service=order.service_name,
         link=order.link,
-        quantity=order.quantity if order.quantity is not None else 1,
+        quantity=quantity(i18n, order.quantity, order.runs, order.interval),
         charge=i18n.money(order.price, currency),
         status=status_label(i18n, order.status),
         start_count=unknown if order.start_count is None else str(order.start_count),

@@ -53,7 +53,12 @@ async def test_short_balance_says_what_is_missing_and_confirm_works_after_a_top_
         + "\n\n"
         + t("confirm-not-enough", missing="$0.08")
     )
-    assert card.button_texts == [t("button-confirm"), t("button-cancel"), t("button-top-up")]
+    assert card.button_texts == [
+        t("button-confirm"),
+        t("button-cancel"),
+        t("button-dripfeed"),
+        t("button-top-up"),
+    ]
 
     answer = await alice.press(t("button-confirm"), message_id=card.message_id)
     assert answer.show_alert is False
@@ -190,7 +195,8 @@ async def test_panel_refusal_is_explained_and_refunded_once(
     assert label.endswith(t("status-failed")) and len(label) <= 60, label
     failed_card = await alice.tap(f"#{order.id}")
     assert t("status-failed") in failed_card.plain_text
-    assert failed_card.button_texts == [t("button-back")]  # nothing to refresh or cancel
+    # Nothing to refresh or cancel; it can be ordered again.
+    assert failed_card.button_texts == [t("button-order-again"), t("button-back")]
 
     admin_messages = storefront.telegram.messages(ADMIN)
     if admin_alert_id is None:

@@ -94,7 +94,11 @@ async def test_default_order_from_start_to_my_orders(storefront: Storefront, lan
         balance=usd(t, "100.00"),
         after=usd(t, "98.92"),
     )
-    assert confirmation.button_texts == [t("button-confirm"), t("button-cancel")]
+    assert confirmation.button_texts == [
+        t("button-confirm"),
+        t("button-cancel"),
+        t("button-dripfeed"),  # the panel marks this service dripfeed
+    ]
     assert storefront.panel.count("add") == 0  # nothing is ordered before Confirm
 
     placed = await alice.tap(t("button-confirm"))
@@ -145,6 +149,7 @@ async def test_default_order_from_start_to_my_orders(storefront: Storefront, lan
     assert order_card.button_texts == [
         t("button-refresh"),
         t("button-cancel-order"),
+        t("button-order-again"),
         t("button-back"),
     ]  # refill only once completed
 
@@ -188,7 +193,11 @@ async def test_refill_is_offered_once_completed_and_reaches_the_panel(
     storefront.panel.set_status(order.upstream_id, COMPLETED, start_count=120)
     completed = await alice.tap(t("button-refresh"))
     assert t("status-completed") in completed.plain_text
-    assert completed.button_texts == [t("button-refill"), t("button-back")]
+    assert completed.button_texts == [
+        t("button-refill"),
+        t("button-order-again"),
+        t("button-back"),
+    ]
 
     answer = await alice.press(t("button-refill"))
     assert (answer.text, answer.show_alert) == (t("order-refill-requested"), True)
@@ -227,7 +236,8 @@ async def test_cancel_refunds_once_when_the_panel_reports_canceled(
     storefront.panel.set_status(order.upstream_id, CANCELED)
     canceled = await alice.tap(t("button-refresh"))
     assert t("status-canceled") in canceled.plain_text
-    assert canceled.button_texts == [t("button-back")]  # final: nothing more to do
+    # Final: nothing more to do with it but order it again.
+    assert canceled.button_texts == [t("button-order-again"), t("button-back")]
     assert await storefront.balance(ALICE) == money("10")
 
     # The old Refresh button, pressed again and again, never refunds a second time.

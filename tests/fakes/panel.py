@@ -436,7 +436,7 @@ class FakePanel:
         return {"order": self._number(order.order_id, as_text=self._text_mode(order.order_id))}
 
     def _price(self, service: FakeService, params: dict[str, str]) -> tuple[int, Decimal] | str:
-        """(quantity, charge) for an add, or the panel's error text."""
+        """(units to deliver, charge) for an add, or the panel's error text."""
         if service.type == "Package":
             return 1, service.rate
         if service.type.startswith("Custom Comments"):
@@ -461,7 +461,8 @@ class FakePanel:
             if not service.dripfeed or not runs_value or not interval or runs_value < 1:
                 return "Incorrect request"
             runs = runs_value
-        return quantity, service.rate * quantity * runs / 1000
+        # A drip-feed order delivers the quantity once per run: its remains count over all.
+        return quantity * runs, service.rate * quantity * runs / 1000
 
     def _status(self, params: dict[str, str]) -> Json:
         if "orders" not in params:
