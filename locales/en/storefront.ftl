@@ -22,6 +22,8 @@ help =
     3. Say how many you want (the allowed range is shown).
     4. Check the price and press <b>Confirm</b> — the amount is taken from your balance.
 
+    🔁 <b>Order again</b> on an order's card (📦 My orders) repeats it at today's price. Where a service offers it, 💧 <b>Drip-feed</b> on the confirmation card delivers the order in several runs, with a pause between them.
+
     You get a message here whenever an order changes status. If an order is delivered only partly or canceled, the undelivered part returns to your balance automatically.
 
     Commands: /order, /orders, /balance, /language, /cancel, /menu.
