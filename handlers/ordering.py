@@ -278,6 +278,11 @@ async def confirm(
         callback_answer.show_alert = True
         return
     if callback_data.action == ConfirmAction.CANCEL:
+        if await repo.orders.by_token(quote.token) is not None:
+            # Confirm already charged this card and is placing it: its result follows.
+            callback_answer.text = i18n("order-already-being-placed")
+            callback_answer.show_alert = True
+            return
         await state.clear()
         await show(callback, i18n("order-cancelled-before-payment"), keyboards.main_menu(i18n))
         return

@@ -132,6 +132,7 @@ order-not-enough-balance =
 order-already-placed = This order has already been placed.
 order-confirmation-expired = This confirmation is out of date. Please start the order again from the menu.
 order-cancelled-before-payment = ✖️ Order canceled. Nothing was charged.
+order-already-being-placed = ⏳ This order is already paid for and being placed: its result follows in a moment.
 order-placed = ✅ <b>Order #{ NUMBER($id, useGrouping: 0) } placed!</b> We'll message you when its status changes.
 order-refused =
     ❌ <b>The order could not be placed.</b>

@@ -134,6 +134,7 @@ order-not-enough-balance =
 order-already-placed = Этот заказ уже оформлен.
 order-confirmation-expired = Это подтверждение устарело. Оформите заказ заново из меню.
 order-cancelled-before-payment = ✖️ Заказ отменён. Деньги не списаны.
+order-already-being-placed = ⏳ Этот заказ уже оплачен и оформляется: результат придёт через мгновение.
 order-placed = ✅ <b>Заказ #{ NUMBER($id, useGrouping: 0) } оформлен!</b> Мы напишем, когда его статус изменится.
 order-refused =
     ❌ <b>Не удалось разместить заказ.</b>

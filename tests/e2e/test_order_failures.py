@@ -129,6 +129,32 @@ async def test_confirm_pressed_twice_places_one_order(storefront: Storefront) ->
     assert await storefront.balance(ALICE) == money("8.92")
 
 
+async def test_cancel_pressed_while_confirm_is_charging_does_not_say_cancelled(
+    storefront: Storefront,
+) -> None:
+    alice = Customer(storefront, ALICE)
+    t = alice.t
+    await alice.start()
+    await storefront.credit(ALICE, "10")
+    card = await alice.reach_confirmation()
+    cancel = str(card.button(t("button-cancel"))["callback_data"])
+
+    storefront.panel.latency = 0.5  # Confirm has charged and waits for the panel's add
+    confirm = await alice.tg.click(ALICE, card.message_id, confirm_data(card, t))
+    await storefront.panel.wait_until(lambda: storefront.panel.count("add") == 1)
+    answer = await alice.press_data(card.message_id, cancel)
+    assert (answer.text, answer.show_alert) == (t("order-already-being-placed"), True)
+    await alice.tg.wait_for_callback_answer(confirm)
+    storefront.panel.latency = 0
+
+    [order] = await orders_of(storefront, ALICE)
+    placed = alice.tg.message(ALICE, card.message_id)
+    assert placed.content.startswith(t("order-placed", id=order.id, service=FOLLOWERS.name))
+    said = [message.text for message in alice.tg.messages(ALICE)]
+    assert t("order-cancelled-before-payment") not in said
+    assert await storefront.balance(ALICE) == money("8.92")
+
+
 async def test_many_presses_at_once_still_place_one_order(storefront: Storefront) -> None:
     alice = Customer(storefront, ALICE)
     t = alice.t
