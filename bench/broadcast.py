@@ -3,7 +3,7 @@
     python bench/broadcast.py [--users 10000] [--limit 30] [--pace 25] [--blocked 0]
 
 Seeds ``--users`` users in a fresh SQLite database (a temporary folder), starts a broadcast of
-one text and lets the real :class:`~bot.services.broadcasting.BroadcastRunner` deliver it
+one text and lets the real :class:`~bot.telegram.broadcast_runner.BroadcastRunner` deliver it
 with a real aiogram ``Bot`` talking HTTP to the fake Telegram server, which answers
 ``429 retry_after`` beyond ``--limit`` messages a second (0: no limit) and ``403`` for
 the ``--blocked`` users.
@@ -30,9 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.runtime.tasks import BackgroundTasks
-from bot.services.broadcasting import BroadcastRunner
-from bot.services.pacing import DEFAULT_MESSAGES_PER_SECOND, SendPacer
+from bot.telegram.broadcast_runner import BroadcastRunner
 from bot.telegram.i18n import Translations
+from bot.telegram.pacing import DEFAULT_MESSAGES_PER_SECOND, SendPacer
 from storage.database import Database
 from storage.repository import Repository
 from tests.fakes.harness import make_bot

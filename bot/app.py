@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -23,28 +22,32 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 import handlers
 from bot.config import Settings
 from bot.core.money import Money
+from bot.dependencies import Services
 from bot.runtime.observability import HandlerName, UpdateLog
 from bot.runtime.session import KeepResponseModels
+from bot.runtime.signals import stop_on_signals
 from bot.runtime.tasks import BackgroundTasks
-from bot.runtime.webhook import WebServer, run_webhook, stop_on_signals
-from bot.services.broadcasting import BroadcastRunner
+from bot.runtime.webhook import AddRoutes, Health, WebServer, run_webhook
 from bot.services.catalog import CatalogService, Pricing
-from bot.services.messenger import Messenger
-from bot.services.ordering import OrderingService, PlacementAlert
-from bot.services.outbox import OutboxSender
-from bot.services.pacing import SendPacer
+from bot.services.ordering import OrderingService
 from bot.services.panel_watch import CHECK_SECONDS as PANEL_CHECK_SECONDS
 from bot.services.panel_watch import PanelBalanceWatch
 from bot.services.payments import StarsTopups
 from bot.services.quoting import QuoteBook
 from bot.services.tracking.status_sync import StatusSync
 from bot.services.tracking.tracker import OrderTracker
+from bot.telegram.admin_alerts import AdminAlerts
+from bot.telegram.broadcast_runner import BroadcastRunner
 from bot.telegram.i18n import Translations
+from bot.telegram.messenger import Messenger
 from bot.telegram.middlewares import UserContextMiddleware
+from bot.telegram.outbox_sender import OutboxSender
+from bot.telegram.pacing import SendPacer
 from bot.telegram.throttling import Throttle, ThrottlingMiddleware
 from bot.upstream import PanelAPI, UpstreamError
 from bot.upstream.client import HttpPanelClient
 from bot.upstream.sandbox import SandboxPanel
+from bot.web import setup_web
 from storage.database import Database
 from storage.fsm import SQLiteStorage
 from storage.repository import Repository
@@ -103,31 +106,6 @@ async def detect_currency(panel: PanelAPI) -> str:
     return (balance.currency or DEFAULT_CURRENCY).upper()
 
 
-@dataclass
-class Services:
-    """The plain services handlers and background tasks receive (by parameter name)."""
-
-    settings: Settings
-    repo: Repository
-    panel: PanelAPI
-    translations: Translations
-    messenger: Messenger
-    pricing: Pricing
-    catalog: CatalogService
-    ordering: OrderingService
-    tracker: OrderTracker
-    status_sync: StatusSync
-    notifier: OutboxSender
-    broadcaster: BroadcastRunner
-    panel_watch: PanelBalanceWatch
-    topups: StarsTopups
-    quotes: QuoteBook
-    update_log: UpdateLog
-    throttle: Throttle
-    tasks: BackgroundTasks
-    currency: str
-
-
 def build_services(
     settings: Settings,
     repo: Repository,
@@ -137,32 +115,16 @@ def build_services(
     currency: str | None = None,
 ) -> Services:
     translations = translations or Translations(settings.DEFAULT_LANGUAGE)
-    messenger = Messenger(bot, repo, translations, settings.ADMIN_IDS)
     currency = currency or settings.SHOP_CURRENCY or DEFAULT_CURRENCY
     translations.use_currency(currency, settings.mini_app_url)
-
-    async def alert_admins(alert: PlacementAlert) -> None:
-        order = alert.order
-        await messenger.send_admins(
-            lambda t: t(
-                f"admin-alert-{alert.kind.replace('_', '-')}",
-                order_id=order.id,
-                user_id=order.user_id,
-                service=order.service_name,
-                service_id=order.service_id,
-                link=order.link,
-                quantity=order.quantity or 1,
-                price=t.money(order.price, currency),
-                detail=alert.detail,
-            )
-        )
-
+    messenger = Messenger(bot, repo, translations, settings.ADMIN_IDS)
+    admin_alerts = AdminAlerts(messenger)
     tracker = OrderTracker(repo, panel)
     pricing = Pricing(settings.PRICE_MARKUP_PERCENT)
-    ordering = OrderingService(repo, panel, alert_admins)
+    ordering = OrderingService(repo, panel, admin_alerts.placement)
     tasks = BackgroundTasks()
     pacer = SendPacer()  # one budget under Telegram's limit for every background sender
-    notifier = OutboxSender(bot, repo, translations, currency, pacer=pacer)
+    outbox = OutboxSender(bot, repo, translations, pacer=pacer)
     return Services(
         settings=settings,
         repo=repo,
@@ -173,10 +135,12 @@ def build_services(
         catalog=CatalogService(repo, panel),
         ordering=ordering,
         tracker=tracker,
-        status_sync=StatusSync(repo, panel, tracker, on_notifications=notifier.wake),
-        notifier=notifier,
-        broadcaster=BroadcastRunner(bot, repo, translations, tasks=tasks, pacer=pacer),
-        panel_watch=PanelBalanceWatch(repo, panel, messenger, settings.PANEL_BALANCE_ALERT),
+        status_sync=StatusSync(repo, panel, tracker, on_notifications=outbox.wake),
+        outbox=outbox,
+        broadcast_runner=BroadcastRunner(bot, repo, translations, tasks=tasks, pacer=pacer),
+        panel_watch=PanelBalanceWatch(
+            repo, panel, admin_alerts.low_panel_balance, settings.PANEL_BALANCE_ALERT
+        ),
         topups=StarsTopups(
             repo,
             stars_per_unit=settings.STARS_PER_UNIT,
@@ -184,6 +148,8 @@ def build_services(
             maximum=settings.TOPUP_MAX,
         ),
         quotes=QuoteBook(repo, ordering, pricing),
+        topup_presets=[Money.from_decimal(amount) for amount in settings.TOPUP_PRESETS],
+        support_contact=settings.SUPPORT_CONTACT,
         update_log=UpdateLog(),
         throttle=Throttle(rate=float(settings.THROTTLE_RATE), burst=settings.THROTTLE_BURST),
         tasks=tasks,
@@ -193,23 +159,7 @@ def build_services(
 
 def build_dispatcher(services: Services) -> Dispatcher:
     dispatcher = Dispatcher(
-        storage=SQLiteStorage(services.repo.database),
-        # Workflow data: handlers receive these by parameter name.
-        settings=services.settings,
-        repo=services.repo,
-        panel=services.panel,
-        translations=services.translations,
-        messenger=services.messenger,
-        pricing=services.pricing,
-        catalog_service=services.catalog,
-        ordering=services.ordering,
-        tracker=services.tracker,
-        notifier=services.notifier,
-        broadcaster=services.broadcaster,
-        topups=services.topups,
-        topup_presets=[Money.from_decimal(amount) for amount in services.settings.TOPUP_PRESETS],
-        support_contact=services.settings.SUPPORT_CONTACT,
-        currency=services.currency,
+        storage=SQLiteStorage(services.repo.database), **services.workflow_data()
     )
     # Outer, in this order: time and log the update, resolve the user, then throttle floods.
     dispatcher.update.outer_middleware(services.update_log)
@@ -230,7 +180,11 @@ def build_dispatcher(services: Services) -> Dispatcher:
 
     # In webhook mode the webhook's server serves the Mini App too.
     settings = services.settings
-    web_server = WebServer(services) if settings.WEBAPP_URL and not settings.WEBHOOK_URL else None
+    web_server = (
+        WebServer(settings, Health(services.repo.database, services.panel), web_routes(services))
+        if settings.WEBAPP_URL and not settings.WEBHOOK_URL
+        else None
+    )
 
     async def on_startup(bot: Bot) -> None:
         await startup(services, bot)
@@ -245,6 +199,11 @@ def build_dispatcher(services: Services) -> Dispatcher:
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)
     return dispatcher
+
+
+def web_routes(services: Services) -> AddRoutes:
+    """The Mini App and its API, for whichever server is listening."""
+    return lambda app: setup_web(app, services)
 
 
 async def shutdown(services: Services) -> None:
@@ -280,8 +239,8 @@ async def startup(services: Services, bot: Bot) -> None:
         "status-sync", services.settings.STATUS_POLL_SECONDS, services.status_sync.run_round
     )
     # Messages queued before a crash or restart go out first thing.
-    tasks.start("notifications", services.notifier.run(tasks.stopping))
-    await services.broadcaster.resume()
+    tasks.start("outbox", services.outbox.run(tasks.stopping))
+    await services.broadcast_runner.resume()
     if services.panel_watch.threshold is not None:
         tasks.periodic("panel-balance", PANEL_CHECK_SECONDS, check_panel_balance(services))
 
@@ -344,7 +303,14 @@ async def run(settings: Settings) -> None:
         dispatcher = build_dispatcher(services)
         if settings.WEBHOOK_URL:
             logger.info("Storefront starting with a webhook (database %s)", settings.DATABASE_PATH)
-            await run_webhook(services, dispatcher, bot, stop=stop)
+            await run_webhook(
+                settings,
+                dispatcher,
+                bot,
+                Health(database, panel),
+                add_routes=web_routes(services) if settings.WEBAPP_URL else None,
+                stop=stop,
+            )
         else:
             logger.info("Storefront starting with polling (database %s)", settings.DATABASE_PATH)
             # A webhook left from an earlier run would make getUpdates fail; its pending

@@ -10,7 +10,7 @@ import aiosqlite
 
 from storage.database import Database, utc_now
 
-# What a queued message reports; the notifier renders each kind in the user's language.
+# What a queued message reports; the outbox sender renders each kind in the user's language.
 NOTIFY_ORDER_STATUS = "order_status"
 NOTIFY_REFILL_STATUS = "refill_status"
 NOTIFY_ORDER_SETTLED = "order_settled"

@@ -28,7 +28,7 @@ import pytest
 import bot.runtime.webhook
 from bot.app import Services, build_dispatcher, build_services
 from bot.config import Settings
-from bot.runtime.webhook import run_webhook
+from bot.runtime.webhook import Health, run_webhook
 from bot.telegram.i18n import Translations
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database
@@ -135,7 +135,9 @@ class WebhookBot:
         self._stop = asyncio.Event()
         since = len(self.telegram.calls)
         self._task = asyncio.create_task(
-            run_webhook(self.services, dispatcher, bot, stop=self._stop)
+            run_webhook(
+                self.settings, dispatcher, bot, Health(database, panel_client), stop=self._stop
+            )
         )
         # setWebhook comes once the server listens; a failed start-up raises here.
         waiting = asyncio.create_task(

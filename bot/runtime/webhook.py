@@ -12,21 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import signal
 import time
-from contextlib import suppress
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
-from bot.upstream import UpstreamError
-from bot.web import setup_web
+from bot.config import Settings
+from bot.runtime.signals import stop_on_signals
+from bot.upstream import PanelAPI, UpstreamError
+from storage.database import Database
 
-if TYPE_CHECKING:
-    from bot.app import Services
+# Adds the routes of the web side (the Mini App and its API) to a server's application.
+AddRoutes = Callable[[web.Application], None]
 
 logger = logging.getLogger(__name__)
 
@@ -40,27 +40,26 @@ class Health:
     """Answers /healthz: is the database usable, is the panel reachable (cached briefly, so
     a monitor polling every few seconds does not turn into panel traffic)."""
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, database: Database, panel: PanelAPI) -> None:
+        self._database = database
+        self._panel = panel
         self._panel_checked_at = -1e9
         self._panel_status = "unknown"
 
-    async def _database(self) -> str:
+    async def _check_database(self) -> str:
         try:
-            await self._services.repo.database.fetch_value("SELECT 1")
+            await self._database.fetch_value("SELECT 1")
         except Exception as error:
             logger.warning("Health check: database unusable: %r", error)
             return "error"
         return "ok"
 
-    async def _panel(self) -> str:
+    async def _check_panel(self) -> str:
         now = time.monotonic()
         if now - self._panel_checked_at < PANEL_HEALTH_TTL_SECONDS:
             return self._panel_status
         try:
-            await asyncio.wait_for(
-                self._services.panel.balance(), timeout=PANEL_HEALTH_TIMEOUT_SECONDS
-            )
+            await asyncio.wait_for(self._panel.balance(), timeout=PANEL_HEALTH_TIMEOUT_SECONDS)
             status = "ok"
         except (UpstreamError, TimeoutError) as error:
             logger.warning("Health check: panel unreachable: %r", error)
@@ -69,7 +68,7 @@ class Health:
         return status
 
     async def handle(self, request: web.Request) -> web.Response:
-        report = {"database": await self._database(), "panel": await self._panel()}
+        report = {"database": await self._check_database(), "panel": await self._check_panel()}
         healthy = all(value == "ok" for value in report.values())
         return web.json_response(
             {"status": "ok" if healthy else "degraded", **report}, status=200 if healthy else 503
@@ -77,7 +76,13 @@ class Health:
 
 
 def build_webhook_app(
-    services: Services, dispatcher: Dispatcher, bot: Bot, *, secret: str, path: str
+    dispatcher: Dispatcher,
+    bot: Bot,
+    health: Health,
+    *,
+    secret: str,
+    path: str,
+    add_routes: AddRoutes | None = None,
 ) -> web.Application:
     app = web.Application()
     # aiohttp runs shutdown hooks in the order they were added: the dispatcher's shutdown
@@ -87,9 +92,9 @@ def build_webhook_app(
     SimpleRequestHandler(
         dispatcher=dispatcher, bot=bot, secret_token=secret, handle_in_background=False
     ).register(app, path=path)
-    app.router.add_get(HEALTH_PATH, Health(services).handle)
-    if services.settings.WEBAPP_URL:
-        setup_web(app, services)
+    app.router.add_get(HEALTH_PATH, health.handle)
+    if add_routes is not None:
+        add_routes(app)
     return app
 
 
@@ -102,15 +107,17 @@ class WebServer:
     above all) finish while the database is still open.
     """
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, settings: Settings, health: Health, add_routes: AddRoutes) -> None:
+        self._settings = settings
+        self._health = health
+        self._add_routes = add_routes
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        settings = self._services.settings
+        settings = self._settings
         app = web.Application()
-        app.router.add_get(HEALTH_PATH, Health(self._services).handle)
-        setup_web(app, self._services)
+        app.router.add_get(HEALTH_PATH, self._health.handle)
+        self._add_routes(app)
         runner = web.AppRunner(
             app, handle_signals=False, access_log=None, shutdown_timeout=REQUESTS_SHUTDOWN_SECONDS
         )
@@ -139,17 +146,18 @@ def webhook_path(url: str) -> str:
 
 
 async def run_webhook(
-    services: Services,
+    settings: Settings,
     dispatcher: Dispatcher,
     bot: Bot,
+    health: Health,
     *,
+    add_routes: AddRoutes | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
     """Serve the webhook until SIGTERM/SIGINT (or ``stop``), then shut down gracefully."""
     # Listen for the signals before the (possibly slow) start-up, so a stop requested while
     # starting is a clean exit rather than death by SIGTERM.
     stop = stop or stop_on_signals()
-    settings = services.settings
     assert settings.WEBHOOK_URL is not None
     secret = (
         settings.WEBHOOK_SECRET.get_secret_value()
@@ -158,7 +166,12 @@ async def run_webhook(
         else secrets.token_urlsafe(32)
     )
     app = build_webhook_app(
-        services, dispatcher, bot, secret=secret, path=webhook_path(settings.WEBHOOK_URL)
+        dispatcher,
+        bot,
+        health,
+        secret=secret,
+        path=webhook_path(settings.WEBHOOK_URL),
+        add_routes=add_routes,
     )
     # The dispatcher's shutdown already gave the updates in flight their grace period, so
     # aiohttp's own wait for unfinished requests (60 s by default, and spent twice: before
@@ -184,13 +197,3 @@ async def run_webhook(
         logger.info("Stopping: finishing the updates in flight")
     finally:
         await runner.cleanup()  # stops listening, then the dispatcher's shutdown
-
-
-def stop_on_signals() -> asyncio.Event:
-    """An event set by the first SIGTERM or SIGINT (where the platform allows handlers)."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        with suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal_number, stop.set)
-    return stop

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.core.money import Money
-from bot.services.messenger import Messenger
 from bot.upstream import PanelAPI
 from storage.repository import Repository
 
@@ -17,13 +18,26 @@ ALERTED_KEY = "panel_balance_alerted"
 CHECK_SECONDS = 300
 
 
+@dataclass(frozen=True, slots=True)
+class LowPanelBalance:
+    """What admins are told when the panel balance falls under the threshold."""
+
+    balance: Money
+    threshold: Money
+    currency: str
+
+
 class PanelBalanceWatch:
     def __init__(
-        self, repo: Repository, panel: PanelAPI, messenger: Messenger, threshold: Decimal | None
+        self,
+        repo: Repository,
+        panel: PanelAPI,
+        alert_admins: Callable[[LowPanelBalance], Awaitable[object]],
+        threshold: Decimal | None,
     ) -> None:
         self._repo = repo
         self._panel = panel
-        self._messenger = messenger
+        self._alert_admins = alert_admins
         self.threshold = threshold
         # Checks that overlap (the periodic one and any other caller) would both read "not
         # alerted yet" before either stores the mark, and both alert for one crossing.
@@ -52,15 +66,12 @@ class PanelBalanceWatch:
         if alerted:
             return False
         await self._repo.settings.set(ALERTED_KEY, "1")
-        currency = balance.currency or "USD"
-        amount = Money.from_decimal(balance.amount)
-        limit = Money.from_decimal(threshold)
         logger.warning("Panel balance %s is under the alert threshold", balance.amount)
-        await self._messenger.send_admins(
-            lambda t: t(
-                "admin-alert-panel-balance",
-                balance=t.money(amount, currency),
-                threshold=t.money(limit, currency),
+        await self._alert_admins(
+            LowPanelBalance(
+                balance=Money.from_decimal(balance.amount),
+                threshold=Money.from_decimal(threshold),
+                currency=balance.currency or "USD",
             )
         )
         return True

@@ -10,7 +10,7 @@ from bot.web.api import ShopApi
 from bot.web.pages import add_pages
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.dependencies import Services
 
 API_PREFIX = "/api/"
 

@@ -49,7 +49,7 @@ from storage.orders import FAILED, PLACING, UNKNOWN, Order
 from storage.users import User
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.dependencies import Services
 
 logger = logging.getLogger(__name__)
 
@@ -561,7 +561,7 @@ class ShopApi:
             ) from None
         except StorefrontError as error:
             return web.json_response({"error": plain_text(i18n.error(error))}, status=409)
-        self._services.notifier.wake()
+        self._services.outbox.wake()
         return web.json_response(
             {"order": self._admin_order(i18n, order), "message": plain_text(text)}
         )

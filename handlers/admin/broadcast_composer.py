@@ -10,8 +10,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.services.broadcasting import BroadcastRunner
 from bot.telegram import keyboards
+from bot.telegram.broadcast_runner import BroadcastRunner
 from bot.telegram.callbacks import AdminAction, AdminCallback, BroadcastAction, BroadcastCallback
 from bot.telegram.i18n import Translator
 from bot.telegram.routing import RouterTemplate
@@ -113,13 +113,13 @@ async def stop_broadcast(
     callback_data: BroadcastCallback,
     repo: Repository,
     i18n: Translator,
-    broadcaster: BroadcastRunner,
+    broadcast_runner: BroadcastRunner,
     callback_answer: CallbackAnswer,
 ) -> None:
     broadcast = await _broadcast(repo, callback_data, i18n, callback_answer)
     if broadcast is None:
         return
-    stopped = await broadcaster.request_stop(broadcast.id)
+    stopped = await broadcast_runner.request_stop(broadcast.id)
     callback_answer.text = i18n("broadcast-stopped" if stopped else "broadcast-not-running")
 
 
@@ -129,7 +129,7 @@ async def send_broadcast(
     callback_data: BroadcastCallback,
     repo: Repository,
     i18n: Translator,
-    broadcaster: BroadcastRunner,
+    broadcast_runner: BroadcastRunner,
     callback_answer: CallbackAnswer,
 ) -> None:
     broadcast = await _broadcast(repo, callback_data, i18n, callback_answer)
@@ -159,4 +159,4 @@ async def send_broadcast(
         )
     started = await repo.broadcasts.get(broadcast.id)
     if started is not None:
-        broadcaster.start(started)
+        broadcast_runner.start(started)

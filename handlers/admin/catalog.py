@@ -110,9 +110,9 @@ async def hide_or_show(
     await message.answer(i18n(reply, scope=scope, id=target_id))
 
 
-async def _sync_text(catalog_service: CatalogService, i18n: Translator) -> str:
+async def _sync_text(catalog: CatalogService, i18n: Translator) -> str:
     try:
-        changes = await catalog_service.refresh()
+        changes = await catalog.refresh()
     except UpstreamError as error:
         logger.warning("Catalog sync requested by an admin failed: %r", error)
         return i18n("admin-sync-failed", reason=error.detail)
@@ -134,10 +134,8 @@ async def _sync_text(catalog_service: CatalogService, i18n: Translator) -> str:
 
 @router.message(Command("sync"))
 @router.callback_query(AdminCallback.filter(F.action == AdminAction.SYNC))
-async def sync(
-    event: Message | CallbackQuery, catalog_service: CatalogService, i18n: Translator
-) -> None:
-    await show(event, await _sync_text(catalog_service, i18n), keyboards.admin_back(i18n))
+async def sync(event: Message | CallbackQuery, catalog: CatalogService, i18n: Translator) -> None:
+    await show(event, await _sync_text(catalog, i18n), keyboards.admin_back(i18n))
 
 
 async def _catalog_text(repo: Repository, pricing: Pricing, i18n: Translator) -> str:

@@ -7,9 +7,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.core.money import Money
-from bot.services.messenger import Messenger
 from bot.services.payments import StarsTopups, TopupError
 from bot.telegram.i18n import Translator
+from bot.telegram.messenger import Messenger
 from bot.telegram.routing import RouterTemplate
 from storage.repository import Repository
 

@@ -9,10 +9,10 @@ from aiogram.types import CallbackQuery, Message
 from bot.core.errors import StorefrontError
 from bot.core.ids import MAX_PANEL_ID, parse_id
 from bot.services.ordering import OrderingService
-from bot.services.outbox import OutboxSender
 from bot.telegram import keyboards
 from bot.telegram.callbacks import AdminAction, AdminCallback
 from bot.telegram.i18n import Translator
+from bot.telegram.outbox_sender import OutboxSender
 from bot.telegram.routing import RouterTemplate
 from handlers.common import show
 from storage.errors import DuplicateUpstreamIdError
@@ -62,7 +62,7 @@ async def settle(
     ordering: OrderingService,
     i18n: Translator,
     currency: str,
-    notifier: OutboxSender,
+    outbox: OutboxSender,
 ) -> None:
     parts = (command.args or "").split()
     order_id = parse_id(parts[0]) if len(parts) == 2 else None
@@ -95,5 +95,5 @@ async def settle(
     except StorefrontError as error:
         await message.answer(i18n(error.message_id, **error.arguments))
         return
-    notifier.wake()
+    outbox.wake()
     await message.answer(text)

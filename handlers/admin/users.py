@@ -9,8 +9,8 @@ from aiogram.types import Message
 from bot.core.ids import parse_id
 from bot.core.money import InvalidAmountError, Money
 from bot.services.accounts import BalanceChangeAlreadyDoneError, adjust_balance, admin_reference
-from bot.services.messenger import Messenger
 from bot.telegram.i18n import Translator
+from bot.telegram.messenger import Messenger
 from bot.telegram.routing import RouterTemplate
 from storage.errors import InsufficientBalanceError, UnknownUserError
 from storage.repository import Repository

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 import bot.app
-from bot.services.pacing import SendPacer
+from bot.telegram.pacing import SendPacer
 from storage.broadcasts import (
     BLOCKED,
     DISCARDED,
@@ -90,7 +90,7 @@ async def send(admin: Person, confirm: BotMessage) -> BotMessage:
 async def delivery_done(front: Storefront, timeout: float = 10.0) -> None:  # noqa: ASYNC109
     assert front.services is not None
     async with asyncio.timeout(timeout):
-        await front.services.broadcaster.wait()
+        await front.services.broadcast_runner.wait()
 
 
 def summary(
@@ -224,7 +224,7 @@ async def test_a_thousand_users_behind_the_flood_limit_each_get_it_exactly_once(
     assert rate_limited, "the pacer never ran into the flood limit: the test proves nothing"
     assert {e.method for e in rate_limited} == {"copyMessage"}
     assert front.services is not None
-    assert front.services.broadcaster.retries == len(rate_limited)
+    assert front.services.broadcast_runner.retries == len(rate_limited)
 
     counts = await front.r.broadcasts.counts(broadcast_id)
     assert (counts.sent, counts.blocked, counts.failed, counts.pending) == (951, 50, 0, 0)
@@ -276,7 +276,7 @@ async def test_stop_ends_the_broadcast_and_leaves_the_rest_pending(storefront: S
     await storefront.stop()
     await storefront.start()
     assert storefront.services is not None
-    assert not storefront.services.broadcaster.is_running(broadcast_id)
+    assert not storefront.services.broadcast_runner.is_running(broadcast_id)
     await admin.say("/admin")
     assert copies_sent(storefront, users) == delivered
     stop_data = f"bc:{broadcast_id}:stop"  # the button is gone from the summary; a stale copy
@@ -357,7 +357,7 @@ async def test_two_broadcasts_never_run_at_once(storefront: Storefront) -> None:
     assert (await storefront.r.broadcasts.counts(first_id)).total == 0
     assert storefront.services is not None
     with pytest.raises(RuntimeError):
-        storefront.services.broadcaster.start(first)
+        storefront.services.broadcast_runner.start(first)
 
     await admin.press(t("broadcast-button-stop"), message_id=progress.message_id)
     assert not any(m.plain_text == "first" for m in storefront.telegram.messages(FIRST_SEEDED))

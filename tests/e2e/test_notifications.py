@@ -333,8 +333,8 @@ async def test_concurrent_delivery_passes_send_each_message_once(storefront: Sto
             f"order:{order.id}:status:{status}",
             {"order_id": order.id, "status": status, "previous": "Pending", "refund_micros": 0},
         )
-    notifier = services(storefront).notifier
-    await asyncio.gather(*(notifier.deliver_due() for _ in range(3)))
+    outbox = services(storefront).outbox
+    await asyncio.gather(*(outbox.deliver_due() for _ in range(3)))
     await eventually(lambda: outbox_settled(storefront), "the outbox to empty")
     texts = [message.text for message in notifications(storefront, ALICE, en)]
     assert sorted(texts) == sorted(
@@ -381,7 +381,7 @@ async def test_a_change_stored_while_the_bot_was_down_is_sent_after_restart_once
     await storefront.stop()
     await storefront.start()
     # Whatever the restarted sender was going to send is out once this pass is done.
-    await services(storefront).notifier.deliver_due()
+    await services(storefront).outbox.deliver_due()
     await eventually(lambda: outbox_settled(storefront), "the outbox to empty")
     assert [m.message_id for m in notifications(storefront, ALICE, en)] == [message.message_id]
     assert await storefront.balance(ALICE) == Money(10_000_000 - PRICE.micros + 270_000)

@@ -21,9 +21,9 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.core.money import Money
-from bot.services.pacing import SendPacer
 from bot.telegram import keyboards, render
 from bot.telegram.i18n import Translations, Translator
+from bot.telegram.pacing import SendPacer
 from storage.outbox import (
     NOTIFY_ORDER_SETTLED,
     NOTIFY_ORDER_STATUS,
@@ -43,7 +43,6 @@ class OutboxSender:
         bot: Bot,
         repo: Repository,
         translations: Translations,
-        currency: str,
         *,
         pacer: SendPacer | None = None,
         idle_seconds: float = 5.0,
@@ -51,7 +50,6 @@ class OutboxSender:
         self._bot = bot
         self._repo = repo
         self._translations = translations
-        self._currency = currency
         self._pacer = pacer or SendPacer()
         self._idle_seconds = idle_seconds
         self._wake = asyncio.Event()
@@ -163,7 +161,7 @@ class OutboxSender:
                 lines.append(i18n("notify-remains", remains=str(payload["remains"])))
             refund = Money(int(payload.get("refund_micros") or 0))
             if refund.is_positive:
-                lines.append(i18n("notify-refund", amount=i18n.money(refund, self._currency)))
+                lines.append(i18n("notify-refund", amount=i18n.money(refund)))
             return "\n".join(lines), markup
         if message.kind == NOTIFY_REFILL_STATUS:
             text = i18n(
@@ -182,7 +180,7 @@ class OutboxSender:
                     "notify-order-not-placed",
                     id=order.id,
                     service=order.service_name,
-                    amount=i18n.money(refund, self._currency),
+                    amount=i18n.money(refund),
                 )
             return text, markup
         logger.error("Unknown outbox message kind %r", message.kind)

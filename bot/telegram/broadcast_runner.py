@@ -22,9 +22,9 @@ from aiogram.exceptions import (
 )
 
 from bot.runtime.tasks import BackgroundTasks
-from bot.services.pacing import SendPacer
 from bot.telegram import keyboards
 from bot.telegram.i18n import Translations, Translator
+from bot.telegram.pacing import SendPacer
 from storage.broadcasts import (
     BLOCKED,
     DONE,

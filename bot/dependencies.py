@@ -1,0 +1,62 @@
+"""The one list of what handlers, the web API and background work receive.
+
+:class:`Services` is built once, in :func:`bot.app.build_services`; its fields are the
+Dispatcher's workflow data, so a handler asks for ``catalog: CatalogService`` and gets
+:attr:`Services.catalog`. It lives apart from the composition root so the web side can name
+its type without importing ``bot.app`` (which imports it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from bot.config import Settings
+from bot.core.money import Money
+from bot.runtime.observability import UpdateLog
+from bot.runtime.tasks import BackgroundTasks
+from bot.services.catalog import CatalogService, Pricing
+from bot.services.ordering import OrderingService
+from bot.services.panel_watch import PanelBalanceWatch
+from bot.services.payments import StarsTopups
+from bot.services.quoting import QuoteBook
+from bot.services.tracking.status_sync import StatusSync
+from bot.services.tracking.tracker import OrderTracker
+from bot.telegram.broadcast_runner import BroadcastRunner
+from bot.telegram.i18n import Translations
+from bot.telegram.messenger import Messenger
+from bot.telegram.outbox_sender import OutboxSender
+from bot.telegram.throttling import Throttle
+from bot.upstream import PanelAPI
+from storage.repository import Repository
+
+
+@dataclass
+class Services:
+    """Everything handlers may receive (by parameter name) and background work uses."""
+
+    settings: Settings
+    repo: Repository
+    panel: PanelAPI
+    translations: Translations
+    messenger: Messenger
+    pricing: Pricing
+    catalog: CatalogService
+    ordering: OrderingService
+    tracker: OrderTracker
+    status_sync: StatusSync
+    outbox: OutboxSender
+    broadcast_runner: BroadcastRunner
+    panel_watch: PanelBalanceWatch
+    topups: StarsTopups
+    quotes: QuoteBook
+    topup_presets: list[Money]
+    support_contact: str
+    update_log: UpdateLog
+    throttle: Throttle
+    tasks: BackgroundTasks
+    currency: str
+
+    def workflow_data(self) -> dict[str, Any]:
+        """The fields by name, as the Dispatcher hands them to handlers."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
