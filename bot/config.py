@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.core.stars import MAX_STARS_PER_INVOICE
 
 DEMO_PANEL = "demo"
 SUPPORTED_LANGUAGES = ("en", "ru")
@@ -44,7 +46,8 @@ class Settings(BaseSettings):
     SHOP_CURRENCY: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     STARS_PER_UNIT: Decimal = Field(default=Decimal(50), gt=0, le=1_000_000)
     TOPUP_MIN: Decimal = Field(default=Decimal(1), gt=0)
-    TOPUP_MAX: Decimal = Field(default=Decimal(500), gt=0)
+    # 200 × 50 Stars is Telegram's limit of 10,000 Stars per invoice.
+    TOPUP_MAX: Decimal = Field(default=Decimal(200), gt=0)
     TOPUP_PRESETS: Annotated[tuple[Decimal, ...], NoDecode] = (
         Decimal(5),
         Decimal(10),
@@ -175,6 +178,13 @@ class Settings(BaseSettings):
         if not all(self.TOPUP_MIN <= preset <= self.TOPUP_MAX for preset in self.TOPUP_PRESETS):
             # Such a button could only ever answer "out of range" (and 0 is "Other amount").
             raise ValueError("TOPUP_PRESETS must all lie between TOPUP_MIN and TOPUP_MAX")
+        stars = (self.TOPUP_MAX * self.STARS_PER_UNIT).to_integral_value(ROUND_CEILING)
+        if stars > MAX_STARS_PER_INVOICE:
+            # Telegram would refuse the invoice of every top-up near the maximum.
+            raise ValueError(
+                f"TOPUP_MAX × STARS_PER_UNIT must not exceed {MAX_STARS_PER_INVOICE} Stars,"
+                " Telegram's limit for one invoice: lower TOPUP_MAX or STARS_PER_UNIT"
+            )
         return self
 
     @model_validator(mode="after")

@@ -53,7 +53,7 @@ def topups(repo: Repository | None = None, rate: str = "50") -> StarsTopups:
         cast(Repository, repo),
         stars_per_unit=Decimal(rate),
         minimum=Decimal("1"),
-        maximum=Decimal("500"),
+        maximum=Decimal("200"),
     )
 
 
@@ -62,8 +62,8 @@ def topups(repo: Repository | None = None, rate: str = "50") -> StarsTopups:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    micros=st.integers(min_value=1_000_000, max_value=500_000_000),
-    rate=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000"), places=2),
+    micros=st.integers(min_value=1_000_000, max_value=200_000_000),
+    rate=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("50"), places=2),
 )
 def test_stars_are_the_amount_times_the_rate_rounded_up(micros: int, rate: Decimal) -> None:
     quote = topups(rate=str(rate)).quote(Money(micros))
@@ -86,12 +86,24 @@ def test_known_quotes(amount: str, rate: str, stars: int) -> None:
 def test_the_limits_are_inclusive_and_a_refusal_names_them() -> None:
     service = topups()
     assert service.quote(money("1")).stars == 50
-    assert service.quote(money("500")).stars == 25_000
-    for outside in (Money(999_999), Money(500_000_001), Money(0), Money(-1)):
+    assert service.quote(money("200")).stars == 10_000
+    for outside in (Money(999_999), Money(200_000_001), Money(0), Money(-1)):
         with pytest.raises(TopupError) as refused:
             service.quote(outside)
         assert refused.value.message_id == "topup-out-of-range"
-        assert refused.value.arguments == {"minimum": money("1"), "maximum": money("500")}
+        assert refused.value.arguments == {"minimum": money("1"), "maximum": money("200")}
+
+
+def test_an_amount_over_telegrams_stars_limit_is_refused_with_the_limit_named() -> None:
+    # Settings are checked at start-up; the service holds the line for any other caller.
+    service = topups(rate="51")
+    assert service.quote(money("196.07")).stars == 10_000  # ceil(9999.57)
+    with pytest.raises(TopupError) as refused:
+        service.quote(money("196.08"))  # 10000.08 → 10001 Stars
+    assert refused.value.message_id == "topup-over-stars-limit"
+    assert refused.value.arguments == {"stars": 10_001, "limit": 10_000}
+    text = TRANSLATIONS.get("en")(refused.value.message_id, **refused.value.arguments)
+    assert "10,000" in text or "10000" in text
 
 
 def test_the_payload_maps_back_to_the_amount() -> None:
@@ -424,6 +436,9 @@ def load(**values: str) -> Settings:
 
 
 def test_topup_settings() -> None:
+    defaults = load()
+    assert defaults.TOPUP_MAX * defaults.STARS_PER_UNIT == 10_000  # exactly Telegram's limit
+    assert load(TOPUP_MAX="1000", STARS_PER_UNIT="10").TOPUP_MAX == 1000
     configured = load(TOPUP_PRESETS=" 2.50, 10 ,20", STARS_PER_UNIT="33.5", SHOP_CURRENCY=" eur ")
     assert list(configured.TOPUP_PRESETS) == [Decimal("2.50"), Decimal("10"), Decimal("20")]
     assert str(configured.STARS_PER_UNIT) == "33.5"
@@ -440,6 +455,9 @@ def test_topup_settings() -> None:
         ({"TOPUP_MAX": "20"}, "TOPUP_PRESETS"),  # the default presets go up to 50
         ({"TOPUP_MIN": "600"}, "TOPUP_MIN"),
         ({"STARS_PER_UNIT": "0"}, "STARS_PER_UNIT"),
+        # 200 × 51 = 10,200 Stars: over Telegram's 10,000 per invoice.
+        ({"STARS_PER_UNIT": "51"}, "TOPUP_MAX × STARS_PER_UNIT must not exceed 10000 Stars"),
+        ({"TOPUP_MAX": "200.01"}, "TOPUP_MAX × STARS_PER_UNIT"),
         ({"SHOP_CURRENCY": "euro"}, "SHOP_CURRENCY"),
     ],
 )

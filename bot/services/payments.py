@@ -17,6 +17,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
 from bot.core.money import Money
+from bot.core.stars import MAX_STARS_PER_INVOICE
 from storage.errors import DuplicateEntryError, InsufficientBalanceError
 from storage.ledger import EntryKind
 from storage.payments import PAID, REFUNDED, REFUNDING
@@ -25,6 +26,7 @@ from storage.repository import Repository
 logger = logging.getLogger(__name__)
 
 STARS_CURRENCY = "XTR"
+
 _PAYLOAD = re.compile(r"^topup:([0-9]{1,18})$")
 
 
@@ -74,6 +76,9 @@ class StarsTopups:
         if amount < self.minimum or amount > self.maximum:
             raise TopupError("topup-out-of-range", minimum=self.minimum, maximum=self.maximum)
         stars = int((amount.as_decimal() * self.stars_per_unit).to_integral_value(ROUND_CEILING))
+        if stars > MAX_STARS_PER_INVOICE:
+            # The settings are checked against this at start-up; this guards any other caller.
+            raise TopupError("topup-over-stars-limit", stars=stars, limit=MAX_STARS_PER_INVOICE)
         return TopupQuote(amount, max(stars, 1))
 
     def quote_payload(self, payload: str) -> TopupQuote:

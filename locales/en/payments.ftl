@@ -11,6 +11,7 @@ topup-choose =
 topup-ask-amount = ✏️ How much would you like to add? Send an amount, e.g. <code>15</code> or <code>7.50</code>.
 topup-amount-invalid = ⚠️ Please send an amount as a number, e.g. <code>15</code> or <code>7.50</code>, from { $minimum } to { $maximum }.
 topup-out-of-range = ⚠️ The amount must be from { $minimum } to { $maximum }.
+topup-over-stars-limit = ⚠️ Telegram accepts at most { $limit } Stars in one payment, and this amount would be { $stars } Stars. Please top up a smaller amount.
 topup-invoice-title = Balance top-up: { $amount }
 topup-invoice-description = { $amount } will be added to your balance in the shop for { $stars } Telegram Stars.
 topup-invoice-label = Top-up { $amount }

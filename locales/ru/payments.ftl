@@ -11,6 +11,7 @@ topup-choose =
 topup-ask-amount = ✏️ На сколько пополнить? Пришлите сумму, например <code>15</code> или <code>7.50</code>.
 topup-amount-invalid = ⚠️ Пришлите сумму числом, например <code>15</code> или <code>7.50</code>, от { $minimum } до { $maximum }.
 topup-out-of-range = ⚠️ Сумма должна быть от { $minimum } до { $maximum }.
+topup-over-stars-limit = ⚠️ Telegram принимает не больше { $limit } звёзд за один платёж, а эта сумма — { $stars } звёзд. Пополните баланс на меньшую сумму.
 topup-invoice-title = Пополнение баланса: { $amount }
 topup-invoice-description = { $amount } будет зачислено на ваш баланс в магазине за { $stars } звёзд Telegram.
 topup-invoice-label = Пополнение { $amount }

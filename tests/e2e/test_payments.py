@@ -158,7 +158,7 @@ async def test_topup_presets_send_a_stars_invoice_that_credits_the_amount_shown(
 
     choose = await alice.say("/topup")
     assert choose.text == t(
-        "topup-choose", unit="$1.00", rate="50", minimum="$1.00", maximum="$500.00"
+        "topup-choose", unit="$1.00", rate="50", minimum="$1.00", maximum="$200.00"
     )
     assert choose.button_texts == [*PRESETS, t("topup-button-other"), t("button-main-menu")]
 
@@ -205,7 +205,7 @@ async def test_stars_are_rounded_up_at_a_rate_that_needs_it(storefront: Storefro
 
     choose = await alice.say("/topup")
     assert choose.text == t(
-        "topup-choose", unit="$1.00", rate="33", minimum="$1.00", maximum="$500.00"
+        "topup-choose", unit="$1.00", rate="33", minimum="$1.00", maximum="$200.00"
     )
     assert choose.button_texts[:2] == ["$1.25", "$3.00"]
     invoice = await alice.press("$1.25")
@@ -253,7 +253,7 @@ async def test_bad_amounts_get_clear_messages_and_no_invoice(storefront: Storefr
     await alice.say("/topup")
     await alice.press(t("topup-button-other"))
 
-    limits = {"minimum": "$1.00", "maximum": "$500.00"}
+    limits = {"minimum": "$1.00", "maximum": "$200.00"}
     not_a_number = t("topup-amount-invalid", **limits)
     out_of_range = t("topup-out-of-range", **limits)
     expected = {
@@ -264,7 +264,7 @@ async def test_bad_amounts_get_clear_messages_and_no_invoice(storefront: Storefr
         "10.1234567": not_a_number,  # more decimals than money has
         "   ": not_a_number,
         "12.50 USD": not_a_number,
-        "500.01": out_of_range,  # TOPUP_MAX is 500
+        "200.01": out_of_range,  # TOPUP_MAX is 200
         "100000": out_of_range,
         "0.99": out_of_range,  # TOPUP_MIN is 1
     }
@@ -280,8 +280,8 @@ async def test_bad_amounts_get_clear_messages_and_no_invoice(storefront: Storefr
 
     assert alice.tg.calls_to("sendInvoice") == []
     # Still asking: the limits themselves are accepted, and a comma works as the separator.
-    for text, stars in (("500", 25_000), ("1", 50), ("7,50", 375)):
-        if text != "500":  # an invoice ends the flow: ask again
+    for text, stars in (("200", 10_000), ("1", 50), ("7,50", 375)):
+        if text != "200":  # an invoice ends the flow: ask again
             await alice.say("/topup")
             await alice.press(t("topup-button-other"))
         invoice = await alice.say(text)
@@ -295,12 +295,12 @@ async def test_a_forged_preset_outside_the_limits_sends_no_invoice(storefront: S
     await alice.start()
     choose = await alice.say("/topup")
     # A negative amount cannot even be unpacked: it is an outdated button (random-updates test).
-    for micros in (1, 500_000_001):
+    for micros in (1, 200_000_001):
         reply = await alice.press_data(
             choose.message_id, TopupCallback.model_construct(micros=micros).pack()
         )
         assert reply.invoice is None
-        assert reply.text == t("topup-out-of-range", minimum="$1.00", maximum="$500.00")
+        assert reply.text == t("topup-out-of-range", minimum="$1.00", maximum="$200.00")
     assert alice.tg.calls_to("sendInvoice") == []
 
 
@@ -347,7 +347,7 @@ async def test_pre_checkout_refuses_what_does_not_match_the_invoice(
     payload = invoice.params["payload"]
     other_payload = (await alice.invoice_for("$25.00")).params["payload"]
     invalid = t("topup-invalid-invoice")
-    out_of_range = t("topup-out-of-range", minimum="$1.00", maximum="$500.00")
+    out_of_range = t("topup-out-of-range", minimum="$1.00", maximum="$200.00")
 
     cases = [
         ("tampered payload", "XTR", 500, "topup:abc", invalid),
@@ -355,7 +355,7 @@ async def test_pre_checkout_refuses_what_does_not_match_the_invoice(
         ("foreign payload", "XTR", 500, "order:7", invalid),
         ("wrong total", "XTR", 499, payload, invalid),
         ("wrong currency", "USD", 500, payload, invalid),
-        ("above TOPUP_MAX", "XTR", 25_050, "topup:501000000", out_of_range),
+        ("above TOPUP_MAX", "XTR", 10_050, "topup:201000000", out_of_range),
         ("below TOPUP_MIN", "XTR", 25, "topup:500000", out_of_range),
     ]
     for name, currency, total, invoice_payload, message in cases:
@@ -808,13 +808,13 @@ async def test_an_invoice_title_stays_within_telegrams_32_characters(
     await ivan.start()
     await ivan.say("/topup")
     await ivan.press(t("topup-button-other"))
-    invoice = await ivan.say("499,999999")
+    invoice = await ivan.say("199,999999")
     assert invoice.invoice is not None, invoice.plain_text
-    amount = f"499,999999{NBSP}CHF"
+    amount = f"199,999999{NBSP}CHF"
     assert len(t("topup-invoice-title", amount=amount)) > 32  # the case being tested
     assert invoice.params["title"] == amount
     assert amount in invoice.params["description"]
-    assert invoice.invoice["total_amount"] == 25_000  # ceil(499.999999 × 50)
+    assert invoice.invoice["total_amount"] == 10_000  # ceil(199.999999 × 50)
 
 
 async def test_without_shop_currency_the_panels_currency_is_used(storefront: Storefront) -> None:
