@@ -153,7 +153,6 @@ def build_services(
         update_log=UpdateLog(),
         throttle=Throttle(rate=float(settings.THROTTLE_RATE), burst=settings.THROTTLE_BURST),
         tasks=tasks,
-        currency=currency,
     )
 
 

@@ -55,7 +55,6 @@ class Services:
     update_log: UpdateLog
     throttle: Throttle
     tasks: BackgroundTasks
-    currency: str
 
     def workflow_data(self) -> dict[str, Any]:
         """The fields by name, as the Dispatcher hands them to handlers."""

@@ -26,13 +26,13 @@ def create_router() -> Router:
 @router.message(Command("balance"))
 @router.callback_query(MenuCallback.filter(F.action == MenuAction.BALANCE))
 async def balance_screen(
-    event: Message | CallbackQuery, repo: Repository, i18n: Translator, user: User, currency: str
+    event: Message | CallbackQuery, repo: Repository, i18n: Translator, user: User
 ) -> None:
     balance = await repo.ledger.balance(user.id)
     entries = await repo.ledger.recent(user.id, limit=RECENT_ENTRIES)
-    parts = [i18n("balance-title", balance=i18n.money(balance, currency))]
+    parts = [i18n("balance-title", balance=i18n.money(balance))]
     if entries:
-        lines = "\n".join(render.ledger_line(i18n, entry, currency) for entry in entries)
+        lines = "\n".join(render.ledger_line(i18n, entry) for entry in entries)
         parts.append(i18n("balance-recent") + "\n" + lines)
     parts.append(i18n("balance-how-to-top-up", user_id=user.id))
     await show(event, "\n\n".join(parts), keyboards.balance_screen(i18n))
@@ -45,7 +45,6 @@ async def history(
     repo: Repository,
     i18n: Translator,
     user: User,
-    currency: str,
 ) -> None:
     # Pages are always the presser's own ledger: the button carries only a page number.
     total = await repo.ledger.count(user.id)
@@ -55,7 +54,7 @@ async def history(
         user.id, limit=HISTORY_PAGE_SIZE, offset=page * HISTORY_PAGE_SIZE
     )
     if entries:
-        lines = "\n".join(render.ledger_line(i18n, entry, currency) for entry in entries)
+        lines = "\n".join(render.ledger_line(i18n, entry) for entry in entries)
         text = i18n("history-title", count=total) + "\n\n" + lines
     else:
         text = i18n("history-empty")

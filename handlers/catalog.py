@@ -73,7 +73,6 @@ async def category(
     repo: Repository,
     i18n: Translator,
     pricing: Pricing,
-    currency: str,
     callback_answer: CallbackAnswer,
 ) -> None:
     await state.clear()
@@ -92,7 +91,7 @@ async def category(
     await show(
         callback,
         i18n("catalog-services", category=found.name),
-        keyboards.services(i18n, found.id, items, pricing, currency, page, pages),
+        keyboards.services(i18n, found.id, items, pricing, page, pages),
     )
 
 
@@ -103,7 +102,6 @@ async def service_card(
     repo: Repository,
     i18n: Translator,
     pricing: Pricing,
-    currency: str,
     callback_answer: CallbackAnswer,
 ) -> None:
     service = await repo.catalog.service(callback_data.service_id)
@@ -113,6 +111,6 @@ async def service_card(
         return
     await show(
         callback,
-        render.service_card(i18n, service, pricing, currency),
+        render.service_card(i18n, service, pricing),
         keyboards.service_card(i18n, service),
     )

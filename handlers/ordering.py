@@ -307,6 +307,6 @@ async def confirm(
         callback,
         i18n("order-placed", id=order.id, service=order.service_name)
         + "\n\n"
-        + render.order_card(i18n, order, i18n.currency),
+        + render.order_card(i18n, order),
         keyboards.order_card(i18n, order, page=0),
     )

@@ -67,12 +67,8 @@ async def _own_order(
     return order
 
 
-async def _show_order(
-    callback: CallbackQuery, i18n: Translator, order: Order, page: int, currency: str
-) -> None:
-    await show(
-        callback, render.order_card(i18n, order, currency), keyboards.order_card(i18n, order, page)
-    )
+async def _show_order(callback: CallbackQuery, i18n: Translator, order: Order, page: int) -> None:
+    await show(callback, render.order_card(i18n, order), keyboards.order_card(i18n, order, page))
 
 
 @router.callback_query(OrderCallback.filter(F.action == OrderAction.VIEW))
@@ -82,12 +78,11 @@ async def order_card(
     repo: Repository,
     i18n: Translator,
     user: User,
-    currency: str,
     callback_answer: CallbackAnswer,
 ) -> None:
     order = await _own_order(repo, callback_data, user, i18n, callback_answer)
     if order is not None:
-        await _show_order(callback, i18n, order, callback_data.page, currency)
+        await _show_order(callback, i18n, order, callback_data.page)
 
 
 @router.callback_query(OrderCallback.filter(F.action == OrderAction.REFRESH))
@@ -98,7 +93,6 @@ async def refresh_order(
     i18n: Translator,
     user: User,
     tracker: OrderTracker,
-    currency: str,
     callback_answer: CallbackAnswer,
 ) -> None:
     order = await _own_order(repo, callback_data, user, i18n, callback_answer)
@@ -111,7 +105,7 @@ async def refresh_order(
         logger.warning("Refresh of order %s failed: %r", order.id, error)
         callback_answer.text = i18n("panel-busy")
         callback_answer.show_alert = True
-    await _show_order(callback, i18n, order, callback_data.page, currency)
+    await _show_order(callback, i18n, order, callback_data.page)
 
 
 @router.callback_query(OrderCallback.filter(F.action == OrderAction.REFILL))
@@ -149,7 +143,6 @@ async def cancel_order(
     i18n: Translator,
     user: User,
     tracker: OrderTracker,
-    currency: str,
     callback_answer: CallbackAnswer,
 ) -> None:
     order = await _own_order(repo, callback_data, user, i18n, callback_answer)
@@ -168,4 +161,4 @@ async def cancel_order(
         logger.warning("Cancel of order %s failed: %r", order.id, error)
         callback_answer.text = i18n("panel-busy")
     refreshed = await repo.orders.get(order.id)
-    await _show_order(callback, i18n, refreshed or order, callback_data.page, currency)
+    await _show_order(callback, i18n, refreshed or order, callback_data.page)

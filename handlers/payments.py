@@ -33,14 +33,14 @@ class TopupFlow(StatesGroup):
     amount = State()
 
 
-def _choose_text(i18n: Translator, topups: StarsTopups, currency: str) -> str:
+def _choose_text(i18n: Translator, topups: StarsTopups) -> str:
     return i18n(
         "topup-choose",
-        minimum=i18n.money(topups.minimum, currency),
-        maximum=i18n.money(topups.maximum, currency),
+        minimum=i18n.money(topups.minimum),
+        maximum=i18n.money(topups.maximum),
         # A number, so each language writes it its way (str() would give "5E+1" for 50).
         rate=topups.stars_per_unit,
-        unit=i18n.money(Money.parse("1"), currency),
+        unit=i18n.money(Money.parse("1")),
     )
 
 
@@ -48,7 +48,7 @@ def _choose_text(i18n: Translator, topups: StarsTopups, currency: str) -> str:
 # chat is doing (the custom-amount prompt below would otherwise take it as "not a text").
 @router.message(F.successful_payment)
 async def successful_payment(
-    message: Message, i18n: Translator, topups: StarsTopups, currency: str, user: User
+    message: Message, i18n: Translator, topups: StarsTopups, user: User
 ) -> None:
     payment = message.successful_payment
     assert payment is not None
@@ -67,9 +67,9 @@ async def successful_payment(
     await message.answer(
         i18n(
             "topup-receipt",
-            amount=i18n.money(credited.amount, currency),
+            amount=i18n.money(credited.amount),
             stars=credited.stars,
-            balance=i18n.money(credited.balance, currency),
+            balance=i18n.money(credited.balance),
             charge_id=payment.telegram_payment_charge_id,
         ),
         reply_markup=keyboards.back_to_menu(i18n),
@@ -84,13 +84,12 @@ async def topup_screen(
     i18n: Translator,
     topups: StarsTopups,
     topup_presets: list[Money],
-    currency: str,
 ) -> None:
     await state.clear()
     await show(
         event,
-        _choose_text(i18n, topups, currency),
-        keyboards.topup_amounts(i18n, topup_presets, currency),
+        _choose_text(i18n, topups),
+        keyboards.topup_amounts(i18n, topup_presets),
     )
 
 
@@ -108,12 +107,9 @@ async def preset_amount(
     state: FSMContext,
     i18n: Translator,
     topups: StarsTopups,
-    currency: str,
 ) -> None:
     await state.clear()
-    await _send_invoice(
-        bot, callback.from_user.id, i18n, topups, Money(callback_data.micros), currency
-    )
+    await _send_invoice(bot, callback.from_user.id, i18n, topups, Money(callback_data.micros))
 
 
 @router.message(TopupFlow.amount, F.text, ~F.text.startswith("/"))
@@ -123,7 +119,6 @@ async def typed_amount(
     state: FSMContext,
     i18n: Translator,
     topups: StarsTopups,
-    currency: str,
 ) -> None:
     try:
         amount = Money.parse(message.text or "")
@@ -131,13 +126,13 @@ async def typed_amount(
         await message.answer(
             i18n(
                 "topup-amount-invalid",
-                minimum=i18n.money(topups.minimum, currency),
-                maximum=i18n.money(topups.maximum, currency),
+                minimum=i18n.money(topups.minimum),
+                maximum=i18n.money(topups.maximum),
             ),
             reply_markup=keyboards.flow_cancel(i18n),
         )
         return
-    if await _send_invoice(bot, message.chat.id, i18n, topups, amount, currency):
+    if await _send_invoice(bot, message.chat.id, i18n, topups, amount):
         await state.clear()
 
 
@@ -147,18 +142,18 @@ async def amount_not_text(message: Message, i18n: Translator) -> None:
 
 
 async def _send_invoice(
-    bot: Bot, chat_id: int, i18n: Translator, topups: StarsTopups, amount: Money, currency: str
+    bot: Bot, chat_id: int, i18n: Translator, topups: StarsTopups, amount: Money
 ) -> bool:
     try:
         quote = topups.quote(amount)
     except TopupError as error:
         await bot.send_message(
             chat_id,
-            i18n(error.message_id, **_arguments(i18n, error, currency)),
+            i18n(error.message_id, **_arguments(i18n, error)),
             reply_markup=keyboards.flow_cancel(i18n),
         )
         return False
-    shown = i18n.money(quote.amount, currency)
+    shown = i18n.money(quote.amount)
     title = plain(i18n, "topup-invoice-title", amount=shown)
     if len(title) > INVOICE_TITLE_LIMIT:
         # Telegram refuses the whole invoice otherwise (e.g. "Пополнение баланса: 99,123456 CHF").
@@ -176,25 +171,23 @@ async def _send_invoice(
     return True
 
 
-def _arguments(i18n: Translator, error: TopupError, currency: str) -> dict[str, object]:
+def _arguments(i18n: Translator, error: TopupError) -> dict[str, object]:
     """The error's arguments with amounts written in the user's language."""
     return {
-        name: i18n.money(value, currency) if isinstance(value, Money) else value
+        name: i18n.money(value) if isinstance(value, Money) else value
         for name, value in error.arguments.items()
     }
 
 
 @router.pre_checkout_query()
-async def pre_checkout(
-    query: PreCheckoutQuery, i18n: Translator, topups: StarsTopups, currency: str
-) -> None:
+async def pre_checkout(query: PreCheckoutQuery, i18n: Translator, topups: StarsTopups) -> None:
     # Telegram waits at most 10 seconds for this answer: database checks only, no network.
     try:
         await topups.check_pre_checkout(
             query.from_user.id, query.invoice_payload, query.currency, query.total_amount
         )
     except TopupError as error:
-        text = plain(i18n, error.message_id, **_arguments(i18n, error, currency))
+        text = plain(i18n, error.message_id, **_arguments(i18n, error))
         await query.answer(ok=False, error_message=text)
         return
     await query.answer(ok=True)

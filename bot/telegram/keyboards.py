@@ -116,13 +116,12 @@ def services(
     category_id: int,
     items: list[Service],
     pricing: Pricing,
-    currency: str,
     page: int,
     pages: int,
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for service in items:
-        price = i18n.money(pricing.unit_price(service), currency)
+        price = i18n.money(pricing.unit_price(service))
         label = plain(i18n, "service-button", name=_clip(service.name), price=price)
         builder.row(_button(label, ServiceCallback(service_id=service.id).pack()))
     row: list[InlineKeyboardButton] = []
@@ -313,12 +312,10 @@ def broadcast_progress(i18n: Translator, broadcast_id: int) -> InlineKeyboardMar
     return InlineKeyboardMarkup(inline_keyboard=[[_button(i18n("broadcast-button-stop"), data)]])
 
 
-def topup_amounts(i18n: Translator, presets: list[Money], currency: str) -> InlineKeyboardMarkup:
+def topup_amounts(i18n: Translator, presets: list[Money]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for amount in presets:
-        builder.button(
-            text=i18n.money(amount, currency), callback_data=TopupCallback(micros=amount.micros)
-        )
+        builder.button(text=i18n.money(amount), callback_data=TopupCallback(micros=amount.micros))
     builder.adjust(2)
     builder.row(_button(i18n("topup-button-other"), TopupCallback(micros=0).pack()))
     builder.row(_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack()))

@@ -93,8 +93,8 @@ def yes_no(i18n: Translator, value: bool) -> str:
     return i18n("word-yes") if value else i18n("word-no")
 
 
-def service_card(i18n: Translator, service: Service, pricing: Pricing, currency: str) -> str:
-    price = i18n.money(pricing.unit_price(service), currency)
+def service_card(i18n: Translator, service: Service, pricing: Pricing) -> str:
+    price = i18n.money(pricing.unit_price(service))
     return i18n(
         "service-card",
         name=service.name,
@@ -159,7 +159,7 @@ def confirmation_card(i18n: Translator, quote: Quote, balance: Money) -> str:
     return "\n\n".join(lines)
 
 
-def order_card(i18n: Translator, order: Order, currency: str) -> str:
+def order_card(i18n: Translator, order: Order) -> str:
     unknown = i18n("word-unknown")
     return i18n(
         "order-card",
@@ -167,7 +167,7 @@ def order_card(i18n: Translator, order: Order, currency: str) -> str:
         service=order.service_name,
         link=order.link,
         quantity=quantity(i18n, order.quantity, order.runs, order.interval),
-        charge=i18n.money(order.price, currency),
+        charge=i18n.money(order.price),
         status=status_label(i18n, order.status),
         start_count=unknown if order.start_count is None else str(order.start_count),
         remains=unknown if order.remains is None else str(order.remains),
@@ -176,24 +176,24 @@ def order_card(i18n: Translator, order: Order, currency: str) -> str:
     )
 
 
-def ledger_line(i18n: Translator, entry: LedgerEntry, currency: str) -> str:
+def ledger_line(i18n: Translator, entry: LedgerEntry) -> str:
     sign = "+" if entry.amount.is_positive else ""
     return i18n(
         "ledger-line",
         date=entry.created_at[:16],
-        amount=sign + i18n.money(entry.amount, currency),
+        amount=sign + i18n.money(entry.amount),
         what=ledger_sentence(i18n, entry),
     )
 
 
-def stats(i18n: Translator, figures: Stats, currency: str) -> str:
+def stats(i18n: Translator, figures: Stats) -> str:
     def period(message_id: str, data: Period) -> str:
         return i18n(
             message_id,
             orders=data.orders,
-            revenue=i18n.money(data.revenue, currency),
-            cost=i18n.money(data.cost, currency),
-            profit=i18n.money(data.profit, currency),
+            revenue=i18n.money(data.revenue),
+            cost=i18n.money(data.cost),
+            profit=i18n.money(data.profit),
         )
 
     by_status = ", ".join(
@@ -205,7 +205,7 @@ def stats(i18n: Translator, figures: Stats, currency: str) -> str:
     else:
         panel = i18n.money(
             Money.from_decimal(figures.panel_balance.amount),
-            figures.panel_balance.currency or currency,
+            figures.panel_balance.currency or i18n.currency,
         )
     return "\n\n".join(
         [

@@ -285,7 +285,7 @@ class ShopApi:
                 "id": caller.user.id,
                 "first_name": caller.user.first_name,
                 "balance": _money(balance),
-                "currency": self._services.currency,
+                "currency": self._services.translations.currency,
                 "language": caller.user.language,
                 "is_admin": caller.is_admin,
             }
@@ -340,7 +340,9 @@ class ShopApi:
                     ],
                 }
             )
-        return web.json_response({"currency": self._services.currency, "categories": categories})
+        return web.json_response(
+            {"currency": self._services.translations.currency, "categories": categories}
+        )
 
     async def quote(self, request: web.Request) -> web.Response:
         caller = _caller(request)
@@ -430,11 +432,7 @@ class ShopApi:
         def text(i18n: Translator) -> str:
             if placement.outcome is not None:
                 return self._placement_text(i18n, placement)
-            return (
-                self._placement_text(i18n, placement)
-                + "\n\n"
-                + render.order_card(i18n, order, self._services.currency)
-            )
+            return self._placement_text(i18n, placement) + "\n\n" + render.order_card(i18n, order)
 
         def keyboard(i18n: Translator) -> Any:
             if placement.outcome is not None:
@@ -492,7 +490,7 @@ class ShopApi:
         total_cost = sum((day.cost for day in figures), Money.zero())
         return web.json_response(
             {
-                "currency": self._services.currency,
+                "currency": self._services.translations.currency,
                 "days": [
                     {
                         "date": day.day.isoformat(),

@@ -29,7 +29,6 @@ async def refund(
     repo: Repository,
     i18n: Translator,
     messenger: Messenger,
-    currency: str,
 ) -> None:
     charge_id = (command.args or "").strip()
     if not charge_id or " " in charge_id:
@@ -39,17 +38,15 @@ async def refund(
         amount = await topups.refund(bot, charge_id)
     except TopupError as error:
         arguments = {
-            name: i18n.money(value, currency) if isinstance(value, Money) else value
+            name: i18n.money(value) if isinstance(value, Money) else value
             for name, value in error.arguments.items()
         }
         await message.answer(i18n(error.message_id, **arguments))
         return
     payment = await repo.payments.get(charge_id)
-    await message.answer(i18n("admin-refund-done", amount=i18n.money(amount, currency)))
+    await message.answer(i18n("admin-refund-done", amount=i18n.money(amount)))
     if payment is not None:
         await messenger.send(
             payment.user_id,
-            lambda t: t(
-                "topup-refunded-notice", amount=t.money(amount, currency), stars=payment.stars
-            ),
+            lambda t: t("topup-refunded-notice", amount=t.money(amount), stars=payment.stars),
         )

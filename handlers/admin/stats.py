@@ -30,10 +30,9 @@ async def stats_screen(
     repo: Repository,
     panel: PanelAPI,
     i18n: Translator,
-    currency: str,
 ) -> None:
     stats = await collect(repo, panel)
-    await show(event, render.stats(i18n, stats, currency), keyboards.admin_back(i18n))
+    await show(event, render.stats(i18n, stats), keyboards.admin_back(i18n))
     if isinstance(event, Message):
         # The command also posts the chart; the admin menu's button edits its message in
         # place, where a photo after it would break the navigation.

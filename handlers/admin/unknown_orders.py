@@ -30,7 +30,7 @@ def create_router() -> Router:
 @router.message(Command("unknown"))
 @router.callback_query(AdminCallback.filter(F.action == AdminAction.UNKNOWN))
 async def unknown_orders(
-    event: Message | CallbackQuery, repo: Repository, i18n: Translator, currency: str
+    event: Message | CallbackQuery, repo: Repository, i18n: Translator
 ) -> None:
     orders = await repo.orders.with_status(UNKNOWN, limit=MAX_UNKNOWN_LISTED)
     if not orders:
@@ -45,7 +45,7 @@ async def unknown_orders(
             service=order.service_name,
             link=order.link,
             quantity=order.quantity or 1,
-            price=i18n.money(order.price, currency),
+            price=i18n.money(order.price),
             created=order.created_at,
             detail=order.error or "-",
         )
@@ -61,7 +61,6 @@ async def settle(
     command: CommandObject,
     ordering: OrderingService,
     i18n: Translator,
-    currency: str,
     outbox: OutboxSender,
 ) -> None:
     parts = (command.args or "").split()
@@ -78,7 +77,7 @@ async def settle(
             text = i18n(
                 "admin-settled-failed",
                 order_id=order.id,
-                amount=i18n.money(order.price, currency),
+                amount=i18n.money(order.price),
             )
         elif upstream_id is not None:
             order = await ordering.settle_placed(order_id, upstream_id)

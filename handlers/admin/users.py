@@ -37,7 +37,7 @@ def _parse_user_and_amount(args: str | None) -> tuple[int, Money, str] | None:
 
 @router.message(Command("user"))
 async def user_card(
-    message: Message, command: CommandObject, repo: Repository, i18n: Translator, currency: str
+    message: Message, command: CommandObject, repo: Repository, i18n: Translator
 ) -> None:
     user_id = parse_id(command.args)
     if user_id is None:
@@ -54,7 +54,7 @@ async def user_card(
             name=target.first_name or "-",
             username=f"@{target.username}" if target.username else "-",
             language=target.language,
-            balance=i18n.money(target.balance, currency),
+            balance=i18n.money(target.balance),
             orders=await repo.orders.count_for_user(target.id),
             created=target.created_at,
             last_seen=target.last_seen_at,
@@ -71,7 +71,6 @@ async def _change_balance(
     i18n: Translator,
     admin: User,
     messenger: Messenger,
-    currency: str,
     *,
     credit: bool,
 ) -> None:
@@ -101,17 +100,15 @@ async def _change_balance(
         return
     except InsufficientBalanceError:
         current = await repo.ledger.balance(target_id)
-        await message.answer(
-            i18n("admin-subbalance-too-much", balance=i18n.money(current, currency))
-        )
+        await message.answer(i18n("admin-subbalance-too-much", balance=i18n.money(current)))
         return
     reply_id = "admin-balance-credited" if credit else "admin-balance-debited"
     await message.answer(
         i18n(
             reply_id,
             user_id=target_id,
-            amount=i18n.money(amount, currency),
-            balance=i18n.money(balance, currency),
+            amount=i18n.money(amount),
+            balance=i18n.money(balance),
         )
     )
     notice_id = "balance-credited-notice" if credit else "balance-debited-notice"
@@ -119,8 +116,8 @@ async def _change_balance(
         target_id,
         lambda t: t(
             notice_id,
-            amount=t.money(amount, currency),
-            balance=t.money(balance, currency),
+            amount=t.money(amount),
+            balance=t.money(balance),
             reason=reason or "-",
         ),
     )
@@ -134,9 +131,8 @@ async def add_balance(
     i18n: Translator,
     user: User,
     messenger: Messenger,
-    currency: str,
 ) -> None:
-    await _change_balance(message, command, repo, i18n, user, messenger, currency, credit=True)
+    await _change_balance(message, command, repo, i18n, user, messenger, credit=True)
 
 
 @router.message(Command("subbalance"))
@@ -147,9 +143,8 @@ async def sub_balance(
     i18n: Translator,
     user: User,
     messenger: Messenger,
-    currency: str,
 ) -> None:
-    await _change_balance(message, command, repo, i18n, user, messenger, currency, credit=False)
+    await _change_balance(message, command, repo, i18n, user, messenger, credit=False)
 
 
 @router.message(Command("ban", "unban"))
