@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.core.money import Money
 from bot.dependencies import Services
 from bot.runtime.observability import HandlerName, UpdateLog
-from bot.runtime.session import KeepResponseModels
+from bot.runtime.session import KeepResponseModels, SendBudgetMiddleware
 from bot.runtime.signals import stop_on_signals
 from bot.runtime.tasks import BackgroundTasks
 from bot.runtime.webhook import AddRoutes, Health, WebServer, run_webhook
@@ -40,9 +40,9 @@ from bot.telegram.admin_alerts import AdminAlerts
 from bot.telegram.broadcast_runner import BroadcastRunner
 from bot.telegram.i18n import Translations
 from bot.telegram.messenger import Messenger
-from bot.telegram.middlewares import UserContextMiddleware
+from bot.telegram.middlewares import AnswersFirst, UserContextMiddleware
 from bot.telegram.outbox_sender import OutboxSender
-from bot.telegram.pacing import SendPacer
+from bot.telegram.pacing import PAID_BROADCAST_MESSAGES_PER_SECOND, SendBudget
 from bot.telegram.throttling import Throttle, ThrottlingMiddleware
 from bot.upstream import PanelAPI, UpstreamError
 from bot.upstream.client import HttpPanelClient
@@ -123,8 +123,15 @@ def build_services(
     pricing = Pricing(settings.PRICE_MARKUP_PERCENT)
     ordering = OrderingService(repo, panel, admin_alerts.placement)
     tasks = BackgroundTasks()
-    pacer = SendPacer()  # one budget under Telegram's limit for every background sender
-    outbox = OutboxSender(bot, repo, translations, pacer=pacer)
+    # One budget under Telegram's limit for every message to a chat, answers first.
+    send_budget = SendBudget()
+    paid_budget = (
+        SendBudget(PAID_BROADCAST_MESSAGES_PER_SECOND, reserve=0)
+        if settings.BROADCAST_PAID
+        else None
+    )
+    bot.session.middleware(SendBudgetMiddleware(send_budget, paid_budget))
+    outbox = OutboxSender(bot, repo, translations)
     return Services(
         settings=settings,
         repo=repo,
@@ -137,7 +144,9 @@ def build_services(
         tracker=tracker,
         status_sync=StatusSync(repo, panel, tracker, on_notifications=outbox.wake),
         outbox=outbox,
-        broadcast_runner=BroadcastRunner(bot, repo, translations, tasks=tasks, pacer=pacer),
+        broadcast_runner=BroadcastRunner(
+            bot, repo, translations, tasks=tasks, paid=settings.BROADCAST_PAID
+        ),
         panel_watch=PanelBalanceWatch(
             repo, panel, admin_alerts.low_panel_balance, settings.PANEL_BALANCE_ALERT
         ),
@@ -162,6 +171,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
     )
     # Outer, in this order: time and log the update, resolve the user, then throttle floods.
     dispatcher.update.outer_middleware(services.update_log)
+    dispatcher.update.outer_middleware(AnswersFirst())
     dispatcher.update.outer_middleware(
         UserContextMiddleware(services.repo, services.translations, services.settings)
     )

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
         Decimal(50),
     )
     SUPPORT_CONTACT: str = ""
+    BROADCAST_PAID: bool = False
     WEBHOOK_URL: str | None = None
     WEBHOOK_HOST: str = "127.0.0.1"
     WEBHOOK_PORT: int = Field(default=8080, ge=1, le=65_535)

@@ -3,6 +3,11 @@
 Each recipient's state is stored as soon as Telegram answers, so a broadcast interrupted by a
 crash or restart resumes with the recipients still pending; nobody is skipped and, outside
 the instant between Telegram's answer and that write, nobody gets it twice.
+
+The pace is the bot's send budget (``bot/telegram/pacing.py``): copies go with the lowest
+priority, filling what answers and notifications leave of Telegram's limit. A few copies are
+in flight at once, so a slow answer or database write never leaves a slot of the budget
+unused; with paid broadcasts (``allow_paid_broadcast``, up to 1,000 a second) many more.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from aiogram import Bot
@@ -24,7 +30,7 @@ from aiogram.exceptions import (
 from bot.runtime.tasks import BackgroundTasks
 from bot.telegram import keyboards
 from bot.telegram.i18n import Translations, Translator
-from bot.telegram.pacing import SendPacer
+from bot.telegram.pacing import Priority, SendAbandoned, sending_as
 from storage.broadcasts import (
     BLOCKED,
     DONE,
@@ -40,6 +46,10 @@ logger = logging.getLogger(__name__)
 
 MAX_TRANSIENT_ATTEMPTS = 3
 PROGRESS_EVERY_SECONDS = 3.0
+# Copies in flight at once: enough to keep the budget's pace through one slow request.
+CONCURRENCY = 4
+# Paid broadcasts: 1,000 a second at Telegram's ~50 ms per request needs about 50 in flight.
+PAID_CONCURRENCY = 64
 
 
 @dataclass(slots=True)
@@ -48,6 +58,7 @@ class _Run:
     task: asyncio.Task[None]
     stop_requested: bool = False
     started_at: float = 0.0
+    last_progress: float = 0.0
     sent_this_run: int = 0
     retries: int = 0
     # Set with stop_requested: wakes a runner waiting out Telegram's retry_after.
@@ -62,7 +73,8 @@ class BroadcastRunner:
         translations: Translations,
         *,
         tasks: BackgroundTasks,
-        pacer: SendPacer | None = None,
+        paid: bool = False,
+        concurrency: int | None = None,
         progress_every: float = PROGRESS_EVERY_SECONDS,
     ) -> None:
         self._bot = bot
@@ -70,7 +82,8 @@ class BroadcastRunner:
         self._translations = translations
         self._tasks = tasks
         self._stopping = tasks.stopping
-        self._pacer = pacer or SendPacer()
+        self.paid = paid
+        self._concurrency = concurrency or (PAID_CONCURRENCY if paid else CONCURRENCY)
         self._progress_every = progress_every
         self._current: _Run | None = None
 
@@ -119,42 +132,66 @@ class BroadcastRunner:
     async def _deliver(self, broadcast: Broadcast) -> None:
         run = self._current
         assert run is not None
-        last_progress = 0.0
-        while not (run.stop_requested or self._stopping.is_set()):
-            try:
-                batch = await self._repo.broadcasts.pending(broadcast.id)
-                if not batch:
-                    break
-                for user_id in batch:
-                    if run.stop_requested or self._stopping.is_set():
+        # Not the priority of the handler that started it; Stop and shutdown reach copies still
+        # waiting for a slot (a 429 can hold them back for long), and they are not sent.
+        give_up_on = (run.stop_event, self._stopping)
+        with sending_as(Priority.BROADCAST, give_up_on=give_up_on):
+            while not self._stopped(run):
+                try:
+                    batch = await self._repo.broadcasts.pending(
+                        broadcast.id, limit=max(200, 50 * self._concurrency)
+                    )
+                    if not batch:
                         break
-                    await self._send_one(run, user_id)
-                    if time.monotonic() - last_progress >= self._progress_every:
-                        last_progress = time.monotonic()
-                        await self._show_progress(run, final=False)
-            except Exception:
-                # One failed pass (say, the database was busy) must not end the broadcast.
-                logger.exception("Broadcast %s pass failed; going on", broadcast.id)
-                await asyncio.sleep(1.0)
-        if self._stopping.is_set() and not run.stop_requested:
-            return  # shutting down: still running in the database, resumed at start-up
-        await self._repo.broadcasts.finish(broadcast.id, STOPPED if run.stop_requested else DONE)
-        await self._show_progress(run, final=True)
+                    recipients = iter(batch)
+                    # Every sender ends before the next pass reads who is pending, even when
+                    # one fails: a copy still in flight must not be sent again by that pass.
+                    outcomes = await asyncio.gather(
+                        *(self._send_from(run, recipients) for _ in range(self._concurrency)),
+                        return_exceptions=True,
+                    )
+                    for outcome in outcomes:
+                        if isinstance(outcome, BaseException):
+                            raise outcome
+                except Exception:
+                    # One failed pass (say, the database was busy) must not end the broadcast.
+                    logger.exception("Broadcast %s pass failed; going on", broadcast.id)
+                    await asyncio.sleep(1.0)
+            if self._stopping.is_set() and not run.stop_requested:
+                return  # shutting down: still running in the database, resumed at start-up
+            await self._repo.broadcasts.finish(
+                broadcast.id, STOPPED if run.stop_requested else DONE
+            )
+            await self._show_progress(run, final=True)
+
+    def _stopped(self, run: _Run) -> bool:
+        return run.stop_requested or self._stopping.is_set()
+
+    async def _send_from(self, run: _Run, recipients: Iterator[int]) -> None:
+        """One of the senders sharing a batch: each recipient is taken by exactly one."""
+        for user_id in recipients:
+            if self._stopped(run):
+                return
+            await self._send_one(run, user_id)
+            if time.monotonic() - run.last_progress >= self._progress_every:
+                run.last_progress = time.monotonic()
+                await self._show_progress(run, final=False)
 
     async def _send_one(self, run: _Run, user_id: int) -> None:
         broadcast = run.broadcast
         attempts = 0
         while True:
-            await self._pacer.wait()
             try:
                 await self._bot.copy_message(
                     chat_id=user_id,
                     from_chat_id=broadcast.source_chat_id,
                     message_id=broadcast.source_message_id,
+                    allow_paid_broadcast=True if self.paid else None,
                 )
+            except SendAbandoned:
+                return  # never sent: still pending
             except TelegramRetryAfter as error:
-                run.retries += 1
-                self._pacer.hold(error.retry_after)
+                run.retries += 1  # the send budget holds every background sender meanwhile
                 if await self._stop_comes_within(run, error.retry_after):
                     return  # still pending: a stopped broadcast leaves it, a resumed one sends it
                 continue

@@ -1,4 +1,4 @@
-"""Outer middleware that resolves the user of every update and their language."""
+"""Outer middlewares: the user of every update and their language; answers sent first."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Chat, Message, PreCheckoutQuery, Telegr
 from bot.config import Settings
 from bot.runtime.observability import mark_outcome
 from bot.telegram.i18n import Translations
+from bot.telegram.pacing import Priority, sending_as
 from storage.repository import Repository
 from storage.users import User as StoredUser
 
@@ -98,3 +99,12 @@ def _stale(last_seen_at: str) -> bool:
     except ValueError:
         return True
     return datetime.now(UTC) - seen > LAST_SEEN_REFRESH
+
+
+class AnswersFirst(BaseMiddleware):
+    """What a handler sends answers the user's update: it goes before notifications and
+    broadcasts in the send budget (tasks the handler starts, like a broadcast, set their own)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        with sending_as(Priority.ANSWER):
+            return await handler(event, data)

@@ -23,7 +23,6 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.core.money import Money
 from bot.telegram import keyboards, render
 from bot.telegram.i18n import Translations, Translator
-from bot.telegram.pacing import SendPacer
 from storage.outbox import (
     NOTIFY_ORDER_SETTLED,
     NOTIFY_ORDER_STATUS,
@@ -44,13 +43,11 @@ class OutboxSender:
         repo: Repository,
         translations: Translations,
         *,
-        pacer: SendPacer | None = None,
         idle_seconds: float = 5.0,
     ) -> None:
         self._bot = bot
         self._repo = repo
         self._translations = translations
-        self._pacer = pacer or SendPacer()
         self._idle_seconds = idle_seconds
         self._wake = asyncio.Event()
         # Two passes at once would both read the same due rows and send each one twice.
@@ -107,12 +104,12 @@ class OutboxSender:
             return True
         text, markup = rendered
         while True:
-            await self._pacer.wait()
             try:
+                # Paced by the bot's send budget, after answers to users (bot/telegram/pacing).
                 await self._bot.send_message(message.user_id, text, reply_markup=markup)
             except TelegramRetryAfter as error:
                 logger.warning("Telegram asks to wait %ss before sending", error.retry_after)
-                self._pacer.hold(error.retry_after)
+                await asyncio.sleep(error.retry_after)
                 continue
             except TelegramForbiddenError:
                 await self._repo.users.set_blocked_bot(message.user_id, True)

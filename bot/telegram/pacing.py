@@ -1,35 +1,199 @@
-"""One pace for everything the bot sends on its own (notifications, broadcasts).
+"""One send budget for every message the bot sends to a chat, answers first.
 
-Telegram allows about 30 messages a second overall; background senders share one pacer so
-together they stay under it, leaving room for the replies to users' own actions.
+Telegram allows a bot about 30 messages a second, counted over a sliding second. Answers to
+a user's own update, notifications and broadcasts all draw on that one budget: an answer
+takes a slot as soon as the window has one, background senders fill what answers leave,
+always one slot short of the limit so the next answer never waits behind them.
+
+A send counts from the moment Telegram answers it, the only moment by which it has surely
+been counted there, and stops counting one window later; so however long a request takes,
+no second of Telegram's holds more sends than the limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+import math
 import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from enum import IntEnum
+from typing import Any
 
-DEFAULT_MESSAGES_PER_SECOND = 25.0
+TELEGRAM_MESSAGES_PER_SECOND = 30
+# Telegram's limit for messages sent with allow_paid_broadcast (billed in Stars).
+PAID_BROADCAST_MESSAGES_PER_SECOND = 1000
+# What Telegram charges per paid broadcast message, in tenths of a Star (0.1 Star).
+PAID_BROADCAST_TENTHS_OF_A_STAR = 1
 
 
-class SendPacer:
-    def __init__(self, messages_per_second: float = DEFAULT_MESSAGES_PER_SECOND) -> None:
-        if messages_per_second <= 0:
-            raise ValueError("messages_per_second must be positive")
-        self.interval = 1.0 / messages_per_second
-        self._next_slot = 0.0
-        self._lock = asyncio.Lock()
+class Priority(IntEnum):
+    """Who is sending; a lower value goes first."""
 
-    async def wait(self) -> None:
-        """Wait for the next free sending slot."""
-        async with self._lock:
-            now = time.monotonic()
-            slot = max(self._next_slot, now)
-            self._next_slot = slot + self.interval
-        delay = slot - now
-        if delay > 0:
-            await asyncio.sleep(delay)
+    ANSWER = 0  # a reply to an update a user just sent
+    NOTIFICATION = 1  # owed to one user: order statuses, alerts
+    BROADCAST = 2  # one message to everyone
+
+
+class SendAbandoned(Exception):
+    """A send gave up waiting for its slot (the sender was told to stop): nothing was sent."""
+
+
+_priority: ContextVar[Priority] = ContextVar("send_priority", default=Priority.NOTIFICATION)
+_give_up: ContextVar[tuple[asyncio.Event, ...]] = ContextVar("send_give_up", default=())
+
+
+def current_priority() -> Priority:
+    return _priority.get()
+
+
+@contextmanager
+def sending_as(priority: Priority, *, give_up_on: tuple[asyncio.Event, ...] = ()) -> Iterator[None]:
+    """Sends made by this task (and tasks it starts) in the block draw with ``priority``.
+
+    A send still waiting for its slot when one of ``give_up_on`` is set raises
+    :class:`SendAbandoned` instead of being sent (a 429 can hold a slot back for minutes).
+    """
+    tokens = (_priority.set(priority), _give_up.set(give_up_on))
+    try:
+        yield
+    finally:
+        _give_up.reset(tokens[1])
+        _priority.reset(tokens[0])
+
+
+def paid_broadcast_stars(messages: int) -> int:
+    """The Stars a paid broadcast of ``messages`` costs at most, rounded up to a whole Star."""
+    return math.ceil(messages * PAID_BROADCAST_TENTHS_OF_A_STAR / 10)
+
+
+class SendBudget:
+    """A sliding window of ``per_second`` sends shared by priority.
+
+    Answers may use the whole window; background senders leave ``reserve`` slots free and
+    are spread evenly over the window, so the slots they free come one at a time and an
+    answer that finds the window full waits for one slot, not for a burst to age out.
+    """
+
+    def __init__(
+        self,
+        per_second: int = TELEGRAM_MESSAGES_PER_SECOND,
+        *,
+        reserve: int = 1,
+        window: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if per_second <= reserve or reserve < 0:
+            raise ValueError("per_second must exceed the reserve")
+        self.per_second = per_second
+        self.reserve = reserve
+        self.window = window
+        self._clock = clock
+        self._background_gap = window / (per_second - reserve)
+        self._next_background = 0.0
+        self._held_until = 0.0
+        self._in_flight = 0
+        self._expiries: deque[float] = deque()  # when each answered send stops counting
+        self._waiting: list[tuple[Priority, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def in_window(self) -> int:
+        """Sends counted now: in flight, or answered less than a window ago."""
+        self._expire(self._clock())
+        return self._in_flight + len(self._expiries)
+
+    async def acquire(self, priority: Priority) -> None:
+        """Wait for a slot; every acquire is followed by exactly one :meth:`release`."""
+        if not self._waiting and self._delay(priority, self._clock()) == 0.0:
+            self._grant(priority)
+            return
+        give_up_on = _give_up.get()
+        if any(event.is_set() for event in give_up_on):
+            raise SendAbandoned
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        self._dispatch()
+        try:
+            if give_up_on:
+                await self._granted_or_given_up(future, give_up_on)
+            else:
+                await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # granted as the waiter was cancelled: hand the slot back
+            raise
+
+    @staticmethod
+    async def _granted_or_given_up(
+        future: asyncio.Future[None], give_up_on: tuple[asyncio.Event, ...]
+    ) -> None:
+        events = [asyncio.ensure_future(event.wait()) for event in give_up_on]
+        waiting_for: list[asyncio.Future[Any]] = [future, *events]
+        try:
+            await asyncio.wait(waiting_for, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in events:
+                waiting.cancel()
+        if not future.done():
+            future.cancel()  # dropped from the queue by the next dispatch
+            raise SendAbandoned
+
+    def release(self) -> None:
+        """Telegram answered (or the request failed): the send counts for one more window."""
+        self._in_flight -= 1
+        self._expiries.append(self._clock() + self.window)
+        self._dispatch()
 
     def hold(self, seconds: float) -> None:
-        """Telegram asked everyone to wait (429 retry_after): no sender goes before then."""
-        self._next_slot = max(self._next_slot, time.monotonic() + seconds)
+        """Telegram answered 429 retry_after: no background sender goes before then."""
+        self._held_until = max(self._held_until, self._clock() + seconds)
+
+    def _expire(self, now: float) -> None:
+        while self._expiries and self._expiries[0] <= now:
+            self._expiries.popleft()
+
+    def _delay(self, priority: Priority, now: float) -> float:
+        """Seconds until ``priority`` may send (``inf``: when a send in flight is answered)."""
+        self._expire(now)
+        delay = 0.0
+        limit = self.per_second
+        if priority is not Priority.ANSWER:
+            limit -= self.reserve
+            delay = max(self._held_until - now, self._next_background - now, 0.0)
+        excess = self._in_flight + len(self._expiries) - limit
+        if excess >= 0:
+            if excess >= len(self._expiries):
+                return math.inf
+            delay = max(delay, self._expiries[excess] - now)
+        return delay
+
+    def _grant(self, priority: Priority) -> None:
+        self._in_flight += 1
+        if priority is not Priority.ANSWER:
+            self._next_background = self._clock() + self._background_gap
+
+    def _dispatch(self) -> None:
+        """Let waiters go in priority order while they may; wake up when the first may."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._waiting:
+            priority, _, future = self._waiting[0]
+            if future.done():  # cancelled while waiting
+                heapq.heappop(self._waiting)
+                continue
+            delay = self._delay(priority, self._clock())
+            if delay > 0.0:
+                # Lower priorities have stricter limits: if the first cannot go, none can.
+                if delay != math.inf:
+                    self._timer = asyncio.get_running_loop().call_later(delay, self._dispatch)
+                return
+            heapq.heappop(self._waiting)
+            self._grant(priority)
+            future.set_result(None)

@@ -8,12 +8,12 @@ message in the recipient's chat, so each chat must hold exactly one.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 
 import pytest
 
-import bot.app
-from bot.telegram.pacing import SendPacer
+from bot.telegram.pacing import TELEGRAM_MESSAGES_PER_SECOND
 from storage.broadcasts import (
     BLOCKED,
     DISCARDED,
@@ -32,11 +32,6 @@ from tests.e2e.owner import Person, copies_by_chat, seed_users, send_formatted_t
 from tests.fakes.telegram import BotMessage
 
 FIRST_SEEDED = 200_000_000
-TELEGRAM_LIMIT = 30  # messages per second, as the fake server enforces it
-# Far faster than Telegram allows, so the server answers 429 and the runner has to honour it.
-# Each 429 holds every sender for a whole second (retry_after is whole seconds), so the fastest
-# way through the limit is a burst of 30, a 429, a second's wait: about 27 messages a second.
-EAGER_PACE = 1000.0
 
 FORMATTED = "🔥 Big sale: 20% off every Instagram service until Sunday"
 FORMATTING = [
@@ -46,14 +41,9 @@ FORMATTING = [
 
 
 @pytest.fixture
-async def limited(
-    storefront: Storefront, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Storefront]:
-    """The storefront behind Telegram's flood limit, with a pacer that outruns it."""
-    await storefront.stop()
-    monkeypatch.setattr(bot.app, "SendPacer", lambda: SendPacer(EAGER_PACE))
-    storefront.telegram.rate_limit_per_second = TELEGRAM_LIMIT
-    await storefront.start()
+async def limited(storefront: Storefront) -> AsyncIterator[Storefront]:
+    """The storefront behind Telegram's flood limit, enforced by the fake server."""
+    storefront.telegram.rate_limit_per_second = TELEGRAM_MESSAGES_PER_SECOND
     yield storefront
 
 
@@ -63,6 +53,10 @@ def seeded(count: int) -> range:
 
 def copies_sent(front: Storefront, chat_ids: range) -> int:
     return sum(copies_by_chat(front.telegram, chat_ids).values())
+
+
+def delivered_at_least(front: Storefront, chat_ids: range, count: int) -> bool:
+    return copies_sent(front, chat_ids) >= count
 
 
 async def compose(admin: Person, text: str = FORMATTED) -> tuple[int, BotMessage]:
@@ -197,37 +191,52 @@ async def test_the_admin_previews_confirms_and_follows_a_broadcast(storefront: S
 # --- delivery under the flood limit -------------------------------------------------------------
 
 
-async def test_a_thousand_users_behind_the_flood_limit_each_get_it_exactly_once(
+async def test_a_broadcast_at_the_flood_limit_reaches_everyone_once_and_customers_meanwhile(
     limited: Storefront,
 ) -> None:
     front = limited
     admin = Person(front, ADMIN, first_name="Owner")
-    await admin.start()
-    users = seeded(1000)
+    alice = Person(front, ALICE, first_name="Alice")
+    for person in (admin, alice):
+        await person.start()
+    users = seeded(300)
     await seed_users(front.r, users)
-    blocked = set(users[::20])  # 50 of them blocked the bot since they last wrote
-    assert len(blocked) == 50
+    blocked = set(users[::20])  # 15 of them blocked the bot since they last wrote
     front.telegram.blocked_users.update(blocked)
 
     broadcast_id, confirm = await compose(admin)
-    assert confirm.text == admin.t("broadcast-confirm", count=1001)
+    assert confirm.text == admin.t("broadcast-confirm", count=302)
     progress = await send(admin, confirm)
-    await delivery_done(front, timeout=55)
+    # A customer uses the bot meanwhile: each answer shares the limit with the broadcast.
+    menu = alice.t("menu-new-order")
+    answers = 0
+    while (delivered := copies_sent(front, users)) < len(users) - len(blocked) - 30:
+        await front.telegram.send_message(ALICE, "/start")
+        await front.telegram.wait_for_message(
+            ALICE, where=lambda message: menu in message.button_texts, timeout=10
+        )
+        answers += 1
+        await front.telegram.wait_for(
+            functools.partial(delivered_at_least, front, users, delivered + 20),
+            description="twenty more copies",
+            timeout=10,
+        )
+    await delivery_done(front, timeout=40)
+    assert answers >= 3
 
     received = copies_by_chat(front.telegram, users)
     reachable = [user_id for user_id in users if user_id not in blocked]
     assert [user_id for user_id in reachable if received[user_id] != 1] == []  # none lost
     assert set(received) == set(reachable)  # and nobody blocked was "reached"
-    assert copies_by_chat(front.telegram, [ADMIN])[ADMIN] == 2  # preview + the broadcast
-
-    rate_limited = [e for e in front.telegram.errors if e.error_code == 429]
-    assert rate_limited, "the pacer never ran into the flood limit: the test proves nothing"
-    assert {e.method for e in rate_limited} == {"copyMessage"}
+    assert copies_by_chat(front.telegram, [ADMIN, ALICE]) == {ADMIN: 2, ALICE: 1}
+    # The send budget kept every message, answers and copies, under the limit.
+    assert [e for e in front.telegram.errors if e.error_code == 429] == []
     assert front.services is not None
-    assert front.services.broadcast_runner.retries == len(rate_limited)
+    assert front.services.broadcast_runner.retries == 0
+    assert all(call.params.get("allow_paid_broadcast") is None for call in front.telegram.calls)
 
     counts = await front.r.broadcasts.counts(broadcast_id)
-    assert (counts.sent, counts.blocked, counts.failed, counts.pending) == (951, 50, 0, 0)
+    assert (counts.sent, counts.blocked, counts.failed, counts.pending) == (287, 15, 0, 0)
     flagged = await front.r.database.fetch_all(
         "SELECT id FROM users WHERE blocked_bot = 1 ORDER BY id"
     )
@@ -239,8 +248,8 @@ async def test_a_thousand_users_behind_the_flood_limit_each_get_it_exactly_once(
     )
     assert [row[0] for row in blocked_rows] == sorted(blocked)
     final = front.telegram.message(ADMIN, progress.message_id)
-    assert final.text == summary(admin, broadcast_id, sent=951, blocked=50, stopped=False)
-    assert await front.r.broadcasts.audience_size() == 951  # the next one skips them
+    assert final.text == summary(admin, broadcast_id, sent=287, blocked=15, stopped=False)
+    assert await front.r.broadcasts.audience_size() == 287  # the next one skips them
 
 
 # --- Stop, restarts, one at a time --------------------------------------------------------------

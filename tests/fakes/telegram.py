@@ -424,6 +424,10 @@ class FakeTelegramServer:
         self.latency = latency
         self.rate_limit_per_second = rate_limit_per_second
         self.rate_limit_retry_after: int | None = None  # None: time left in the window
+        # Sends with allow_paid_broadcast count against this limit instead (Telegram: 1,000/s,
+        # billed in Stars); paid_broadcasts counts them.
+        self.paid_rate_limit_per_second = 1000
+        self.paid_broadcasts = 0
         self.blocked_users: set[int] = set()
         self.missing_chats: set[int] = set()
 
@@ -459,6 +463,7 @@ class FakeTelegramServer:
         self._charges: dict[str, tuple[int, bool]] = {}  # charge id -> (user id, refunded)
         self._injected: list[_InjectedError] = []
         self._send_times: deque[float] = deque()
+        self._paid_send_times: deque[float] = deque()
         self._poll_generation = 0
         self._release_generation = 0
         self._closing = False
@@ -989,21 +994,24 @@ class FakeTelegramServer:
     def _check_chat(self, method: str, params: JsonDict) -> None:
         chat_id = params.get("chat_id")
         lowered = method.lower()
+        paid = lowered.startswith(("send", "copy")) and params.get("allow_paid_broadcast") is True
         if lowered.startswith(("send", "copy", "forward")) and self.rate_limit_per_second:
+            limit = self.paid_rate_limit_per_second if paid else self.rate_limit_per_second
+            times = self._paid_send_times if paid else self._send_times
             now = time.monotonic()
-            while self._send_times and self._send_times[0] <= now - 1.0:
-                self._send_times.popleft()
-            if len(self._send_times) >= self.rate_limit_per_second:
+            while times and times[0] <= now - 1.0:
+                times.popleft()
+            if len(times) >= limit:
                 self.rate_limited_count += 1
-                retry_after = self.rate_limit_retry_after or max(
-                    1, math.ceil(self._send_times[0] + 1.0 - now)
-                )
+                retry_after = self.rate_limit_retry_after or max(1, math.ceil(times[0] + 1.0 - now))
                 raise _ApiFailure(429, f"Too Many Requests: retry after {retry_after}", retry_after)
-            self._send_times.append(now)
+            times.append(now)
         if chat_id in self.blocked_users:
             raise _ApiFailure(403, "Forbidden: bot was blocked by the user")
         if chat_id in self.missing_chats:
             raise _bad_request("chat not found")
+        if paid:
+            self.paid_broadcasts += 1
 
     # ------------------------------------------------------------------ state helpers
 

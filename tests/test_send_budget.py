@@ -1,0 +1,80 @@
+"""The send budget: answers first, background senders one slot short, never over the window."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.telegram.pacing import Priority, SendBudget, current_priority, sending_as
+
+WINDOW = 0.05  # short, so the tests wait little; the order of events is what is checked
+
+
+async def send(budget: SendBudget, priority: Priority, log: list[str], name: str) -> None:
+    await budget.acquire(priority)
+    log.append(name)
+    assert budget.in_window <= budget.per_second
+    await asyncio.sleep(0)  # the request
+    budget.release()
+
+
+async def test_answers_take_the_reserved_slot_and_go_before_waiting_background_sends() -> None:
+    budget = SendBudget(3, reserve=1, window=WINDOW)
+    log: list[str] = []
+    await budget.acquire(Priority.BROADCAST)
+    await budget.acquire(Priority.NOTIFICATION)
+    assert budget.in_window == 2  # background is full: one short of the limit
+
+    waiting = [
+        asyncio.create_task(send(budget, Priority.BROADCAST, log, "broadcast")),
+        asyncio.create_task(send(budget, Priority.NOTIFICATION, log, "notification")),
+    ]
+    await asyncio.sleep(0)
+    await send(budget, Priority.ANSWER, log, "first answer")  # the reserve: no wait
+    assert log == ["first answer"]
+    second = asyncio.create_task(send(budget, Priority.ANSWER, log, "second answer"))
+    budget.release()
+    budget.release()
+    await asyncio.gather(second, *waiting)
+    # The window was full: the second answer waited for a slot, yet went before the others,
+    # and the notification before the broadcast queued ahead of it.
+    assert log == ["first answer", "second answer", "notification", "broadcast"]
+
+
+async def test_many_senders_never_exceed_the_window_and_answers_overtake() -> None:
+    budget = SendBudget(5, reserve=1, window=WINDOW)
+    log: list[str] = []
+    priorities = [Priority.BROADCAST] * 30 + [Priority.ANSWER] * 10
+    # Each grant checks the window. The broadcast asked first, but background sends are
+    # spread over the window (one each 1/4 of it): every answer goes before its second copy.
+    await asyncio.gather(*(send(budget, priority, log, priority.name) for priority in priorities))
+    assert log == ["BROADCAST"] + ["ANSWER"] * 10 + ["BROADCAST"] * 29
+
+
+async def test_retry_after_holds_background_senders_only() -> None:
+    budget = SendBudget(30, window=WINDOW)
+    budget.hold(60)
+    log: list[str] = []
+    held = asyncio.create_task(send(budget, Priority.BROADCAST, log, "broadcast"))
+    await send(budget, Priority.ANSWER, log, "answer")
+    await asyncio.sleep(WINDOW)
+    assert log == ["answer"] and not held.done()
+    held.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await held
+    assert budget.in_window == 0  # the answer aged out; the cancelled waiter took no slot
+
+
+async def test_priority_is_the_calling_tasks() -> None:
+    assert current_priority() is Priority.NOTIFICATION  # background work by default
+    with sending_as(Priority.ANSWER):
+        assert current_priority() is Priority.ANSWER
+
+        async def started_here() -> Priority:
+            with sending_as(Priority.BROADCAST):
+                return current_priority()
+
+        assert await asyncio.create_task(started_here()) is Priority.BROADCAST
+        assert current_priority() is Priority.ANSWER
+    assert current_priority() is Priority.NOTIFICATION
