@@ -30,7 +30,7 @@ from aiogram.exceptions import (
 from bot.runtime.tasks import BackgroundTasks
 from bot.telegram import keyboards
 from bot.telegram.i18n import Translations, Translator
-from bot.telegram.pacing import Priority, SendAbandoned, sending_as
+from bot.telegram.pacing import Priority, SendAbandoned, paid_broadcast_stars, sending_as
 from storage.broadcasts import (
     BLOCKED,
     DONE,
@@ -86,6 +86,10 @@ class BroadcastRunner:
         self._concurrency = concurrency or (PAID_CONCURRENCY if paid else CONCURRENCY)
         self._progress_every = progress_every
         self._current: _Run | None = None
+
+    def paid_stars(self, recipients: int) -> int | None:
+        """With paid broadcasts, the most a broadcast to ``recipients`` costs in Stars."""
+        return paid_broadcast_stars(recipients) if self.paid else None
 
     @property
     def retries(self) -> int:

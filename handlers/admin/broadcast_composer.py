@@ -46,7 +46,13 @@ async def ask_for_message(
 
 @router.message(BroadcastFlow.message, ~F.text.startswith("/"))
 async def got_broadcast_message(
-    message: Message, bot: Bot, state: FSMContext, repo: Repository, i18n: Translator, user: User
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    repo: Repository,
+    i18n: Translator,
+    user: User,
+    broadcast_runner: BroadcastRunner,
 ) -> None:
     await state.clear()
     broadcast_id = await repo.broadcasts.create_draft(user.id, message.chat.id, message.message_id)
@@ -58,10 +64,11 @@ async def got_broadcast_message(
         await repo.broadcasts.discard(broadcast_id)
         await message.answer(i18n("broadcast-cannot-copy", reason=error.message))
         return
-    await message.answer(
-        i18n("broadcast-confirm", count=audience),
-        reply_markup=keyboards.broadcast_confirm(i18n, broadcast_id),
-    )
+    text = i18n("broadcast-confirm", count=audience)
+    stars = broadcast_runner.paid_stars(audience)
+    if stars is not None:
+        text += "\n\n" + i18n("broadcast-paid-cost", stars=stars)
+    await message.answer(text, reply_markup=keyboards.broadcast_confirm(i18n, broadcast_id))
 
 
 async def _not_a_draft(

@@ -92,6 +92,10 @@ admin-alert-panel-balance = 🚨 <b>Panel balance is low</b>: { $balance } (aler
 broadcast-ask-message = 📣 Send the message to broadcast: text, photo, video, document — with formatting and caption as you like. It will be copied exactly.
 broadcast-cannot-copy = This message can't be broadcast ({ $reason }). Try another one.
 broadcast-confirm = ☝️ This is how it will look. Send it to <b>{ $count }</b> users?
+broadcast-paid-cost = ⭐ Paid broadcast, up to 1,000 messages a second: at most <b>{ $stars ->
+    [one] { $stars } Star
+   *[other] { $stars } Stars
+}</b> from the bot's balance (0.1 Star per message).
 broadcast-button-send = 📣 Send
 broadcast-button-stop = ⏹ Stop
 broadcast-discarded = Broadcast cancelled.

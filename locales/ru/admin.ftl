@@ -92,6 +92,12 @@ admin-alert-panel-balance = 🚨 <b>Мало денег в панели</b>: { $
 broadcast-ask-message = 📣 Пришлите сообщение для рассылки: текст, фото, видео, документ — с форматированием и подписью. Оно будет скопировано в точности.
 broadcast-cannot-copy = Это сообщение нельзя разослать ({ $reason }). Попробуйте другое.
 broadcast-confirm = ☝️ Так его увидят пользователи. Отправить <b>{ $count }</b> пользователям?
+broadcast-paid-cost = ⭐ Платная рассылка, до 1000 сообщений в секунду: не больше <b>{ $stars ->
+    [one] { $stars } звезды
+    [few] { $stars } звёзд
+    [many] { $stars } звёзд
+   *[other] { $stars } звезды
+}</b> с баланса бота (0,1 звезды за сообщение).
 broadcast-button-send = 📣 Отправить
 broadcast-button-stop = ⏹ Остановить
 broadcast-discarded = Рассылка отменена.

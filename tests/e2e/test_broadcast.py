@@ -252,6 +252,39 @@ async def test_a_broadcast_at_the_flood_limit_reaches_everyone_once_and_customer
     assert await front.r.broadcasts.audience_size() == 287  # the next one skips them
 
 
+@pytest.mark.storefront(settings={"BROADCAST_PAID": True})
+async def test_a_paid_broadcast_shows_its_cost_and_goes_past_the_free_limit(
+    limited: Storefront,
+) -> None:
+    front = limited
+    admin = Person(front, ADMIN, first_name="Owner")
+    await admin.start()
+    users = seeded(119)
+    await seed_users(front.r, users)
+
+    broadcast_id, confirm = await compose(admin)
+    # 120 recipients at 0.1 Star each, before anything is sent.
+    assert confirm.text == "\n\n".join(
+        [admin.t("broadcast-confirm", count=120), admin.t("broadcast-paid-cost", stars=12)]
+    )
+    assert copies_sent(front, users) == 0
+    await send(admin, confirm)
+    await delivery_done(front)
+
+    received = copies_by_chat(front.telegram, users)
+    assert [user_id for user_id in users if received[user_id] != 1] == []
+    copies = [call for call in front.telegram.calls if call.method == "copyMessage"]
+    assert len(copies) == 121  # the preview and 120 copies
+    assert [call.params.get("allow_paid_broadcast") for call in copies] == [None] + [True] * 120
+    assert front.telegram.paid_broadcasts == 120
+    # Answers are never paid, and the paid copies kept off the free limit: no 429 at all.
+    answers = [call for call in front.telegram.calls if call.method == "sendMessage"]
+    assert answers and all("allow_paid_broadcast" not in call.params for call in answers)
+    assert [e for e in front.telegram.errors if e.error_code == 429] == []
+    counts = await front.r.broadcasts.counts(broadcast_id)
+    assert (counts.sent, counts.pending) == (120, 0)
+
+
 # --- Stop, restarts, one at a time --------------------------------------------------------------
 
 
