@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -142,7 +143,14 @@ def build_services(
         catalog=CatalogService(repo, panel),
         ordering=ordering,
         tracker=tracker,
-        status_sync=StatusSync(repo, panel, tracker, on_notifications=outbox.wake),
+        status_sync=StatusSync(
+            repo,
+            panel,
+            tracker,
+            on_notifications=outbox.wake,
+            alert=admin_alerts.placement,
+            missing_grace=timedelta(hours=settings.UNKNOWN_ORDER_GRACE_HOURS),
+        ),
         outbox=outbox,
         broadcast_runner=BroadcastRunner(
             bot, repo, translations, tasks=tasks, paid=settings.BROADCAST_PAID

@@ -21,9 +21,26 @@ Params = Sequence[Any] | dict[str, Any]
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
+# Timestamps are stored as UTC text of this one shape, which sorts and compares correctly;
+# format_time and parse_time are the only conversions between it and a datetime.
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def format_time(moment: datetime) -> str:
+    """A moment as the database stores it (UTC; a naive datetime is taken as UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime(TIME_FORMAT)
+
+
+def parse_time(text: str) -> datetime:
+    """A stored timestamp as an aware UTC datetime; ValueError if it is not one."""
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
+
+
 def utc_now() -> str:
-    """Timestamps are stored as ISO-8601 UTC text, which sorts and compares correctly."""
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    """Now, as the database stores it."""
+    return format_time(datetime.now(UTC))
 
 
 class Database:

@@ -228,8 +228,8 @@ class OrderRepository:
         """Record the panel's order id; only an order still placing or unknown can be placed."""
         try:
             changed = await self._db.execute(
-                "UPDATE orders SET upstream_id = ?, status = ?, error = NULL, updated_at = ?"
-                " WHERE id = ? AND status IN (?, ?)",
+                "UPDATE orders SET upstream_id = ?, status = ?, error = NULL, missing_since = NULL,"
+                " updated_at = ? WHERE id = ? AND status IN (?, ?)",
                 (upstream_id, status, utc_now(), order_id, PLACING, UNKNOWN),
             )
         except sqlite3.IntegrityError as error:
@@ -315,13 +315,55 @@ class OrderRepository:
         return [_order(row) for row in rows]
 
     async def mark_checked(self, order_ids: list[int], now: str | None = None) -> None:
+        """The panel answered about these orders: checked now, and known to it again."""
         if not order_ids:
             return
         marks = ",".join("?" * len(order_ids))
         await self._db.execute(
-            f"UPDATE orders SET checked_at = ? WHERE id IN ({marks})",
+            f"UPDATE orders SET checked_at = ?, missing_since = NULL WHERE id IN ({marks})",
             (now or utc_now(), *order_ids),
         )
+
+    async def mark_missing(self, order_ids: list[int], now: str) -> list[int]:
+        """The panel says it does not know these orders; returns those it did know until now
+        (their first time missing is recorded once, so admins hear of each once)."""
+        newly: list[int] = []
+        async with self._db.transaction():
+            for order_id in order_ids:
+                if await self._db.execute(
+                    "UPDATE orders SET missing_since = ?, checked_at = ?"
+                    " WHERE id = ? AND missing_since IS NULL",
+                    (now, now, order_id),
+                ):
+                    newly.append(order_id)
+                else:
+                    await self._db.execute(
+                        "UPDATE orders SET checked_at = ? WHERE id = ?", (now, order_id)
+                    )
+        return newly
+
+    async def unknown_after_missing(self, missing_before: str, now: str) -> list[int]:
+        """Orders the panel has not known since before ``missing_before`` become ``unknown``
+        (listed for an admin to settle, no longer polled); returns their ids."""
+        async with self._db.transaction():
+            rows = await self._db.fetch_all(
+                "SELECT id FROM orders INDEXED BY orders_missing"
+                " WHERE missing_since IS NOT NULL AND missing_since <= ?"
+                " AND upstream_id IS NOT NULL"
+                " AND status NOT IN ('Completed', 'Partial', 'Canceled', 'failed', 'unknown',"
+                " 'placing') ORDER BY id",
+                (missing_before,),
+            )
+            order_ids = [row[0] for row in rows]
+            for order_id in order_ids:
+                await self._db.execute(
+                    "UPDATE orders SET status = ?, updated_at = ?,"
+                    " error = 'the panel has not known panel order ' || upstream_id"
+                    " || ' since ' || missing_since || ' UTC'"
+                    " WHERE id = ? AND missing_since <= ?",
+                    (UNKNOWN, now, order_id, missing_before),
+                )
+        return order_ids
 
     async def count_by_status(self) -> dict[str, int]:
         rows = await self._db.fetch_all("SELECT status, COUNT(*) FROM orders GROUP BY status")

@@ -37,7 +37,7 @@ CALL_ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 TRANSLATOR_NAMES = frozenset({"i18n", "translator", "t", "_"})
 # Message ids built with an f-string in the code, and every value the variable part can take.
 # Alert kinds are also read from the code (PlacementAlert(order, "<kind>", ...)) below.
-ALERT_KINDS = ("unknown", "supplier_funds", "supplier_setup")
+ALERT_KINDS = ("unknown", "supplier_funds", "supplier_setup", "missing")
 FSTRING_FAMILIES = ("admin-alert-",)
 
 # Arguments the code passes as numbers; everything else arrives as an (escaped) string.

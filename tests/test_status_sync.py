@@ -81,6 +81,8 @@ class World:
             self.tracker,
             concurrency=concurrency,
             on_notifications=self._wake,
+            alert=self._alert,
+            missing_grace=timedelta(hours=6),
         )
         self.ordering = OrderingService(self.repo, self.client, self._alert)
 
@@ -667,6 +669,53 @@ async def test_a_panel_id_taken_or_too_large_makes_the_order_unknown_at_once(wor
     assert str(first.upstream_id) in (unknown[0].error or "")
     assert await world.repo.orders.with_status(PLACING) == []
     assert await world.repo.ledger.balance(ALICE) == Money.parse(START) - Money(3 * PRICE.micros)
+    await world.assert_books_balance()
+
+
+async def test_an_order_the_panel_forgot_is_reported_once_then_listed_for_settling(
+    world: World,
+) -> None:
+    forgotten, back_again, healthy = await world.seed_placed(3)
+    for order in (forgotten, back_again):
+        assert order.upstream_id is not None
+        del world.panel.orders[order.upstream_id]  # "Incorrect order ID" from now on
+    report = await world.sync.run_round()
+    assert report.missing == 2 and report.unknown == 0
+    assert [(alert.kind, alert.order.id) for alert in world.alerts] == [
+        ("missing", forgotten.id),
+        ("missing", back_again.id),
+    ]
+    report = await world.sync.run_round()
+    assert report.missing == 0 and len(world.alerts) == 2  # told once, still asked about
+
+    # One comes back (the panel was confused): it is tracked as before, and forgiven.
+    assert back_again.upstream_id is not None
+    world.panel.orders[back_again.upstream_id] = world.panel.create_order(1, LINK, QUANTITY)
+    world.panel.orders[back_again.upstream_id].order_id = back_again.upstream_id
+    await world.sync.run_round()
+    # Past the grace period (6 hours here), the other one is given to an admin.
+    seven_hours_ago = (datetime.now(UTC) - timedelta(hours=7)).strftime("%Y-%m-%d %H:%M:%S")
+    await world.repo.database.execute(
+        "UPDATE orders SET missing_since = ? WHERE missing_since IS NOT NULL", (seven_hours_ago,)
+    )
+    report = await world.sync.run_round()
+    assert report.unknown == 1
+    assert [order.id for order in await world.repo.orders.with_status(UNKNOWN)] == [forgotten.id]
+    stored = await world.order(forgotten.id)
+    assert str(forgotten.upstream_id) in (stored.error or "")
+    assert (await world.order(back_again.id)).status == "Pending"
+    assert (await world.order(healthy.id)).status == "Pending"
+
+    calls_before = world.panel.count("status")
+    await world.sync.run_round()
+    asked = {upstream for ids in status_call_ids(world.panel, calls_before) for upstream in ids}
+    assert forgotten.upstream_id not in asked  # no longer polled
+    assert asked == {back_again.upstream_id, healthy.upstream_id}
+    # An admin settles it as usual (here: it was never on the panel), refunded once.
+    settled = await world.ordering.settle_failed(forgotten.id)
+    assert settled.status == FAILED
+    assert (order_reference(forgotten.id), PRICE) in await world.refunds()
+    assert len(world.alerts) == 2
     await world.assert_books_balance()
 
 

@@ -228,6 +228,11 @@ admin-alert-unknown =
     User: <code>{ NUMBER($user_id, useGrouping: 0) }</code> · Service { NUMBER($service_id, useGrouping: 0) }: { $service }
     Link: { $link } · Quantity: { $quantity } · Paid: { $price }
     Check the panel, then settle it with /settle.
+admin-alert-missing =
+    ⚠️ <b>The panel does not know order #{ NUMBER($order_id, useGrouping: 0) }</b> ({ $detail }).
+    User: <code>{ NUMBER($user_id, useGrouping: 0) }</code> · Service { NUMBER($service_id, useGrouping: 0) }: { $service }
+    Link: { $link } · Quantity: { $quantity } · Paid: { $price }
+    It is asked about again every round; if the panel still does not know it after the grace period (UNKNOWN_ORDER_GRACE_HOURS), it is listed in /unknown to settle.
 admin-alert-supplier-funds =
     🚨 <b>Panel balance is too low</b>: order #{ NUMBER($order_id, useGrouping: 0) } ({ $service }, { $price }) was refused: { $detail }
     The user was refunded. Top up the panel account.

@@ -230,6 +230,11 @@ admin-alert-unknown =
     Пользователь: <code>{ NUMBER($user_id, useGrouping: 0) }</code> · Услуга { NUMBER($service_id, useGrouping: 0) }: { $service }
     Ссылка: { $link } · Количество: { $quantity } · Оплачено: { $price }
     Проверьте панель и закройте вопрос командой /settle.
+admin-alert-missing =
+    ⚠️ <b>Панель не знает заказ №{ NUMBER($order_id, useGrouping: 0) }</b> ({ $detail }).
+    Пользователь: <code>{ NUMBER($user_id, useGrouping: 0) }</code> · Услуга { NUMBER($service_id, useGrouping: 0) }: { $service }
+    Ссылка: { $link } · Количество: { $quantity } · Оплачено: { $price }
+    Бот спрашивает о нём в каждом круге проверки; если панель так и не узнает его за отведённое время (UNKNOWN_ORDER_GRACE_HOURS), заказ появится в /unknown, чтобы вы его решили.
 admin-alert-supplier-funds =
     🚨 <b>На балансе панели не хватает денег</b>: заказ #{ NUMBER($order_id, useGrouping: 0) } ({ $service }, { $price }) отклонён: { $detail }
     Деньги пользователю возвращены. Пополните счёт на панели.

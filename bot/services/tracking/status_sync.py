@@ -4,6 +4,10 @@ One round reads the (id, panel id) pairs of all trackable orders, the longest-un
 and a few workers take them 100 at a time: ask the panel, store the batch's answers in one
 transaction (statuses, refunds, notifications), take the next. A batch that fails is logged
 and asked again next round; it never stops the others.
+
+An order the panel says it does not know is reported to admins once; if the panel still does
+not know it after the grace period, it becomes ``unknown``: listed in /unknown for an admin to
+settle, and no longer asked about.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from bot.services.ordering import AlertSink, PlacementAlert
 from bot.services.tracking.tracker import OrderTracker
 from bot.upstream import ItemError, OrderStatus, PanelAPI
 from bot.upstream.client import BATCH_LIMIT
+from storage.database import format_time
 from storage.repository import Repository
 
 logger = logging.getLogger(__name__)
@@ -29,6 +36,8 @@ class RoundReport:
     failed_batches: int = 0
     changes: int = 0
     refills: int = 0
+    missing: int = 0  # orders the panel newly said it does not know
+    unknown: int = 0  # orders it has not known for the whole grace period
     seconds: float = 0.0
 
 
@@ -41,12 +50,16 @@ class StatusSync:
         *,
         concurrency: int = 8,
         on_notifications: Callable[[], None] | None = None,
+        alert: AlertSink | None = None,
+        missing_grace: timedelta = timedelta(hours=24),
     ) -> None:
         self._repo = repo
         self._panel = panel
         self._tracker = tracker
         self._concurrency = concurrency
         self._on_notifications = on_notifications
+        self._alert = alert
+        self._missing_grace = missing_grace
         self._lock = asyncio.Lock()
 
     async def run_round(self) -> RoundReport:
@@ -68,6 +81,7 @@ class StatusSync:
                 )
             )
             await self._sync_refills(report)
+            await self._give_up_on_missing(report)
             report.seconds = time.monotonic() - started
             if report.orders or report.refills:
                 logger.info(
@@ -94,6 +108,7 @@ class StatusSync:
             logger.exception("Status batch of %d orders failed", len(upstream_ids))
             return
         statuses: list[tuple[int, OrderStatus]] = []
+        missing: dict[int, str] = {}
         transient = 0
         for upstream_id in upstream_ids:
             result = results.get(upstream_id)
@@ -102,12 +117,9 @@ class StatusSync:
             elif isinstance(result, ItemError) and result.transient:
                 transient += 1
             elif isinstance(result, ItemError):
-                logger.warning(
-                    "Panel does not know order %s (local %s): %s",
-                    upstream_id,
-                    local_by_upstream[upstream_id],
-                    result.message,
-                )
+                missing[local_by_upstream[upstream_id]] = result.message
+        if missing:
+            await self._note_missing(missing, report)
         if transient:
             report.failed_batches += 1  # the client logged why; next round asks again
         try:
@@ -119,6 +131,39 @@ class StatusSync:
         report.changes += len(changes)
         if changes and self._on_notifications is not None:
             self._on_notifications()
+
+    async def _note_missing(self, missing: dict[int, str], report: RoundReport) -> None:
+        """The panel says it does not know these orders: admins hear of each one once."""
+        try:
+            newly = await self._repo.orders.mark_missing(list(missing), format_time(_now()))
+        except Exception:
+            logger.exception("Could not record %d orders the panel does not know", len(missing))
+            return
+        report.missing += len(newly)
+        for order_id in newly:
+            logger.warning("Panel does not know order %s: %s", order_id, missing[order_id])
+            order = await self._repo.orders.get(order_id)
+            if order is not None and self._alert is not None:
+                try:
+                    await self._alert(PlacementAlert(order, "missing", missing[order_id]))
+                except Exception:  # the alert is best effort; the order is recorded anyway
+                    logger.exception("Could not alert admins about order %s", order_id)
+
+    async def _give_up_on_missing(self, report: RoundReport) -> None:
+        """Orders unknown to the panel for the whole grace period go to /unknown."""
+        now = _now()
+        try:
+            given_up = await self._repo.orders.unknown_after_missing(
+                format_time(now - self._missing_grace), format_time(now)
+            )
+        except Exception:
+            logger.exception("Could not move orders the panel forgot to /unknown")
+            return
+        report.unknown += len(given_up)
+        for order_id in given_up:
+            logger.warning(
+                "Order %s: unknown to the panel past the grace period; /unknown", order_id
+            )
 
     async def _sync_refills(self, report: RoundReport) -> None:
         refills = await self._repo.orders.refills_to_sync()
@@ -135,3 +180,7 @@ class StatusSync:
                 changed |= await self._tracker.apply_refill_status(by_upstream[upstream_id], result)
         if changed and self._on_notifications is not None:
             self._on_notifications()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
