@@ -26,7 +26,7 @@ import aiohttp
 import pytest
 
 import bot.runtime.webhook
-from bot.app import Services, build_dispatcher, build_services
+from bot.app import Services, build_dispatcher, build_services, web_routes
 from bot.config import Settings
 from bot.runtime.webhook import Health, run_webhook
 from bot.telegram.i18n import Translations
@@ -136,7 +136,13 @@ class WebhookBot:
         since = len(self.telegram.calls)
         self._task = asyncio.create_task(
             run_webhook(
-                self.settings, dispatcher, bot, Health(database, panel_client), stop=self._stop
+                self.settings,
+                dispatcher,
+                bot,
+                Health(database, panel_client),
+                # As bot.app.run does: the webhook's server also serves the Mini App.
+                add_routes=web_routes(self.services) if self.settings.WEBAPP_URL else None,
+                stop=self._stop,
             )
         )
         # setWebhook comes once the server listens; a failed start-up raises here.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
@@ -17,10 +18,12 @@ import pytest
 from bot.core.money import Money
 from bot.web.api import plain_text
 from storage.ledger import EntryKind
-from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront
+from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront, make_settings, shared_translations
 from tests.e2e.journey import FOLLOWERS, INSTAGRAM_LINK, ledger, usd
-from tests.fakes.telegram import TEST_TOKEN, BotMessage
+from tests.fakes.panel import FakePanel
+from tests.fakes.telegram import TEST_TOKEN, BotMessage, FakeTelegramServer
 from tests.service_harness import free_port
+from tests.test_webhook import WebhookBot
 from tests.webapp_client import ApiClient, sign_init_data
 
 PORT = free_port()
@@ -320,3 +323,31 @@ async def test_admin_endpoints(storefront: Storefront, http: aiohttp.ClientSessi
     assert stats["total"]["revenue"] == "6.48"
     assert all(day["orders"] == 0 for day in stats["days"][:-1])
     assert (await admin.get("/api/admin/stats?days=0")).status == 422
+
+
+async def test_in_webhook_mode_the_webhook_server_serves_the_mini_app(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    async with FakePanel() as panel, FakeTelegramServer() as telegram:
+        port = free_port()
+        settings = make_settings(
+            panel,
+            tmp_path / "storefront.sqlite3",
+            WEBHOOK_URL=f"http://127.0.0.1:{port}/tg",
+            WEBHOOK_PORT=port,
+            WEBAPP_URL=WEBAPP_URL,
+            SHOP_CURRENCY="USD",
+        )
+        front = WebhookBot(telegram, panel, settings, shared_translations("en"), port)
+        await front.start()
+        try:
+            alice = ApiClient(http, front.base, sign_init_data(TEST_TOKEN, ALICE))
+            reply = await alice.get("/api/me")
+            assert reply.status == 200 and reply.body["id"] == ALICE
+            async with http.get(front.base + "/app/admin/") as page:
+                assert page.status == 200
+            async with http.get(front.base + "/healthz") as health:
+                assert health.status == 200
+            assert telegram.menu_buttons[None]["web_app"]["url"] == f"{WEBAPP_URL}/app/"
+        finally:
+            await front.stop()
