@@ -129,7 +129,7 @@ async def refill_order(
         await tracker.request_refill(order)
         callback_answer.text = i18n("order-refill-requested")
     except ActionRefusedError as error:
-        callback_answer.text = render.plain(i18n, "order-refill-refused", reason=error.detail)
+        callback_answer.text = i18n.error(error, plain=True)
     except UpstreamError as error:
         logger.warning("Refill of order %s failed: %r", order.id, error)
         callback_answer.text = i18n("panel-busy")
@@ -156,7 +156,7 @@ async def cancel_order(
         await tracker.request_cancel(order)
         callback_answer.text = i18n("order-cancel-requested")
     except ActionRefusedError as error:
-        callback_answer.text = render.plain(i18n, "order-cancel-refused", reason=error.detail)
+        callback_answer.text = i18n.error(error, plain=True)
     except UpstreamError as error:
         logger.warning("Cancel of order %s failed: %r", order.id, error)
         callback_answer.text = i18n("panel-busy")

@@ -149,7 +149,7 @@ async def _send_invoice(
     except TopupError as error:
         await bot.send_message(
             chat_id,
-            i18n(error.message_id, **_arguments(i18n, error)),
+            i18n.error(error),
             reply_markup=keyboards.flow_cancel(i18n),
         )
         return False
@@ -171,14 +171,6 @@ async def _send_invoice(
     return True
 
 
-def _arguments(i18n: Translator, error: TopupError) -> dict[str, object]:
-    """The error's arguments with amounts written in the user's language."""
-    return {
-        name: i18n.money(value) if isinstance(value, Money) else value
-        for name, value in error.arguments.items()
-    }
-
-
 @router.pre_checkout_query()
 async def pre_checkout(query: PreCheckoutQuery, i18n: Translator, topups: StarsTopups) -> None:
     # Telegram waits at most 10 seconds for this answer: database checks only, no network.
@@ -187,7 +179,7 @@ async def pre_checkout(query: PreCheckoutQuery, i18n: Translator, topups: StarsT
             query.from_user.id, query.invoice_payload, query.currency, query.total_amount
         )
     except TopupError as error:
-        text = plain(i18n, error.message_id, **_arguments(i18n, error))
+        text = i18n.error(error, plain=True)
         await query.answer(ok=False, error_message=text)
         return
     await query.answer(ok=True)

@@ -25,7 +25,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.core.errors import OrderNotUnknownError, OrderOutcomeUnknownError
+from bot.core.errors import (
+    OrderNotFoundError,
+    OrderNotUnknownError,
+    OrderOutcomeUnknownError,
+    PanelIdTakenError,
+)
 from bot.core.money import Money
 from bot.services.ordering import OrderingService, PlacementAlert, Quote, order_reference
 from bot.services.tracking.status_sync import RoundReport, StatusSync
@@ -36,7 +41,6 @@ from bot.upstream import ItemError, OrderStatus
 from bot.upstream.client import HttpPanelClient
 from bot.upstream.parsing import MAX_COUNT
 from storage.database import Database
-from storage.errors import DuplicateUpstreamIdError
 from storage.ledger import EntryKind
 from storage.orders import FAILED, PLACING, UNKNOWN, Order, OrderDraft
 from storage.repository import Repository
@@ -876,11 +880,11 @@ async def test_interrupted_orders_become_unknown_and_admins_settle_them(world: W
     ):
         with pytest.raises(OrderNotUnknownError):
             await attempt
-    with pytest.raises(LookupError):
+    with pytest.raises(OrderNotFoundError):
         await world.ordering.settle_failed(999_999)
 
     # A panel id another order already carries is refused, and nothing of it is kept.
-    with pytest.raises(DuplicateUpstreamIdError):
+    with pytest.raises(PanelIdTakenError):
         assert tracked.upstream_id is not None
         await world.ordering.settle_placed(duplicate, tracked.upstream_id)
     assert (await world.order(duplicate)).status == UNKNOWN

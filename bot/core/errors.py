@@ -98,3 +98,27 @@ class OrderNotUnknownError(StorefrontError):
     """Only an order whose placement is unknown can be settled."""
 
     message_id = "admin-settle-not-unknown"
+
+
+class OrderNotFoundError(StorefrontError, LookupError):
+    """No order has this id (an admin typed it)."""
+
+    message_id = "admin-order-not-found"
+
+
+class PanelIdTakenError(StorefrontError):
+    """Another order already carries this panel order id."""
+
+    message_id = "admin-settle-duplicate"
+
+
+class UserNotFoundError(StorefrontError):
+    """No customer has this id (an admin typed it)."""
+
+    message_id = "admin-user-not-found"
+
+
+class BalanceTooLowError(StorefrontError):
+    """An admin's debit would take the balance below zero; ``balance`` is what there is."""
+
+    message_id = "admin-subbalance-too-much"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.errors import StorefrontError
+from bot.core.errors import BalanceTooLowError, StorefrontError, UserNotFoundError
 from bot.core.money import Money
-from storage.errors import DuplicateEntryError, UnknownUserError
+from storage.errors import DuplicateEntryError, InsufficientBalanceError
 from storage.ledger import EntryKind
 from storage.repository import Repository
 
@@ -30,12 +30,12 @@ async def adjust_balance(
     """Credit (positive) or debit (negative) a user's balance; returns the new balance.
 
     ``reference`` names the command (:func:`admin_reference`): the same command delivered
-    again raises BalanceChangeAlreadyDoneError and changes nothing. Raises UnknownUserError
-    for an unknown user and InsufficientBalanceError when a debit would take the balance
-    below zero (nothing is written then).
+    again raises BalanceChangeAlreadyDoneError and changes nothing. Raises UserNotFoundError
+    for an unknown user and BalanceTooLowError when a debit would take the balance below
+    zero (nothing is written then).
     """
     if await repo.users.get(user_id) is None:
-        raise UnknownUserError(str(user_id))
+        raise UserNotFoundError(user_id=user_id)
     kind = EntryKind.ADMIN_CREDIT if amount.is_positive else EntryKind.ADMIN_DEBIT
     try:
         async with repo.database.transaction():
@@ -46,5 +46,7 @@ async def adjust_balance(
             "Admin %s's balance change %s was delivered again; done once", admin_id, reference
         )
         raise BalanceChangeAlreadyDoneError(user_id=user_id) from None
+    except InsufficientBalanceError:
+        raise BalanceTooLowError(balance=await repo.ledger.balance(user_id)) from None
     logger.info("Admin %s changed user %s's balance by %s", admin_id, user_id, amount)
     return balance

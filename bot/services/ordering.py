@@ -20,9 +20,11 @@ from bot.core.errors import (
     InvalidRunsError,
     NotEnoughBalanceError,
     OrderAlreadyPlacedError,
+    OrderNotFoundError,
     OrderNotUnknownError,
     OrderOutcomeUnknownError,
     OrderRefusedError,
+    PanelIdTakenError,
     PanelUnavailableError,
 )
 from bot.core.money import Money, order_price
@@ -34,6 +36,7 @@ from bot.upstream import (
     PanelRefusedError,
     PanelUnreachableError,
 )
+from bot.upstream.refusals import Refusal, classify_refusal
 from bot.upstream.types import STATUS_PENDING, TYPE_CUSTOM_COMMENTS, TYPE_POLL
 from storage.catalog import Service
 from storage.errors import DuplicateOrderError, DuplicateUpstreamIdError, InsufficientBalanceError
@@ -231,24 +234,21 @@ def make_quote(
     )
 
 
-# Panel refusals the customer can understand, by a fragment of the panel's text.
-_REFUSAL_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("not enough funds", "not_enough_funds", "insufficient"), "refusal-supplier-funds"),
-    (("active order", "active_order"), "refusal-active-order"),
-    (("bad link", "incorrect link", "invalid link", "bad_link"), "refusal-bad-link"),
-    (("less than minimal", "more than maximum", "quantity"), "refusal-quantity"),
-    (("incorrect service", "service id", "disabled", "service_not_found"), "refusal-service"),
-    (("api key", "invalid_key"), "refusal-supplier-setup"),
-)
+# How each kind of panel refusal is explained to the customer.
+_REFUSAL_MESSAGE_IDS = {
+    Refusal.SUPPLIER_FUNDS: "refusal-supplier-funds",
+    Refusal.SUPPLIER_SETUP: "refusal-supplier-setup",
+    Refusal.ACTIVE_ORDER: "refusal-active-order",
+    Refusal.BAD_LINK: "refusal-bad-link",
+    Refusal.QUANTITY: "refusal-quantity",
+    Refusal.SERVICE: "refusal-service",
+    Refusal.OTHER: "refusal-other",
+}
 
 
 def refusal_reason_id(panel_text: str) -> str:
     """The translation that explains a panel refusal in plain words."""
-    text = panel_text.lower()
-    for fragments, message_id in _REFUSAL_REASONS:
-        if any(fragment in text for fragment in fragments):
-            return message_id
-    return "refusal-other"
+    return _REFUSAL_MESSAGE_IDS[classify_refusal(panel_text)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,13 +324,14 @@ class OrderingService:
             upstream_id = await self._panel.add(quote.new_order(quote.service_id))
         except PanelRefusedError as error:
             order = await self.fail_and_refund(order_id, error.detail)
-            if error.is_insufficient_funds:
+            refusal = error.refusal
+            if refusal is Refusal.SUPPLIER_FUNDS:
                 await self._raise_alert(PlacementAlert(order, "supplier_funds", error.detail))
-            elif error.is_bad_key:
+            elif refusal is Refusal.SUPPLIER_SETUP:
                 await self._raise_alert(PlacementAlert(order, "supplier_setup", error.detail))
             raise OrderRefusedError(
                 order_id=order_id,
-                reason_id=refusal_reason_id(error.detail),
+                reason_id=_REFUSAL_MESSAGE_IDS[refusal],
                 detail=error.detail,
                 price=quote.price,
             ) from None
@@ -377,7 +378,10 @@ class OrderingService:
             order = await self._require(order_id)
             if order.status != UNKNOWN:
                 raise OrderNotUnknownError(order_id=order_id, status=order.status)
-            await self._repo.orders.mark_placed(order_id, upstream_id, STATUS_PENDING)
+            try:
+                await self._repo.orders.mark_placed(order_id, upstream_id, STATUS_PENDING)
+            except DuplicateUpstreamIdError:
+                raise PanelIdTakenError(upstream_id=str(upstream_id)) from None
             await self._repo.outbox.add(
                 order.user_id,
                 NOTIFY_ORDER_SETTLED,
@@ -416,8 +420,8 @@ class OrderingService:
 
     async def _require(self, order_id: int) -> Order:
         order = await self._repo.orders.get(order_id)
-        if order is None:  # pragma: no cover - orders are never deleted
-            raise LookupError(f"order {order_id} vanished")
+        if order is None:  # an id an admin typed, or a row that vanished
+            raise OrderNotFoundError(order_id=order_id)
         return order
 
 

@@ -16,6 +16,7 @@ from decimal import ROUND_CEILING, Decimal
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
+from bot.core.errors import StorefrontError
 from bot.core.money import Money
 from bot.core.stars import MAX_STARS_PER_INVOICE
 from storage.errors import DuplicateEntryError, InsufficientBalanceError
@@ -30,13 +31,12 @@ STARS_CURRENCY = "XTR"
 _PAYLOAD = re.compile(r"^topup:([0-9]{1,18})$")
 
 
-class TopupError(Exception):
+class TopupError(StorefrontError):
     """A top-up or refund cannot go ahead; ``message_id`` explains why."""
 
     def __init__(self, message_id: str, **arguments: object) -> None:
-        super().__init__(message_id)
         self.message_id = message_id
-        self.arguments = arguments
+        super().__init__(**arguments)
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,11 +83,13 @@ class Translator:
             _collect_variables(bundle.get_message(message_id).value, names)
         return self(message_id, **{name: Markup("{" + name + "}") for name in names})
 
-    def error(self, error: StorefrontError) -> str:
+    def error(self, error: StorefrontError, *, plain: bool = False) -> str:
         """The user-facing explanation of a domain error, in this language.
 
         Amounts are written the way this language writes money; an argument named ``*_id``
-        that holds a message id (a refusal reason, say) is translated too.
+        that holds a message id (a refusal reason, say) is translated too. ``plain`` is for
+        places Telegram shows as plain text (alerts, a pre-checkout answer): arguments are
+        not HTML-escaped there, or a panel's "&" would read "&amp;".
         """
         arguments: dict[str, Any] = {}
         for name, value in error.arguments.items():
@@ -97,6 +99,11 @@ class Translator:
                 arguments[name.removesuffix("_id")] = self(value)
             else:
                 arguments[name] = value
+        if plain:
+            arguments = {
+                name: Markup(value) if isinstance(value, str) else value
+                for name, value in arguments.items()
+            }
         return self(error.message_id, **arguments)
 
     def money(self, amount: Money, currency: str | None = None) -> str:

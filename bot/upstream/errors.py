@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from bot.upstream.refusals import Refusal, classify_refusal
+
 
 class UpstreamError(Exception):
     """Base of every upstream failure. ``detail`` is for logs and admins, never has the key."""
@@ -28,14 +30,16 @@ class PanelRefusedError(UpstreamError):
     """The panel understood the request and refused it; ``detail`` is the panel's own text."""
 
     @property
+    def refusal(self) -> Refusal:
+        return classify_refusal(self.detail)
+
+    @property
     def is_insufficient_funds(self) -> bool:
-        text = self.detail.lower()
-        return "not enough funds" in text or "not_enough_funds" in text or "insufficient" in text
+        return self.refusal is Refusal.SUPPLIER_FUNDS
 
     @property
     def is_bad_key(self) -> bool:
-        text = self.detail.lower()
-        return "api key" in text or "invalid_key" in text or "incorrect key" in text
+        return self.refusal is Refusal.SUPPLIER_SETUP
 
 
 class PanelUnreachableError(UpstreamError):

@@ -23,7 +23,9 @@ from aiohttp import web
 
 from bot.core.errors import (
     ConfirmationExpiredError,
+    OrderNotFoundError,
     OrderRefusedError,
+    PanelIdTakenError,
     StorefrontError,
 )
 from bot.core.money import Money
@@ -44,7 +46,6 @@ from bot.upstream.types import (
     STATUS_PROCESSING,
 )
 from bot.web.auth import NotAuthenticatedError, authenticate
-from storage.errors import DuplicateUpstreamIdError
 from storage.orders import FAILED, PLACING, UNKNOWN, Order
 from storage.users import User
 
@@ -551,12 +552,10 @@ class ShopApi:
                 upstream_id = _id_field(data, "panel_order_id")
                 order = await ordering.settle_placed(order_id, upstream_id)
                 text = i18n("admin-settled-placed", order_id=order.id, upstream_id=str(upstream_id))
-        except LookupError:
-            raise ApiError(404, "admin-order-not-found", order_id=order_id) from None
-        except DuplicateUpstreamIdError:
-            raise ApiError(
-                409, "admin-settle-duplicate", upstream_id=str(data.get("panel_order_id"))
-            ) from None
+        except OrderNotFoundError as error:
+            raise ApiError(404, error.message_id, **error.arguments) from None
+        except PanelIdTakenError as error:
+            raise ApiError(409, error.message_id, **error.arguments) from None
         except StorefrontError as error:
             return web.json_response({"error": plain_text(i18n.error(error))}, status=409)
         self._services.outbox.wake()

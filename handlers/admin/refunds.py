@@ -6,7 +6,6 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.core.money import Money
 from bot.services.payments import StarsTopups, TopupError
 from bot.telegram.i18n import Translator
 from bot.telegram.messenger import Messenger
@@ -37,11 +36,7 @@ async def refund(
     try:
         amount = await topups.refund(bot, charge_id)
     except TopupError as error:
-        arguments = {
-            name: i18n.money(value) if isinstance(value, Money) else value
-            for name, value in error.arguments.items()
-        }
-        await message.answer(i18n(error.message_id, **arguments))
+        await message.answer(i18n.error(error))
         return
     payment = await repo.payments.get(charge_id)
     await message.answer(i18n("admin-refund-done", amount=i18n.money(amount)))

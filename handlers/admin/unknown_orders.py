@@ -15,7 +15,6 @@ from bot.telegram.i18n import Translator
 from bot.telegram.outbox_sender import OutboxSender
 from bot.telegram.routing import RouterTemplate
 from handlers.common import show
-from storage.errors import DuplicateUpstreamIdError
 from storage.orders import UNKNOWN
 from storage.repository import Repository
 
@@ -85,14 +84,8 @@ async def settle(
         else:
             await message.answer(i18n("admin-settle-usage"))
             return
-    except LookupError:
-        await message.answer(i18n("admin-order-not-found", order_id=order_id))
-        return
-    except DuplicateUpstreamIdError:
-        await message.answer(i18n("admin-settle-duplicate", upstream_id=outcome))
-        return
     except StorefrontError as error:
-        await message.answer(i18n(error.message_id, **error.arguments))
+        await message.answer(i18n.error(error))
         return
     outbox.wake()
     await message.answer(text)

@@ -6,13 +6,13 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from bot.core.errors import StorefrontError
 from bot.core.ids import parse_id
 from bot.core.money import InvalidAmountError, Money
-from bot.services.accounts import BalanceChangeAlreadyDoneError, adjust_balance, admin_reference
+from bot.services.accounts import adjust_balance, admin_reference
 from bot.telegram.i18n import Translator
 from bot.telegram.messenger import Messenger
 from bot.telegram.routing import RouterTemplate
-from storage.errors import InsufficientBalanceError, UnknownUserError
 from storage.repository import Repository
 from storage.users import User
 
@@ -92,15 +92,8 @@ async def _change_balance(
             reason=reason,
             reference=admin_reference(message.chat.id, message.message_id),
         )
-    except BalanceChangeAlreadyDoneError as error:
+    except StorefrontError as error:
         await message.answer(i18n.error(error))
-        return
-    except UnknownUserError:
-        await message.answer(i18n("admin-user-not-found", user_id=target_id))
-        return
-    except InsufficientBalanceError:
-        current = await repo.ledger.balance(target_id)
-        await message.answer(i18n("admin-subbalance-too-much", balance=i18n.money(current)))
         return
     reply_id = "admin-balance-credited" if credit else "admin-balance-debited"
     await message.answer(

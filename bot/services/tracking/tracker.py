@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from bot.core.errors import StorefrontError
 from bot.core.money import Money
 from bot.services.ordering import order_reference
 from bot.upstream import (
@@ -80,11 +81,15 @@ class StatusChange:
     refund: Money
 
 
-class ActionRefusedError(Exception):
-    """The panel refused a refill or cancel; ``detail`` is its text."""
+_REFUSED_MESSAGE_IDS = {"refill": "order-refill-refused", "cancel": "order-cancel-refused"}
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
+
+class ActionRefusedError(StorefrontError):
+    """The panel refused a refill or cancel; ``detail`` is its text, shown as the reason."""
+
+    def __init__(self, action: str, detail: str) -> None:
+        self.message_id = _REFUSED_MESSAGE_IDS[action]
+        super().__init__(reason=detail)
         self.detail = detail
 
 
@@ -92,7 +97,7 @@ def _refusal_or_trouble(outcome: ItemError | None, action: str) -> Exception:
     """The panel said no (its words go to the user), or the call itself failed (the user is
     told the panel is busy, never a connection error text)."""
     if outcome is not None and not outcome.transient:
-        return ActionRefusedError(outcome.message)
+        return ActionRefusedError(action, outcome.message)
     detail = outcome.message if outcome is not None else "no answer for this order"
     return PanelOutcomeUnknownError(detail, action=action)
 
@@ -251,17 +256,17 @@ class OrderTracker:
     async def request_refill(self, order: Order) -> int:
         """Ask the panel for a refill; returns the local refill id."""
         if order.upstream_id is None:
-            raise ActionRefusedError("order was not placed")
+            raise ActionRefusedError("refill", "order was not placed")
         try:
             refill_id = await self._panel.refill(order.upstream_id)
         except PanelRefusedError as error:
-            raise ActionRefusedError(error.detail) from None
+            raise ActionRefusedError("refill", error.detail) from None
         return await self._repo.orders.add_refill(order.id, refill_id, "Pending")
 
     async def request_cancel(self, order: Order) -> None:
         """Ask the panel to cancel; the refund follows when the panel reports Canceled."""
         if order.upstream_id is None:
-            raise ActionRefusedError("order was not placed")
+            raise ActionRefusedError("cancel", "order was not placed")
         result = await self._panel.cancel([order.upstream_id])
         outcome = result.get(order.upstream_id, ItemError("no answer"))
         if isinstance(outcome, ItemError):
