@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import io
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot.services.stats import DayFigures
 from bot.telegram.i18n import Translator
 
@@ -25,6 +22,11 @@ _TEXT_COLOUR = "#3d4654"
 
 
 def _draw(titles: tuple[str, str], days: list[DayFigures]) -> bytes:
+    # Imported here, in the worker thread: matplotlib takes a while to load, which the bot's
+    # start-up need not wait for.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(8, 4.8), dpi=110, layout="constrained")
     FigureCanvasAgg(figure)
     orders_axes, profit_axes = figure.subplots(2, 1, sharex=True)
