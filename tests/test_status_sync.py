@@ -29,7 +29,9 @@ from bot.core.errors import (
     OrderNotFoundError,
     OrderNotUnknownError,
     OrderOutcomeUnknownError,
+    PanelCheckUnavailableError,
     PanelIdTakenError,
+    PanelOrderNotFoundError,
 )
 from bot.core.money import Money
 from bot.services.ordering import OrderingService, PlacementAlert, Quote, order_reference
@@ -721,6 +723,26 @@ async def test_an_order_the_panel_forgot_is_reported_once_then_listed_for_settli
     assert (order_reference(forgotten.id), PRICE) in await world.refunds()
     assert len(world.alerts) == 2
     await world.assert_books_balance()
+
+
+async def test_settle_checks_the_panel_id_with_the_panel_first(world: World) -> None:
+    order_id = await world.insert_placing()
+    await world.repo.orders.mark_unknown(order_id, "ambiguous add")
+    with pytest.raises(PanelOrderNotFoundError) as refused:
+        await world.ordering.settle_placed(order_id, 424242)  # the panel has no such order
+    assert refused.value.arguments["upstream_id"] == "424242"
+    world.panel.fail_next("status", "html502")
+    on_panel = world.panel.create_order(1, LINK, QUANTITY)
+    with pytest.raises(PanelCheckUnavailableError):
+        await world.ordering.settle_placed(order_id, on_panel.order_id)
+    assert (await world.order(order_id)).status == UNKNOWN  # nothing changed either time
+    assert await world.outbox() == []
+
+    placed = await world.ordering.settle_placed(order_id, on_panel.order_id)
+    assert (placed.status, placed.upstream_id) == ("Pending", on_panel.order_id)
+    en = Translations("en").get("en")
+    assert "424242" in en.error(refused.value)
+    assert en.error(refused.value) != "admin-settle-panel-unknown"
 
 
 # --- statuses the reference does not list -----------------------------------------------

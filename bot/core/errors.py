@@ -122,3 +122,15 @@ class BalanceTooLowError(StorefrontError):
     """An admin's debit would take the balance below zero; ``balance`` is what there is."""
 
     message_id = "admin-subbalance-too-much"
+
+
+class PanelOrderNotFoundError(StorefrontError):
+    """/settle named a panel order id the panel does not know."""
+
+    message_id = "admin-settle-panel-unknown"
+
+
+class PanelCheckUnavailableError(StorefrontError):
+    """/settle could not check the panel order id: the panel did not answer."""
+
+    message_id = "admin-settle-panel-unreachable"

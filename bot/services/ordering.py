@@ -24,7 +24,9 @@ from bot.core.errors import (
     OrderNotUnknownError,
     OrderOutcomeUnknownError,
     OrderRefusedError,
+    PanelCheckUnavailableError,
     PanelIdTakenError,
+    PanelOrderNotFoundError,
     PanelUnavailableError,
 )
 from bot.core.money import Money, order_price
@@ -35,6 +37,7 @@ from bot.upstream import (
     PanelOutcomeUnknownError,
     PanelRefusedError,
     PanelUnreachableError,
+    UpstreamError,
 )
 from bot.upstream.refusals import Refusal, classify_refusal
 from bot.upstream.types import STATUS_PENDING, TYPE_CUSTOM_COMMENTS, TYPE_POLL
@@ -373,7 +376,24 @@ class OrderingService:
         return await self._require(order_id)
 
     async def settle_placed(self, order_id: int, upstream_id: int) -> Order:
-        """An admin found the order on the panel: track it from now on and tell the user."""
+        """An admin found the order on the panel: track it from now on and tell the user.
+
+        The panel is asked about ``upstream_id`` first: an id it refuses (a typo, another
+        shop's order) raises PanelOrderNotFoundError, and a panel that does not answer
+        PanelCheckUnavailableError; nothing changes then.
+        """
+        order = await self._require(order_id)
+        if order.status != UNKNOWN:
+            raise OrderNotUnknownError(order_id=order_id, status=order.status)
+        try:
+            await self._panel.status(upstream_id)
+        except PanelRefusedError as error:
+            raise PanelOrderNotFoundError(
+                order_id=order_id, upstream_id=str(upstream_id), detail=error.detail
+            ) from None
+        except UpstreamError as error:
+            logger.warning("Could not check panel order %s for /settle: %s", upstream_id, error)
+            raise PanelCheckUnavailableError(upstream_id=str(upstream_id)) from None
         async with self._repo.database.transaction():
             order = await self._require(order_id)
             if order.status != UNKNOWN:

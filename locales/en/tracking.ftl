@@ -27,5 +27,7 @@ admin-settle-usage = Usage: <code>/settle order_id panel_order_id</code> if the 
 admin-order-not-found = There is no order #{ NUMBER($order_id, useGrouping: 0) }.
 admin-settle-not-unknown = Order #{ NUMBER($order_id, useGrouping: 0) } is not waiting to be settled (its status is { $status }).
 admin-settle-duplicate = Another order is already linked to panel order { $upstream_id }.
+admin-settle-panel-unknown = The panel does not know order { $upstream_id } ({ $detail }): check the id on the panel, or settle with <code>/settle { NUMBER($order_id, useGrouping: 0) } failed</code> if the order is not there.
+admin-settle-panel-unreachable = Could not reach the panel to check order { $upstream_id }. Nothing was changed; try again in a moment.
 admin-settled-placed = ✅ Order #{ NUMBER($order_id, useGrouping: 0) } is linked to panel order { $upstream_id } and will be tracked. The customer was told.
 admin-settled-failed = ✅ Order #{ NUMBER($order_id, useGrouping: 0) } was marked as not placed and { $amount } was refunded. The customer was told.

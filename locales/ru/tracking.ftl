@@ -29,5 +29,7 @@ admin-settle-usage = Использование: <code>/settle id_заказа i
 admin-order-not-found = Заказа #{ NUMBER($order_id, useGrouping: 0) } нет.
 admin-settle-not-unknown = Заказ #{ NUMBER($order_id, useGrouping: 0) } не ждёт решения (его статус: { $status }).
 admin-settle-duplicate = Заказ панели { $upstream_id } уже связан с другим заказом.
+admin-settle-panel-unknown = Панель не знает заказ { $upstream_id } ({ $detail }): проверьте номер в панели или, если заказа там нет, выполните <code>/settle { NUMBER($order_id, useGrouping: 0) } failed</code>.
+admin-settle-panel-unreachable = Не удалось связаться с панелью, чтобы проверить заказ { $upstream_id }. Ничего не изменено; попробуйте чуть позже.
 admin-settled-placed = ✅ Заказ #{ NUMBER($order_id, useGrouping: 0) } связан с заказом панели { $upstream_id } и будет отслеживаться. Клиент уведомлён.
 admin-settled-failed = ✅ Заказ #{ NUMBER($order_id, useGrouping: 0) } отмечен как неразмещённый, { $amount } возвращено. Клиент уведомлён.

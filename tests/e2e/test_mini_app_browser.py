@@ -233,11 +233,13 @@ async def test_an_admin_sees_the_charts_and_settles_an_order(
     await expect(to_settle).to_contain_text(f"{ALICE}")
     if path := screenshot_path("dashboard.png"):
         await page.screenshot(path=str(path), full_page=True)
-    await to_settle.locator("input").fill("777")
+    # /settle checks the panel id with the panel: the order is there after all.
+    on_panel = storefront.panel.create_order(FOLLOWERS.service_id, INSTAGRAM_LINK, 500).order_id
+    await to_settle.locator("input").fill(str(on_panel))
     await to_settle.get_by_role("button", name=t("webapp-admin-placed")).click()
-    await expect(to_settle.locator(".notice")).to_contain_text("777")
+    await expect(to_settle.locator(".notice")).to_contain_text(str(on_panel))
     settled = await storefront.r.orders.get(unknown.id)
-    assert settled is not None and settled.upstream_id == 777
+    assert settled is not None and settled.upstream_id == on_panel
 
     # A customer opening the dashboard is told it is not for them, and sees no figures.
     customer = await open_page(browser, ALICE, "/app/admin/")
