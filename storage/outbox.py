@@ -14,6 +14,8 @@ from storage.database import Database, utc_now
 NOTIFY_ORDER_STATUS = "order_status"
 NOTIFY_REFILL_STATUS = "refill_status"
 NOTIFY_ORDER_SETTLED = "order_settled"
+NOTIFY_TOPUP_PAID = "topup_paid"
+NOTIFY_TOPUP_CLOSED = "topup_closed"  # expired or rejected
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from storage.payments import PaymentRepository
 from storage.quotes import QuoteRepository
 from storage.settings import SettingsRepository
 from storage.stats import StatsRepository
+from storage.topups import TopupRepository
 from storage.users import UserRepository
 
 
@@ -28,3 +29,4 @@ class Repository:
         self.stats = StatsRepository(database)
         self.payments = PaymentRepository(database)
         self.quotes = QuoteRepository(database)
+        self.topups = TopupRepository(database)

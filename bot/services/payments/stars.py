@@ -16,9 +16,15 @@ from decimal import ROUND_CEILING, Decimal
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
-from bot.core.errors import StorefrontError
 from bot.core.money import Money
 from bot.core.stars import MAX_STARS_PER_INVOICE
+from bot.services.payments.rails import (
+    Checkout,
+    RailName,
+    TopupCrediting,
+    TopupError,
+    TopupLimits,
+)
 from storage.errors import DuplicateEntryError, InsufficientBalanceError
 from storage.ledger import EntryKind
 from storage.payments import PAID, REFUNDED, REFUNDING
@@ -29,14 +35,6 @@ logger = logging.getLogger(__name__)
 STARS_CURRENCY = "XTR"
 
 _PAYLOAD = re.compile(r"^topup:([0-9]{1,18})$")
-
-
-class TopupError(StorefrontError):
-    """A top-up or refund cannot go ahead; ``message_id`` explains why."""
-
-    def __init__(self, message_id: str, **arguments: object) -> None:
-        self.message_id = message_id
-        super().__init__(**arguments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +56,12 @@ class Credited:
 
 
 class StarsTopups:
+    """The Stars rail. Telegram holds the invoice until it is paid, so the top-up row is
+    written when the payment arrives (``successful_payment``), together with its credit."""
+
+    name = RailName.STARS.value
+    poll_seconds: float | None = None  # Telegram delivers every payment as an update
+
     def __init__(
         self,
         repo: Repository,
@@ -65,16 +69,26 @@ class StarsTopups:
         stars_per_unit: Decimal,
         minimum: Decimal,
         maximum: Decimal,
+        crediting: TopupCrediting | None = None,
     ) -> None:
         self._repo = repo
         self.stars_per_unit = stars_per_unit
         self.minimum = Money.from_decimal(minimum)
         self.maximum = Money.from_decimal(maximum)
+        self._limits = TopupLimits(self.minimum, self.maximum)
+        self._crediting = crediting or TopupCrediting(repo)
+
+    async def create(self, user_id: int, amount: Money) -> Checkout:
+        """Nothing to record before the payment: the quote is the invoice to send."""
+        self.quote(amount)
+        return Checkout(topup_id=0, amount=amount)
+
+    async def poll(self) -> None:
+        return None
 
     def quote(self, amount: Money) -> TopupQuote:
         """Stars for an amount, or TopupError when it is outside the limits."""
-        if amount < self.minimum or amount > self.maximum:
-            raise TopupError("topup-out-of-range", minimum=self.minimum, maximum=self.maximum)
+        self._limits.check(amount)
         stars = int((amount.as_decimal() * self.stars_per_unit).to_integral_value(ROUND_CEILING))
         if stars > MAX_STARS_PER_INVOICE:
             # The settings are checked against this at start-up; this guards any other caller.
@@ -128,12 +142,14 @@ class StarsTopups:
                 payload=payload,
             )
             if recorded:
-                try:
-                    await self._repo.ledger.post(
-                        user_id, EntryKind.TOPUP, amount, reference=charge_id, note=f"{stars} XTR"
-                    )
-                except DuplicateEntryError:
-                    first_time = False
+                settled = await self._crediting.record_paid(
+                    rail=self.name,
+                    user_id=user_id,
+                    amount=amount,
+                    provider_payment_id=charge_id,
+                    note=f"{stars} XTR",
+                )
+                first_time = settled.first_time
             else:
                 first_time = False
         balance = await self._repo.ledger.balance(user_id)
