@@ -19,6 +19,7 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, MenuButtonWebApp, WebAppInfo
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiohttp import web
 
 import handlers
 from bot.config import Settings
@@ -28,12 +29,20 @@ from bot.runtime.observability import HandlerName, UpdateLog
 from bot.runtime.session import KeepResponseModels, SendBudgetMiddleware
 from bot.runtime.signals import stop_on_signals
 from bot.runtime.tasks import BackgroundTasks
-from bot.runtime.webhook import AddRoutes, Health, WebServer, run_webhook
+from bot.runtime.webhook import (
+    AddRoutes,
+    Health,
+    WebServer,
+    add_cryptopay_webhook,
+    run_webhook,
+)
 from bot.services.catalog import CatalogService, Pricing
 from bot.services.ordering import OrderingService
 from bot.services.panel_watch import CHECK_SECONDS as PANEL_CHECK_SECONDS
 from bot.services.panel_watch import PanelBalanceWatch
-from bot.services.payments import StarsTopups
+from bot.services.payments import Rails, StarsTopups, TopupCrediting, TopupLimits
+from bot.services.payments.cryptopay import CryptoPayClient, CryptoPayRail
+from bot.services.payments.manual import ManualTopups
 from bot.services.quoting import QuoteBook
 from bot.services.tracking.status_sync import StatusSync
 from bot.services.tracking.tracker import OrderTracker
@@ -133,6 +142,7 @@ def build_services(
     )
     bot.session.middleware(SendBudgetMiddleware(send_budget, paid_budget))
     outbox = OutboxSender(bot, repo, translations)
+    stars, rails, cryptopay, manual = build_rails(settings, repo, currency, outbox)
     return Services(
         settings=settings,
         repo=repo,
@@ -158,12 +168,10 @@ def build_services(
         panel_watch=PanelBalanceWatch(
             repo, panel, admin_alerts.low_panel_balance, settings.PANEL_BALANCE_ALERT
         ),
-        topups=StarsTopups(
-            repo,
-            stars_per_unit=settings.STARS_PER_UNIT,
-            minimum=settings.TOPUP_MIN,
-            maximum=settings.TOPUP_MAX,
-        ),
+        topups=stars,
+        rails=rails,
+        cryptopay=cryptopay,
+        manual_topups=manual,
         quotes=QuoteBook(repo, ordering, pricing),
         topup_presets=[Money.from_decimal(amount) for amount in settings.TOPUP_PRESETS],
         support_contact=settings.SUPPORT_CONTACT,
@@ -171,6 +179,51 @@ def build_services(
         throttle=Throttle(rate=float(settings.THROTTLE_RATE), burst=settings.THROTTLE_BURST),
         tasks=tasks,
     )
+
+
+def build_rails(
+    settings: Settings, repo: Repository, currency: str, outbox: OutboxSender
+) -> tuple[StarsTopups, Rails, CryptoPayRail | None, ManualTopups]:
+    """The payment rails the settings enable (Stars always), sharing one crediting path.
+
+    The manual rail's service always exists, so requests made while it was enabled can still
+    be decided after MANUAL_TOPUP_TEXT is cleared; customers see it only while it is set.
+    """
+    limits = TopupLimits(
+        minimum=Money.from_decimal(settings.TOPUP_MIN),
+        maximum=Money.from_decimal(settings.TOPUP_MAX),
+        presets=tuple(Money.from_decimal(amount) for amount in settings.TOPUP_PRESETS),
+    )
+    crediting = TopupCrediting(repo, currency, on_queued=outbox.wake)
+    stars = StarsTopups(
+        repo,
+        stars_per_unit=settings.STARS_PER_UNIT,
+        minimum=settings.TOPUP_MIN,
+        maximum=settings.TOPUP_MAX,
+        crediting=crediting,
+    )
+    cryptopay = None
+    if settings.CRYPTOPAY_TOKEN is not None:
+        token = settings.CRYPTOPAY_TOKEN.get_secret_value()
+        cryptopay = CryptoPayRail(
+            repo,
+            CryptoPayClient(settings.CRYPTOPAY_API_URL, token),
+            crediting,
+            limits,
+            token=token,
+            currency=currency,
+            assets=settings.CRYPTOPAY_ASSETS,
+            poll_seconds=settings.CRYPTOPAY_POLL_SECONDS,
+        )
+    manual = ManualTopups(
+        repo, crediting, limits, instructions=settings.MANUAL_TOPUP_TEXT, currency=currency
+    )
+    enabled = [
+        rail
+        for rail in (stars, cryptopay, manual if settings.MANUAL_TOPUP_TEXT else None)
+        if rail is not None
+    ]
+    return stars, Rails(limits, enabled), cryptopay, manual
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
@@ -223,6 +276,24 @@ def web_routes(services: Services) -> AddRoutes:
     return lambda app: setup_web(app, services)
 
 
+def webhook_routes(services: Services) -> AddRoutes | None:
+    """What the webhook server serves besides Telegram's updates and /healthz."""
+    adders: list[AddRoutes] = []
+    if services.settings.WEBAPP_URL:
+        adders.append(web_routes(services))
+    cryptopay = services.cryptopay
+    if cryptopay is not None:
+        adders.append(lambda app: add_cryptopay_webhook(app, cryptopay))
+    if not adders:
+        return None
+
+    def add_routes(app: web.Application) -> None:
+        for add in adders:
+            add(app)
+
+    return add_routes
+
+
 async def shutdown(services: Services) -> None:
     """Stop at a safe point: let updates in flight finish while background work stops."""
 
@@ -233,6 +304,8 @@ async def shutdown(services: Services) -> None:
     # Side by side, so a panel that hangs both costs one grace period, not two: a service
     # manager's stop timeout (10 s in Docker) must not run out first.
     await asyncio.gather(updates_in_flight(), services.tasks.stop())
+    if services.cryptopay is not None:
+        await services.cryptopay.aclose()
 
 
 async def startup(services: Services, bot: Bot) -> None:
@@ -258,6 +331,10 @@ async def startup(services: Services, bot: Bot) -> None:
     # Messages queued before a crash or restart go out first thing.
     tasks.start("outbox", services.outbox.run(tasks.stopping))
     await services.broadcast_runner.resume()
+    for rail in services.rails:
+        if rail.poll_seconds is not None:
+            # Outcomes nobody reports to us by themselves (and a webhook may never arrive).
+            tasks.periodic(f"{rail.name}-poll", rail.poll_seconds, rail.poll)
     if services.panel_watch.threshold is not None:
         tasks.periodic("panel-balance", PANEL_CHECK_SECONDS, check_panel_balance(services))
 
@@ -325,7 +402,7 @@ async def run(settings: Settings) -> None:
                 dispatcher,
                 bot,
                 Health(database, panel),
-                add_routes=web_routes(services) if settings.WEBAPP_URL else None,
+                add_routes=webhook_routes(services),
                 stop=stop,
             )
         else:

@@ -55,6 +55,20 @@ class Settings(BaseSettings):
         Decimal(25),
         Decimal(50),
     )
+    # Crypto Pay (@CryptoBot): the token enables the rail.
+    CRYPTOPAY_TOKEN: SecretStr | None = None
+    CRYPTOPAY_API_URL: str = "https://pay.crypt.bot/api"
+    CRYPTOPAY_ASSETS: Annotated[tuple[str, ...], NoDecode] = (
+        "USDT",
+        "TON",
+        "BTC",
+        "ETH",
+        "LTC",
+        "TRX",
+    )
+    CRYPTOPAY_POLL_SECONDS: int = Field(default=15, ge=1, le=86_400)
+    # The owner's payment instructions (card, bank, wallet): the text enables the manual rail.
+    MANUAL_TOPUP_TEXT: str = ""
     SUPPORT_CONTACT: str = ""
     BROADCAST_PAID: bool = False
     WEBHOOK_URL: str | None = None
@@ -124,6 +138,43 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Za-z0-9_-]{8,256}", value.get_secret_value().strip()):
             raise ValueError("must be 8-256 letters, digits, _ and - characters")
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("CRYPTOPAY_TOKEN")
+    @classmethod
+    def _cryptopay_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        # App tokens look like "12345:AAzQcZWQqQAbsfgPnOLr4FHC8Doa4L7KryC".
+        if not re.fullmatch(r"\d{1,12}:[A-Za-z0-9_-]{8,128}", value.get_secret_value().strip()):
+            raise ValueError("does not look like a Crypto Pay app token (digits:letters)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("CRYPTOPAY_API_URL")
+    @classmethod
+    def _cryptopay_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^\s/]+\S*$", value):
+            raise ValueError("must be a base URL such as https://pay.crypt.bot/api")
+        return value
+
+    @field_validator("CRYPTOPAY_ASSETS", mode="before")
+    @classmethod
+    def _cryptopay_assets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip().upper() for part in value.split(",") if part.strip()]
+            if not parts or not all(re.fullmatch(r"[A-Z0-9]{2,10}", part) for part in parts):
+                raise ValueError("must be asset codes separated by commas, e.g. USDT,TON,BTC")
+            return tuple(dict.fromkeys(parts))
+        return value
+
+    @field_validator("MANUAL_TOPUP_TEXT")
+    @classmethod
+    def _manual_text(cls, value: str) -> str:
+        # A .env line cannot hold a line break: "\n" written there stands for one.
+        value = value.replace("\\n", "\n").strip()
+        if len(value) > 2000:
+            raise ValueError("must be at most 2000 characters")
+        return value
 
     @field_validator("ADMIN_IDS", mode="before")
     @classmethod

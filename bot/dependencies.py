@@ -18,7 +18,9 @@ from bot.runtime.tasks import BackgroundTasks
 from bot.services.catalog import CatalogService, Pricing
 from bot.services.ordering import OrderingService
 from bot.services.panel_watch import PanelBalanceWatch
-from bot.services.payments import StarsTopups
+from bot.services.payments import Rails, StarsTopups
+from bot.services.payments.cryptopay import CryptoPayRail
+from bot.services.payments.manual import ManualTopups
 from bot.services.quoting import QuoteBook
 from bot.services.tracking.status_sync import StatusSync
 from bot.services.tracking.tracker import OrderTracker
@@ -49,6 +51,9 @@ class Services:
     broadcast_runner: BroadcastRunner
     panel_watch: PanelBalanceWatch
     topups: StarsTopups
+    rails: Rails
+    cryptopay: CryptoPayRail | None
+    manual_topups: ManualTopups
     quotes: QuoteBook
     topup_presets: list[Money]
     support_contact: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from bot.core.money import Money
 from storage.database import Database
 
 
@@ -16,6 +17,15 @@ class OrderCostRow:
     quantity: int | None
     panel_charge: Decimal | None
     runs: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RailTotal:
+    """Paid top-ups of one payment rail: how many, and how much."""
+
+    rail: str
+    count: int
+    amount: Money
 
 
 class StatsRepository:
@@ -96,3 +106,12 @@ class StatsRepository:
             )
             for row in rows
         ]
+
+    async def topups_since(self, since: str) -> list[RailTotal]:
+        """Paid top-ups per rail since a time."""
+        rows = await self._db.fetch_all(
+            "SELECT rail, COUNT(*), COALESCE(SUM(amount), 0) FROM topups"
+            " WHERE status = 'paid' AND paid_at >= ? GROUP BY rail ORDER BY rail",
+            (since,),
+        )
+        return [RailTotal(row[0], int(row[1]), Money(int(row[2]))) for row in rows]

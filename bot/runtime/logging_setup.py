@@ -38,7 +38,7 @@ def secrets_of(settings: Settings) -> list[str]:
     token = settings.BOT_TOKEN.get_secret_value()
     # The part after the bot id is the secret; the id itself is public and logged as such.
     values = [token, token.partition(":")[2]]
-    for secret in (settings.SMM_API_KEY, settings.WEBHOOK_SECRET):
+    for secret in (settings.SMM_API_KEY, settings.WEBHOOK_SECRET, settings.CRYPTOPAY_TOKEN):
         if secret is not None:
             values.append(secret.get_secret_value())
     return values

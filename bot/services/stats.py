@@ -12,7 +12,7 @@ from bot.upstream import PanelAPI, PanelBalance, UpstreamError
 from bot.upstream.types import FINAL_STATUSES, STATUS_CANCELED
 from storage.orders import LOCAL_STATES
 from storage.repository import Repository
-from storage.stats import OrderCostRow
+from storage.stats import OrderCostRow, RailTotal
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +22,8 @@ class Period:
     orders: int
     revenue: Money
     cost: Money
+    # Paid top-ups by payment rail (Stars, Crypto Pay, manual…), ordered by rail.
+    topups: tuple[RailTotal, ...] = ()
 
     @property
     def profit(self) -> Money:
@@ -83,6 +85,7 @@ async def _period(repo: Repository, since: str) -> Period:
         orders=await repo.stats.orders_since(since),
         revenue=Money(await repo.stats.paid_since(since)),
         cost=cost,
+        topups=tuple(await repo.stats.topups_since(since)),
     )
 
 

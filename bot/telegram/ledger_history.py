@@ -36,7 +36,16 @@ _ANY = re.compile(r".*", re.DOTALL)
 LEDGER_SENTENCES: tuple[LedgerSentence, ...] = (
     LedgerSentence(EntryKind.ORDER_CHARGE, _ORDER, "ledger-order-charge"),
     LedgerSentence(EntryKind.ORDER_REFUND, _ORDER, "ledger-order-refund"),
-    # Stars charge ids are Telegram's opaque strings; other rails use other prefixes.
+    # Each payment rail by name (its reference: bot/services/payments/rails.py); Stars charge
+    # ids are Telegram's opaque strings, so Stars is what a top-up is otherwise.
+    LedgerSentence(
+        EntryKind.TOPUP,
+        re.compile(r"cryptopay:(?P<invoice_id>[0-9]{1,18})"),
+        "ledger-topup-cryptopay",
+    ),
+    LedgerSentence(
+        EntryKind.TOPUP, re.compile(r"manual:(?P<request_id>[0-9]{1,18})"), "ledger-topup-manual"
+    ),
     LedgerSentence(EntryKind.TOPUP, _ANY, "ledger-topup-stars"),
     LedgerSentence(EntryKind.TOPUP_REFUND, _ANY, "ledger-topup-refund-stars"),
     LedgerSentence(EntryKind.TOPUP_REFUND_UNDONE, _ANY, "ledger-topup-refund-undone"),

@@ -27,6 +27,8 @@ from storage.outbox import (
     NOTIFY_ORDER_SETTLED,
     NOTIFY_ORDER_STATUS,
     NOTIFY_REFILL_STATUS,
+    NOTIFY_TOPUP_CLOSED,
+    NOTIFY_TOPUP_PAID,
     OutboxMessage,
 )
 from storage.repository import Repository
@@ -138,6 +140,8 @@ class OutboxSender:
         self, i18n: Translator, message: OutboxMessage
     ) -> tuple[str, InlineKeyboardMarkup] | None:
         payload = message.payload
+        if message.kind in (NOTIFY_TOPUP_PAID, NOTIFY_TOPUP_CLOSED):
+            return await self._render_topup(i18n, message)
         order = await self._repo.orders.get(int(payload.get("order_id", 0)))
         if order is None:
             return None
@@ -182,3 +186,18 @@ class OutboxSender:
             return text, markup
         logger.error("Unknown outbox message kind %r", message.kind)
         return None
+
+    async def _render_topup(
+        self, i18n: Translator, message: OutboxMessage
+    ) -> tuple[str, InlineKeyboardMarkup] | None:
+        """A top-up's receipt, or why it ended unpaid (expired, rejected with the reason)."""
+        topup = await self._repo.topups.get(int(message.payload.get("topup_id", 0)))
+        if topup is None:
+            return None
+        if message.kind == NOTIFY_TOPUP_PAID:
+            amount = Money(int(message.payload.get("amount_micros") or topup.amount.micros))
+            balance = Money(int(message.payload.get("balance_micros") or 0))
+            text = render.topup_receipt(i18n, topup, amount, balance)
+        else:
+            text = render.topup_closed(i18n, topup)
+        return text, keyboards.back_to_menu(i18n)

@@ -26,6 +26,7 @@ from bot.upstream.types import (
 from storage.catalog import Service
 from storage.ledger import LedgerEntry
 from storage.orders import FAILED, PLACING, UNKNOWN, Order
+from storage.topups import EXPIRED, REJECTED, Topup
 
 _STATUS_IDS = {
     PLACING: "status-placing",
@@ -43,6 +44,12 @@ _TYPE_IDS = {
     TYPE_PACKAGE: "service-type-package",
     TYPE_CUSTOM_COMMENTS: "service-type-comments",
     TYPE_POLL: "service-type-poll",
+}
+# A payment rail's name in the customer's language; a new rail adds its row (and messages).
+_RAIL_IDS = {
+    "stars": "rail-stars",
+    "cryptopay": "rail-cryptopay",
+    "manual": "rail-manual",
 }
 _HOWTO_IDS = {
     TYPE_DEFAULT: "service-howto-default",
@@ -87,6 +94,37 @@ def refill_status_label(i18n: Translator, status: str) -> str:
 
 def service_type_label(i18n: Translator, service_type: str) -> str:
     return i18n(_TYPE_IDS.get(service_type, "service-type-default"))
+
+
+def rail_label(i18n: Translator, rail: str) -> Markup:
+    """A rail's name, already safe to pass as an argument of another message."""
+    message_id = _RAIL_IDS.get(rail)
+    return Markup(i18n(message_id)) if message_id else Markup(i18n("rail-unknown", rail=rail))
+
+
+def topup_receipt(
+    i18n: Translator, topup: Topup, amount: Money, balance: Money, currency: str | None = None
+) -> str:
+    return i18n(
+        "topup-credited",
+        id=topup.id,
+        amount=i18n.money(amount, currency),
+        rail=rail_label(i18n, topup.rail),
+        balance=i18n.money(balance, currency),
+    )
+
+
+def topup_closed(i18n: Translator, topup: Topup, currency: str | None = None) -> str:
+    arguments = {
+        "id": topup.id,
+        "amount": i18n.money(topup.amount, currency),
+        "rail": rail_label(i18n, topup.rail),
+    }
+    if topup.status == REJECTED:
+        return i18n("topup-rejected", reason=topup.reason or "-", **arguments)
+    if topup.status == EXPIRED:
+        return i18n("topup-expired", **arguments)
+    return i18n("topup-not-paid", **arguments)
 
 
 def yes_no(i18n: Translator, value: bool) -> str:
@@ -200,6 +238,19 @@ def stats(i18n: Translator, figures: Stats) -> str:
         f"{status_label(i18n, status)}: {count}"
         for status, count in sorted(figures.orders_by_status.items())
     )
+
+    def topups(message_id: str, data: Period) -> str:
+        by_rail = " · ".join(
+            i18n(
+                "stats-topups-rail",
+                rail=Markup(rail_label(i18n, total.rail)),
+                amount=i18n.money(total.amount),
+                count=total.count,
+            )
+            for total in data.topups
+        )
+        return i18n(message_id, by_rail=Markup(by_rail or "-"))
+
     if figures.panel_balance is None:
         panel = i18n("stats-panel-unavailable")
     else:
@@ -221,6 +272,21 @@ def stats(i18n: Translator, figures: Stats) -> str:
             period("stats-today", figures.today),
             period("stats-week", figures.week),
             period("stats-all-time", figures.all_time),
+            *(
+                # Shown once there is anything to split: top-ups by payment rail.
+                [
+                    "\n".join(
+                        [
+                            i18n("stats-topups-title"),
+                            topups("stats-topups-today", figures.today),
+                            topups("stats-topups-week", figures.week),
+                            topups("stats-topups-all-time", figures.all_time),
+                        ]
+                    )
+                ]
+                if figures.all_time.topups
+                else []
+            ),
             i18n("stats-panel-balance", balance=panel),
         ]
     )

@@ -43,3 +43,87 @@ admin-refund-refused = Telegram refused the refund: { $reason }. The balance is 
 admin-refund-retry = Telegram did not confirm the refund ({ $reason }). The amount is held; send the same /refund again to finish it.
 admin-refund-in-progress = A refund of this payment is already under way; send the same /refund again in a moment to see how it ended.
 admin-refund-done = ✅ Refunded. { $amount } was taken off the user's balance and the Stars go back to them.
+
+## Payment rails: every way to top up
+
+rail-stars = ⭐ Telegram Stars
+rail-cryptopay = 💎 Crypto (Crypto Pay)
+rail-manual = 🏦 Bank transfer
+rail-unknown = method { $rail }
+button-top-up-rails = 💰 Top up
+balance-how-to-top-up-rails = Top up below in any of the ways the shop accepts. Your id for the shop owner: <code>{ NUMBER($user_id, useGrouping: 0) }</code>.
+topup-rails =
+    💰 <b>Top up your balance</b>
+    Choose how to pay. Any amount from { $minimum } to { $maximum }.
+topup-rail-off = This way to pay is not available any more. Please choose another one with /topup.
+topup-credited =
+    ✅ <b>Payment received</b>
+    +{ $amount } ({ $rail }) added to your balance.
+    Balance now: <b>{ $balance }</b>
+    Top-up #{ $id }
+topup-expired = ⌛ Invoice #{ $id } for { $amount } ({ $rail }) expired unpaid. Nothing was charged; create a new one with /topup whenever you like.
+topup-rejected =
+    ❌ Your top-up request #{ $id } for { $amount } was declined.
+    Reason: { $reason }
+    If you think this is a mistake, please write to the shop owner.
+topup-not-paid = Top-up #{ $id } for { $amount } ({ $rail }) was not paid.
+ledger-topup-cryptopay = Top-up with crypto (Crypto Pay)
+ledger-topup-manual = Top-up by bank transfer, request #{ NUMBER($request_id, useGrouping: 0) }
+
+## Crypto Pay
+
+topup-choose-cryptopay =
+    💎 <b>Pay with crypto</b> in @CryptoBot: { $assets }.
+    Choose an amount, or enter your own from { $minimum } to { $maximum }.
+cryptopay-invoice =
+    💎 <b>Invoice #{ $id }</b>: { $amount }
+    Pay it in @CryptoBot with any of: { $assets }. It is valid for { $minutes } minutes; your balance is credited as soon as it is paid.
+cryptopay-button-pay = 💎 Pay { $amount }
+cryptopay-unavailable = ⚠️ Crypto payments are not available right now: Crypto Pay does not answer. Please try again in a few minutes, or choose another way to pay.
+
+## Manual transfers
+
+topup-choose-manual =
+    🏦 <b>Pay by bank transfer</b>
+    Choose an amount, or enter your own from { $minimum } to { $maximum }. You then get the payment details and send us proof of the transfer.
+manual-instructions =
+    🏦 <b>Request #{ $id }</b>: transfer <b>{ $amount }</b>
+
+    { $instructions }
+
+    After the transfer, send here a screenshot, a document or a text with the payment details. An admin checks it and credits your balance.
+manual-proof-kind = ⚠️ Please send proof of the transfer as a photo, a document or a text message.
+manual-proof-received = 📨 Thank you! Request #{ $id } for { $amount } was sent to the shop. You will get a message as soon as it is checked.
+manual-request-gone = This request no longer waits for proof. Start a new one with /topup.
+manual-not-found = There is no top-up request #{ $id }.
+manual-not-open = Request #{ $id } does not wait for a decision.
+manual-already-approved = Request #{ $id } was already approved by { $admin }.
+manual-already-rejected = Request #{ $id } was already rejected by { $admin }.
+manual-review-card =
+    🏦 <b>Top-up request #{ $id }</b>
+    From: { $user } (<code>{ NUMBER($user_id, useGrouping: 0) }</code>)
+    Amount: <b>{ $amount }</b>
+    Sent: { $date }
+    The proof is the message above.
+manual-button-approve = ✅ Approve
+manual-button-reject = ❌ Reject
+manual-approved-by = ✅ Approved by { $admin }: { $amount } credited.
+manual-rejected-by = ❌ Rejected by { $admin }. Reason: { $reason }
+manual-approve-done = Approved: { $amount } credited to the customer.
+manual-reject-ask-reason = ❌ Why is request #{ $id } ({ $amount }) declined? Send the reason: the customer will read it.
+manual-reject-reason-text = Please send the reason as a text message.
+manual-reject-done = Request #{ $id } declined; the customer was told why.
+manual-pending-title = 🏦 <b>Top-up requests waiting for a decision</b> ({ $count })
+manual-pending-line = Request #{ $id }: { $user } · <b>{ $amount }</b> · { $date }
+manual-pending-empty = No top-up requests are waiting for a decision.
+manual-disabled = Manual transfers are turned off: set MANUAL_TOPUP_TEXT to take them.
+manual-button-approve-id = ✅ Approve #{ $id }
+manual-button-reject-id = ❌ Reject #{ $id }
+
+## /stats
+
+stats-topups-title = 💳 <b>Top-ups by payment method</b>
+stats-topups-today = Today: { $by_rail }
+stats-topups-week = 7 days: { $by_rail }
+stats-topups-all-time = All time: { $by_rail }
+stats-topups-rail = { $rail }: { $amount } (paid: { $count })

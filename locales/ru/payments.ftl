@@ -43,3 +43,87 @@ admin-refund-refused = Telegram отказал в возврате: { $reason }.
 admin-refund-retry = Telegram не подтвердил возврат ({ $reason }). Сумма удержана; отправьте тот же /refund ещё раз, чтобы завершить.
 admin-refund-in-progress = Возврат этого платежа уже выполняется; отправьте тот же /refund чуть позже, чтобы узнать результат.
 admin-refund-done = ✅ Возвращено. С баланса пользователя списано { $amount }, звёзды вернутся ему.
+
+## Способы оплаты
+
+rail-stars = ⭐ Звёзды Telegram
+rail-cryptopay = 💎 Криптовалюта (Crypto Pay)
+rail-manual = 🏦 Банковский перевод
+rail-unknown = способ { $rail }
+button-top-up-rails = 💰 Пополнить
+balance-how-to-top-up-rails = Пополните баланс ниже любым из способов, которые принимает магазин. Ваш id для владельца магазина: <code>{ NUMBER($user_id, useGrouping: 0) }</code>.
+topup-rails =
+    💰 <b>Пополнение баланса</b>
+    Выберите способ оплаты. Сумма — от { $minimum } до { $maximum }.
+topup-rail-off = Этот способ оплаты больше недоступен. Выберите другой командой /topup.
+topup-credited =
+    ✅ <b>Оплата получена</b>
+    +{ $amount } ({ $rail }) зачислено на баланс.
+    Баланс сейчас: <b>{ $balance }</b>
+    Пополнение №{ $id }
+topup-expired = ⌛ Счёт №{ $id } на { $amount } ({ $rail }) истёк неоплаченным. Ничего не списано; создайте новый командой /topup, когда будет удобно.
+topup-rejected =
+    ❌ Ваша заявка на пополнение №{ $id } на { $amount } отклонена.
+    Причина: { $reason }
+    Если это ошибка, напишите владельцу магазина.
+topup-not-paid = Пополнение №{ $id } на { $amount } ({ $rail }) не оплачено.
+ledger-topup-cryptopay = Пополнение криптовалютой (Crypto Pay)
+ledger-topup-manual = Пополнение переводом, заявка №{ NUMBER($request_id, useGrouping: 0) }
+
+## Crypto Pay
+
+topup-choose-cryptopay =
+    💎 <b>Оплата криптовалютой</b> в @CryptoBot: { $assets }.
+    Выберите сумму или введите свою — от { $minimum } до { $maximum }.
+cryptopay-invoice =
+    💎 <b>Счёт №{ $id }</b>: { $amount }
+    Оплатите его в @CryptoBot любой из валют: { $assets }. Счёт действует { $minutes } мин.; баланс пополнится сразу после оплаты.
+cryptopay-button-pay = 💎 Оплатить { $amount }
+cryptopay-unavailable = ⚠️ Оплата криптовалютой сейчас недоступна: Crypto Pay не отвечает. Попробуйте через несколько минут или выберите другой способ оплаты.
+
+## Переводы вручную
+
+topup-choose-manual =
+    🏦 <b>Оплата банковским переводом</b>
+    Выберите сумму или введите свою — от { $minimum } до { $maximum }. Затем вы получите реквизиты и пришлёте подтверждение перевода.
+manual-instructions =
+    🏦 <b>Заявка №{ $id }</b>: переведите <b>{ $amount }</b>
+
+    { $instructions }
+
+    После перевода пришлите сюда скриншот, документ или текст с данными платежа. Администратор проверит его и пополнит баланс.
+manual-proof-kind = ⚠️ Пришлите подтверждение перевода фотографией, документом или текстом.
+manual-proof-received = 📨 Спасибо! Заявка №{ $id } на { $amount } отправлена в магазин. Мы напишем, как только её проверят.
+manual-request-gone = Эта заявка больше не ждёт подтверждения. Создайте новую командой /topup.
+manual-not-found = Заявки на пополнение №{ $id } нет.
+manual-not-open = Заявка №{ $id } не ждёт решения.
+manual-already-approved = Заявку №{ $id } уже одобрил(а) { $admin }.
+manual-already-rejected = Заявку №{ $id } уже отклонил(а) { $admin }.
+manual-review-card =
+    🏦 <b>Заявка на пополнение №{ $id }</b>
+    От: { $user } (<code>{ NUMBER($user_id, useGrouping: 0) }</code>)
+    Сумма: <b>{ $amount }</b>
+    Отправлена: { $date }
+    Подтверждение — в сообщении выше.
+manual-button-approve = ✅ Одобрить
+manual-button-reject = ❌ Отклонить
+manual-approved-by = ✅ Одобрил(а) { $admin }: зачислено { $amount }.
+manual-rejected-by = ❌ Отклонил(а) { $admin }. Причина: { $reason }
+manual-approve-done = Одобрено: клиенту зачислено { $amount }.
+manual-reject-ask-reason = ❌ Почему заявка №{ $id } ({ $amount }) отклонена? Пришлите причину — клиент её прочитает.
+manual-reject-reason-text = Пришлите причину текстовым сообщением.
+manual-reject-done = Заявка №{ $id } отклонена; клиенту сообщили причину.
+manual-pending-title = 🏦 <b>Заявки на пополнение, ждущие решения</b> ({ $count })
+manual-pending-line = Заявка №{ $id }: { $user } · <b>{ $amount }</b> · { $date }
+manual-pending-empty = Нет заявок на пополнение, ждущих решения.
+manual-disabled = Переводы вручную выключены: задайте MANUAL_TOPUP_TEXT, чтобы их принимать.
+manual-button-approve-id = ✅ Одобрить №{ $id }
+manual-button-reject-id = ❌ Отклонить №{ $id }
+
+## /stats
+
+stats-topups-title = 💳 <b>Пополнения по способам оплаты</b>
+stats-topups-today = Сегодня: { $by_rail }
+stats-topups-week = 7 дней: { $by_rail }
+stats-topups-all-time = Всё время: { $by_rail }
+stats-topups-rail = { $rail }: { $amount } (платежей: { $count })
