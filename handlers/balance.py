@@ -6,6 +6,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot.services.payments import Rails
 from bot.telegram import keyboards, render
 from bot.telegram.callbacks import LedgerPage, MenuAction, MenuCallback
 from bot.telegram.i18n import Translator
@@ -26,7 +27,7 @@ def create_router() -> Router:
 @router.message(Command("balance"))
 @router.callback_query(MenuCallback.filter(F.action == MenuAction.BALANCE))
 async def balance_screen(
-    event: Message | CallbackQuery, repo: Repository, i18n: Translator, user: User
+    event: Message | CallbackQuery, repo: Repository, i18n: Translator, user: User, rails: Rails
 ) -> None:
     balance = await repo.ledger.balance(user.id)
     entries = await repo.ledger.recent(user.id, limit=RECENT_ENTRIES)
@@ -34,8 +35,10 @@ async def balance_screen(
     if entries:
         lines = "\n".join(render.ledger_line(i18n, entry) for entry in entries)
         parts.append(i18n("balance-recent") + "\n" + lines)
-    parts.append(i18n("balance-how-to-top-up", user_id=user.id))
-    await show(event, "\n\n".join(parts), keyboards.balance_screen(i18n))
+    several = len(rails.names) > 1
+    how_to = "balance-how-to-top-up-rails" if several else "balance-how-to-top-up"
+    parts.append(i18n(how_to, user_id=user.id))
+    await show(event, "\n\n".join(parts), keyboards.balance_screen(i18n, several_rails=several))
 
 
 @router.callback_query(LedgerPage.filter())

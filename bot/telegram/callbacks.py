@@ -124,9 +124,28 @@ class BroadcastCallback(CallbackData, prefix="bc"):
 
 
 class TopupCallback(CallbackData, prefix="tu"):
-    """A preset top-up amount in micro-units; 0 asks for a custom amount."""
+    """A preset top-up amount in micro-units for a payment rail; 0 asks for a custom amount."""
 
     micros: Number
+    rail: str = "stars"
+
+
+class RailCallback(CallbackData, prefix="tr"):
+    """A payment rail on the top-up screen: its amount choice."""
+
+    rail: str
+
+
+class ReviewAction(StrEnum):
+    APPROVE = "ok"
+    REJECT = "no"
+
+
+class ManualReviewCallback(CallbackData, prefix="mr"):
+    """An admin's decision on a manual top-up request."""
+
+    topup_id: Number
+    action: ReviewAction
 
 
 class LedgerPage(CallbackData, prefix="lp"):

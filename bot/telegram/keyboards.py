@@ -20,18 +20,21 @@ from bot.telegram.callbacks import (
     FlowCallback,
     LanguageCallback,
     LedgerPage,
+    ManualReviewCallback,
     MenuAction,
     MenuCallback,
     OrderAction,
     OrderCallback,
     OrderServiceCallback,
     OrdersPage,
+    RailCallback,
     ReorderCallback,
+    ReviewAction,
     ServiceCallback,
     TopupCallback,
 )
 from bot.telegram.i18n import LANGUAGE_NAMES, Translator
-from bot.telegram.render import plain, status_label
+from bot.telegram.render import plain, rail_label, status_label
 from bot.upstream.types import STATUS_COMPLETED
 from storage.catalog import Category, Service
 from storage.orders import Order
@@ -312,20 +315,80 @@ def broadcast_progress(i18n: Translator, broadcast_id: int) -> InlineKeyboardMar
     return InlineKeyboardMarkup(inline_keyboard=[[_button(i18n("broadcast-button-stop"), data)]])
 
 
-def topup_amounts(i18n: Translator, presets: list[Money]) -> InlineKeyboardMarkup:
+def topup_amounts(
+    i18n: Translator, presets: list[Money], *, rail: str = "stars", back_to_rails: bool = False
+) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for amount in presets:
-        builder.button(text=i18n.money(amount), callback_data=TopupCallback(micros=amount.micros))
+        builder.button(
+            text=i18n.money(amount), callback_data=TopupCallback(micros=amount.micros, rail=rail)
+        )
     builder.adjust(2)
-    builder.row(_button(i18n("topup-button-other"), TopupCallback(micros=0).pack()))
+    builder.row(_button(i18n("topup-button-other"), TopupCallback(micros=0, rail=rail).pack()))
+    if back_to_rails:
+        builder.row(_button(i18n("button-back"), MenuCallback(action=MenuAction.TOPUP).pack()))
     builder.row(_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack()))
     return builder.as_markup()
 
 
-def balance_screen(i18n: Translator) -> InlineKeyboardMarkup:
+def topup_rails(i18n: Translator, rails: list[str]) -> InlineKeyboardMarkup:
+    rows = [[_button(rail_label(i18n, rail), RailCallback(rail=rail).pack())] for rail in rails]
+    rows.append([_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def pay_link(i18n: Translator, url: str, amount: str) -> InlineKeyboardMarkup:
+    """The button that opens the provider's payment page (Crypto Pay: its invoice in @CryptoBot)."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(i18n("button-top-up-stars"), MenuCallback(action=MenuAction.TOPUP).pack())],
+            [
+                InlineKeyboardButton(
+                    text=_clip(i18n("cryptopay-button-pay", amount=amount)), url=url
+                )
+            ],
+            [_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack())],
+        ]
+    )
+
+
+def manual_review(i18n: Translator, topup_id: int) -> InlineKeyboardMarkup:
+    def button(message_id: str, action: ReviewAction) -> InlineKeyboardButton:
+        return _button(
+            i18n(message_id), ManualReviewCallback(topup_id=topup_id, action=action).pack()
+        )
+
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button("manual-button-approve", ReviewAction.APPROVE),
+                button("manual-button-reject", ReviewAction.REJECT),
+            ]
+        ]
+    )
+
+
+def pending_requests(i18n: Translator, topup_ids: list[int]) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            _button(
+                i18n("manual-button-approve-id", id=topup_id),
+                ManualReviewCallback(topup_id=topup_id, action=ReviewAction.APPROVE).pack(),
+            ),
+            _button(
+                i18n("manual-button-reject-id", id=topup_id),
+                ManualReviewCallback(topup_id=topup_id, action=ReviewAction.REJECT).pack(),
+            ),
+        ]
+        for topup_id in topup_ids
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def balance_screen(i18n: Translator, *, several_rails: bool = False) -> InlineKeyboardMarkup:
+    top_up = i18n("button-top-up-rails") if several_rails else i18n("button-top-up-stars")
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(top_up, MenuCallback(action=MenuAction.TOPUP).pack())],
             [_button(i18n("button-history"), LedgerPage(page=0).pack())],
             [_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack())],
         ]

@@ -40,11 +40,11 @@ LEDGER_SENTENCES: tuple[LedgerSentence, ...] = (
     # ids are Telegram's opaque strings, so Stars is what a top-up is otherwise.
     LedgerSentence(
         EntryKind.TOPUP,
-        re.compile(r"cryptopay:(?P<invoice_id>[0-9]{1,18})"),
+        re.compile(r"cryptopay:[0-9]{1,18}"),
         "ledger-topup-cryptopay",
     ),
     LedgerSentence(
-        EntryKind.TOPUP, re.compile(r"manual:(?P<request_id>[0-9]{1,18})"), "ledger-topup-manual"
+        EntryKind.TOPUP, re.compile(r"manual:(?P<id>[0-9]{1,18})"), "ledger-topup-manual"
     ),
     LedgerSentence(EntryKind.TOPUP, _ANY, "ledger-topup-stars"),
     LedgerSentence(EntryKind.TOPUP_REFUND, _ANY, "ledger-topup-refund-stars"),

@@ -27,6 +27,7 @@ from storage.catalog import Service
 from storage.ledger import LedgerEntry
 from storage.orders import FAILED, PLACING, UNKNOWN, Order
 from storage.topups import EXPIRED, REJECTED, Topup
+from storage.users import User
 
 _STATUS_IDS = {
     PLACING: "status-placing",
@@ -102,22 +103,20 @@ def rail_label(i18n: Translator, rail: str) -> Markup:
     return Markup(i18n(message_id)) if message_id else Markup(i18n("rail-unknown", rail=rail))
 
 
-def topup_receipt(
-    i18n: Translator, topup: Topup, amount: Money, balance: Money, currency: str | None = None
-) -> str:
+def topup_receipt(i18n: Translator, topup: Topup, amount: Money, balance: Money) -> str:
     return i18n(
         "topup-credited",
         id=topup.id,
-        amount=i18n.money(amount, currency),
+        amount=i18n.money(amount),
         rail=rail_label(i18n, topup.rail),
-        balance=i18n.money(balance, currency),
+        balance=i18n.money(balance),
     )
 
 
-def topup_closed(i18n: Translator, topup: Topup, currency: str | None = None) -> str:
+def topup_closed(i18n: Translator, topup: Topup) -> str:
     arguments = {
         "id": topup.id,
-        "amount": i18n.money(topup.amount, currency),
+        "amount": i18n.money(topup.amount),
         "rail": rail_label(i18n, topup.rail),
     }
     if topup.status == REJECTED:
@@ -125,6 +124,37 @@ def topup_closed(i18n: Translator, topup: Topup, currency: str | None = None) ->
     if topup.status == EXPIRED:
         return i18n("topup-expired", **arguments)
     return i18n("topup-not-paid", **arguments)
+
+
+def person(user: User | None, user_id: int) -> str:
+    """How an admin sees a customer: their name, their @username, else their id."""
+    if user is None:
+        return str(user_id)
+    name = user.first_name or (f"@{user.username}" if user.username else "")
+    if name and user.username and user.first_name:
+        name = f"{user.first_name} (@{user.username})"
+    return name or str(user_id)
+
+
+def manual_review_card(i18n: Translator, topup: Topup, user: User | None) -> str:
+    return i18n(
+        "manual-review-card",
+        id=topup.id,
+        user=person(user, topup.user_id),
+        user_id=topup.user_id,
+        amount=i18n.money(topup.amount),
+        date=topup.created_at[:16],
+    )
+
+
+def manual_pending_line(i18n: Translator, topup: Topup, user: User | None) -> str:
+    return i18n(
+        "manual-pending-line",
+        id=topup.id,
+        user=person(user, topup.user_id),
+        amount=i18n.money(topup.amount),
+        date=topup.created_at[:16],
+    )
 
 
 def yes_no(i18n: Translator, value: bool) -> str:

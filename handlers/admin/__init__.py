@@ -12,6 +12,7 @@ from bot.telegram.filters import IsAdmin
 from handlers.admin import (
     broadcast_composer,
     catalog,
+    manual_topups,
     menu,
     refunds,
     stats,
@@ -29,6 +30,7 @@ def create_router() -> Router:
         users.create_router(),
         unknown_orders.create_router(),
         refunds.create_router(),
+        manual_topups.create_router(),
         stats.create_router(),
         broadcast_composer.create_router(),
         catalog.create_router(),

@@ -68,7 +68,11 @@ topup-rejected =
     If you think this is a mistake, please write to the shop owner.
 topup-not-paid = Top-up #{ $id } for { $amount } ({ $rail }) was not paid.
 ledger-topup-cryptopay = Top-up with crypto (Crypto Pay)
-ledger-topup-manual = Top-up by bank transfer, request #{ NUMBER($request_id, useGrouping: 0) }
+ledger-topup-manual = Top-up by bank transfer, request #{ NUMBER($id, useGrouping: 0) }
+
+topup-pay-link =
+    💳 <b>Top-up #{ $id }</b>: { $amount } ({ $rail })
+    Pay with the button below; your balance is credited as soon as the payment arrives.
 
 ## Crypto Pay
 
@@ -116,7 +120,6 @@ manual-reject-done = Request #{ $id } declined; the customer was told why.
 manual-pending-title = 🏦 <b>Top-up requests waiting for a decision</b> ({ $count })
 manual-pending-line = Request #{ $id }: { $user } · <b>{ $amount }</b> · { $date }
 manual-pending-empty = No top-up requests are waiting for a decision.
-manual-disabled = Manual transfers are turned off: set MANUAL_TOPUP_TEXT to take them.
 manual-button-approve-id = ✅ Approve #{ $id }
 manual-button-reject-id = ❌ Reject #{ $id }
 

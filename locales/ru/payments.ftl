@@ -68,7 +68,11 @@ topup-rejected =
     Если это ошибка, напишите владельцу магазина.
 topup-not-paid = Пополнение №{ $id } на { $amount } ({ $rail }) не оплачено.
 ledger-topup-cryptopay = Пополнение криптовалютой (Crypto Pay)
-ledger-topup-manual = Пополнение переводом, заявка №{ NUMBER($request_id, useGrouping: 0) }
+ledger-topup-manual = Пополнение переводом, заявка №{ NUMBER($id, useGrouping: 0) }
+
+topup-pay-link =
+    💳 <b>Пополнение №{ $id }</b>: { $amount } ({ $rail })
+    Оплатите кнопкой ниже; баланс пополнится, как только придёт платёж.
 
 ## Crypto Pay
 
@@ -116,7 +120,6 @@ manual-reject-done = Заявка №{ $id } отклонена; клиенту 
 manual-pending-title = 🏦 <b>Заявки на пополнение, ждущие решения</b> ({ $count })
 manual-pending-line = Заявка №{ $id }: { $user } · <b>{ $amount }</b> · { $date }
 manual-pending-empty = Нет заявок на пополнение, ждущих решения.
-manual-disabled = Переводы вручную выключены: задайте MANUAL_TOPUP_TEXT, чтобы их принимать.
 manual-button-approve-id = ✅ Одобрить №{ $id }
 manual-button-reject-id = ❌ Отклонить №{ $id }
 

@@ -91,14 +91,6 @@ def ledger_reference(rail: str, provider_payment_id: str) -> str:
     return f"{rail}:{provider_payment_id}"
 
 
-def rail_of_reference(reference: str | None) -> str:
-    """Which rail a top-up credit came by, from its ledger reference."""
-    prefix, separator, _ = (reference or "").partition(":")
-    if separator and prefix in RailName.__members__.values():
-        return prefix
-    return RailName.STARS.value
-
-
 @dataclass(frozen=True, slots=True)
 class Settlement:
     topup_id: int
