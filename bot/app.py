@@ -29,13 +29,7 @@ from bot.runtime.observability import HandlerName, UpdateLog
 from bot.runtime.session import KeepResponseModels, SendBudgetMiddleware
 from bot.runtime.signals import stop_on_signals
 from bot.runtime.tasks import BackgroundTasks
-from bot.runtime.webhook import (
-    AddRoutes,
-    Health,
-    WebServer,
-    add_cryptopay_webhook,
-    run_webhook,
-)
+from bot.runtime.webhook import AddRoutes, Health, WebServer, run_webhook
 from bot.services.catalog import CatalogService, Pricing
 from bot.services.ordering import OrderingService
 from bot.services.panel_watch import CHECK_SECONDS as PANEL_CHECK_SECONDS
@@ -58,6 +52,7 @@ from bot.upstream import PanelAPI, UpstreamError
 from bot.upstream.client import HttpPanelClient
 from bot.upstream.sandbox import SandboxPanel
 from bot.web import setup_web
+from bot.web.payment_webhooks import add_cryptopay_webhook
 from storage.database import Database
 from storage.fsm import SQLiteStorage
 from storage.repository import Repository

@@ -15,10 +15,10 @@ from aiohttp import web
 from bot.config import ConfigurationError, load_settings
 from bot.core.money import Money
 from bot.runtime.logging_setup import secrets_of
-from bot.runtime.webhook import CRYPTOPAY_WEBHOOK_PATH, add_cryptopay_webhook
 from bot.services.payments import TopupCrediting, TopupError, TopupLimits
 from bot.services.payments.cryptopay import CryptoPayClient, CryptoPayError, CryptoPayRail
 from bot.services.payments.manual import ManualTopups, Proof
+from bot.web.payment_webhooks import CRYPTOPAY_WEBHOOK_PATH, add_cryptopay_webhook
 from storage.database import Database
 from storage.ledger import EntryKind
 from storage.repository import Repository

@@ -22,7 +22,6 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.runtime.signals import stop_on_signals
-from bot.services.payments.cryptopay import SIGNATURE_HEADER, CryptoPayRail
 from bot.upstream import PanelAPI, UpstreamError
 from storage.database import Database
 
@@ -32,7 +31,6 @@ AddRoutes = Callable[[web.Application], None]
 logger = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
-CRYPTOPAY_WEBHOOK_PATH = "/cryptopay/webhook"
 PANEL_HEALTH_TTL_SECONDS = 30.0
 PANEL_HEALTH_TIMEOUT_SECONDS = 5.0
 REQUESTS_SHUTDOWN_SECONDS = 0.5
@@ -141,25 +139,6 @@ class WebServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-
-
-def add_cryptopay_webhook(app: web.Application, rail: CryptoPayRail) -> None:
-    """Crypto Pay's ``invoice_paid`` updates at /cryptopay/webhook, always answered in JSON."""
-
-    async def handle(request: web.Request) -> web.Response:
-        try:
-            body = await request.read()
-        except web.HTTPException as error:  # e.g. a body over aiohttp's size limit
-            return web.json_response({"error": error.reason}, status=error.status)
-        try:
-            answer = await rail.take_webhook(body, request.headers.get(SIGNATURE_HEADER))
-        except Exception:
-            # Crypto Pay sends the update again later; the details stay in our log.
-            logger.exception("Crypto Pay webhook update failed")
-            return web.json_response({"error": "internal error"}, status=500)
-        return web.json_response(answer.body, status=answer.status)
-
-    app.router.add_post(CRYPTOPAY_WEBHOOK_PATH, handle)
 
 
 def webhook_path(url: str) -> str:

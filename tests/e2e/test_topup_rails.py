@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from bot.core.money import Money
-from bot.runtime.webhook import CRYPTOPAY_WEBHOOK_PATH, add_cryptopay_webhook
+from bot.web.payment_webhooks import CRYPTOPAY_WEBHOOK_PATH, add_cryptopay_webhook
 from storage.ledger import EntryKind
 from storage.topups import EXPIRED, PAID
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront, make_settings
