@@ -87,7 +87,7 @@ async def test_crypto_pay_by_poll_by_signed_webhook_and_expiry(
     await alice.start()
 
     rails = await alice.say("/topup")
-    assert rails.text == t("topup-rails", minimum="$1.00", maximum="$500.00")
+    assert rails.text == t("topup-rails", minimum="$1.00", maximum="$200.00")
     assert rails.button_texts == [
         t("rail-stars"),
         t("rail-cryptopay"),
@@ -99,7 +99,7 @@ async def test_crypto_pay_by_poll_by_signed_webhook_and_expiry(
         "topup-choose-cryptopay",
         assets="USDT, TON, BTC, ETH, LTC, TRX",
         minimum="$1.00",
-        maximum="$500.00",
+        maximum="$200.00",
     )
     assert amounts.button_texts == [
         "$5.00",
