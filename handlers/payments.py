@@ -254,7 +254,7 @@ async def _start_topup(
     except TopupError as error:
         await bot.send_message(
             chat_id,
-            i18n(error.message_id, **_arguments(i18n, error)),
+            i18n.error(error),
             reply_markup=keyboards.flow_cancel(i18n),
         )
         return
@@ -324,7 +324,7 @@ async def transfer_proof(
     try:
         topup = await manual_topups.attach_proof(topup_id, user.id, proof)
     except TopupError as error:
-        text = i18n(error.message_id, **_arguments(i18n, error))
+        text = i18n.error(error)
         await message.answer(text, reply_markup=keyboards.back_to_menu(i18n))
         return
     await message.answer(

@@ -9,7 +9,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.core.money import Money
 from bot.services.payments import TopupError
 from bot.services.payments.manual import ManualTopups
 from bot.telegram import keyboards, render
@@ -29,13 +28,6 @@ def create_router() -> Router:
 
 class RejectFlow(StatesGroup):
     reason = State()
-
-
-def _arguments(i18n: Translator, error: TopupError) -> dict[str, object]:
-    return {
-        name: i18n.money(value) if isinstance(value, Money) else value
-        for name, value in error.arguments.items()
-    }
 
 
 @router.message(Command("pending"))
@@ -72,7 +64,7 @@ async def approve(
         topup = await manual_topups.approve(callback_data.topup_id, user.id)
     except TopupError as error:
         # Most often: another admin was quicker; this one is told who.
-        callback_answer.text = plain(i18n, error.message_id, **_arguments(i18n, error))
+        callback_answer.text = i18n.error(error, plain=True)
         callback_answer.show_alert = True
         return
     amount = i18n.money(topup.amount)
@@ -94,7 +86,7 @@ async def ask_reason(
     try:
         topup = await manual_topups.check_open(callback_data.topup_id)
     except TopupError as error:
-        callback_answer.text = plain(i18n, error.message_id, **_arguments(i18n, error))
+        callback_answer.text = i18n.error(error, plain=True)
         callback_answer.show_alert = True
         return
     await state.set_state(RejectFlow.reason)
@@ -120,7 +112,7 @@ async def reject(
     try:
         topup = await manual_topups.reject(topup_id, user.id, message.text or "")
     except TopupError as error:
-        await message.answer(i18n(error.message_id, **_arguments(i18n, error)))
+        await message.answer(i18n.error(error))
         return
     await message.answer(i18n("manual-reject-done", id=topup.id))
 
