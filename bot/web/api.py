@@ -371,6 +371,8 @@ class ShopApi:
                 "service": quote.service_name,
                 "link": quote.link,
                 "quantity": quote.quantity,
+                "runs": quote.runs,
+                "interval": quote.interval,
                 "price": _money(quote.price),
                 "balance": _money(balance),
                 "balance_after": _money(after),

@@ -165,6 +165,12 @@ async def test_a_customer_searches_orders_and_sees_the_order(
     await page.fill("#link", INSTAGRAM_LINK)
     await page.fill("#quantity", "2500")
     await expect(page.locator("#estimate")).to_have_text(t("webapp-estimate", price="$2.70"))
+    # Drip-feed: every run is paid for.
+    await page.check("#dripfeed")
+    await page.fill("#runs", "3")
+    await expect(page.locator("#estimate")).to_have_text(t("webapp-estimate", price="$8.10"))
+    await page.uncheck("#dripfeed")
+    await expect(page.locator("#runs")).to_be_hidden()
     await page.fill("#quantity", "5")
     await page.click("#get-price")
     error = t("order-quantity-invalid", minimum=50, maximum="10,000")

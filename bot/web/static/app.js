@@ -117,6 +117,8 @@ function openService(service, category) {
   $("comments-field").hidden = !comments;
   $("comments-label").textContent = t("webapp-form-comments", bounds);
   $("answer-field").hidden = service.type !== "Poll";
+  $("dripfeed-field").hidden = !service.dripfeed;
+  $("runs-fields").hidden = true;
   form.hidden = false;
   $("confirm").hidden = true;
   $("placed").hidden = true;
@@ -126,14 +128,20 @@ function openService(service, category) {
   $("link").focus();
 }
 
+function wholeNumber(id) {
+  const digits = $(id).value.replace(/[\s_,.\u00a0\u202f]/g, "");
+  return /^\d{1,12}$/.test(digits) ? BigInt(digits) : 0n;
+}
+
+// How many units are paid for: drip-feed delivers (and charges) the quantity every run.
 function orderedCount() {
   const service = state.service;
   if (service.per === "package") return 1n;
+  if (!$("runs-fields").hidden) return wholeNumber("quantity") * wholeNumber("runs");
   if (service.type === "Custom Comments") {
     return BigInt($("comments").value.split("\n").filter((line) => line.trim()).length);
   }
-  const digits = $("quantity").value.replace(/[\s_,.\u00a0\u202f]/g, "");
-  return /^\d{1,12}$/.test(digits) ? BigInt(digits) : 0n;
+  return wholeNumber("quantity");
 }
 
 // The price per 1000 (or per package) times the count, rounded up to the micro-unit like the
@@ -170,6 +178,9 @@ async function getQuote(event) {
   if (!$("quantity-field").hidden) body.quantity = $("quantity").value;
   if (!$("comments-field").hidden) body.comments = $("comments").value;
   if (!$("answer-field").hidden) body.answer_number = $("answer").value;
+  if (!$("runs-fields").hidden) {
+    Object.assign(body, { dripfeed: true, runs: $("runs").value, interval: $("interval").value });
+  }
   hideError("form-error");
   state.busy = true;
   $("get-price").disabled = true;
@@ -177,7 +188,8 @@ async function getQuote(event) {
     const quote = await api("quote", { method: "POST", body });
     state.quote = quote;
     $("confirm-service").textContent = quote.service;
-    $("confirm-quantity").textContent = number(quote.quantity ?? 1);
+    const quantity = number(quote.quantity ?? 1);
+    $("confirm-quantity").textContent = quote.runs ? `${quantity} × ${number(quote.runs)}` : quantity;
     $("confirm-price").textContent = money(quote.price);
     $("confirm-balance").textContent = money(quote.balance);
     $("confirm-after").textContent = money(quote.balance_after);
@@ -292,7 +304,11 @@ async function main() {
   $("search").addEventListener("input", filterCatalog);
   $("back").addEventListener("click", () => showTab("catalog"));
   $("order-form").addEventListener("submit", getQuote);
-  for (const id of ["quantity", "comments"]) $(id).addEventListener("input", updateEstimate);
+  for (const id of ["quantity", "comments", "runs"]) $(id).addEventListener("input", updateEstimate);
+  $("dripfeed").addEventListener("change", () => {
+    $("runs-fields").hidden = !$("dripfeed").checked;
+    updateEstimate();
+  });
   $("pay").addEventListener("click", pay);
   $("edit").addEventListener("click", () => {
     $("confirm").hidden = true;
