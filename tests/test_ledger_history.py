@@ -29,6 +29,22 @@ def entry(kind: EntryKind, reference: str | None, note: str | None = None) -> Le
         ("en", EntryKind.ORDER_REFUND, "order:1", "Canceled", "Refund for order #1"),
         ("ru", EntryKind.ORDER_REFUND, "order:1", None, "Возврат за заказ №1"),
         ("en", EntryKind.TOPUP, "stxAbC-123", "500 XTR", "Top-up with Telegram Stars"),
+        (
+            "en",
+            EntryKind.TOPUP,
+            "cryptopay:1001",
+            "Crypto Pay invoice 1001",
+            "Top-up with crypto (Crypto Pay)",
+        ),
+        ("ru", EntryKind.TOPUP, "cryptopay:1001", None, "Пополнение криптовалютой (Crypto Pay)"),
+        (
+            "en",
+            EntryKind.TOPUP,
+            "manual:42",
+            "manual transfer #42",
+            "Top-up by bank transfer, request #42",
+        ),
+        ("ru", EntryKind.TOPUP, "manual:42", None, "Пополнение переводом, заявка №42"),
         ("en", EntryKind.TOPUP_REFUND, "stxAbC-123#2", None, "Telegram Stars top-up refunded"),
         (
             "en",

@@ -26,14 +26,17 @@ import aiohttp
 import pytest
 
 import bot.runtime.webhook
-from bot.app import Services, build_dispatcher, build_services, web_routes
+from bot.app import Services, build_dispatcher, build_services, webhook_routes
 from bot.config import Settings
+from bot.core.money import Money
 from bot.runtime.webhook import Health, run_webhook
 from bot.telegram.i18n import Translations
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database
 from storage.repository import Repository
 from tests.e2e.conftest import make_settings
+from tests.fakes.cryptopay import DEFAULT_TOKEN as CRYPTOPAY_TOKEN
+from tests.fakes.cryptopay import FakeCryptoPay
 from tests.fakes.harness import make_bot
 from tests.fakes.panel import FakePanel
 from tests.fakes.telegram import FakeTelegramServer
@@ -140,8 +143,9 @@ class WebhookBot:
                 dispatcher,
                 bot,
                 Health(database, panel_client),
-                # As bot.app.run does: the webhook's server also serves the Mini App.
-                add_routes=web_routes(self.services) if self.settings.WEBAPP_URL else None,
+                # As bot.app.run does: the webhook's server also serves the Mini App and the
+                # payment providers' webhooks.
+                add_routes=webhook_routes(self.services),
                 stop=self._stop,
             )
         )
@@ -213,7 +217,11 @@ async def errors() -> AsyncIterator[Errors]:
 
 
 async def _webhook_bot(
-    stack: AsyncExitStack, tmp_path: Path, *, secret: str | None = SECRET
+    stack: AsyncExitStack,
+    tmp_path: Path,
+    *,
+    secret: str | None = SECRET,
+    **settings: object,
 ) -> WebhookBot:
     panel = await stack.enter_async_context(FakePanel())
     telegram = await stack.enter_async_context(FakeTelegramServer())
@@ -225,8 +233,9 @@ async def _webhook_bot(
     }
     if secret is not None:
         overrides["WEBHOOK_SECRET"] = secret
-    settings = make_settings(panel, tmp_path / "storefront.sqlite3", **overrides)
-    front = WebhookBot(telegram, panel, settings, Translations(settings.DEFAULT_LANGUAGE), port)
+    overrides.update(settings)
+    configured = make_settings(panel, tmp_path / "storefront.sqlite3", **overrides)
+    front = WebhookBot(telegram, panel, configured, Translations(configured.DEFAULT_LANGUAGE), port)
     await front.start()
     stack.push_async_callback(front.stop)
     return front
@@ -293,6 +302,36 @@ async def test_without_the_right_secret_401_and_nothing_happens(
     assert (await webhook.post(update))[0] == 200
     assert len(webhook.telegram.messages(VICTOR)) == 1
     assert len(update_lines.lines[update["update_id"]]) == 1
+
+
+async def test_the_webhook_server_takes_signed_crypto_pay_updates(
+    tmp_path: Path, errors: Errors
+) -> None:
+    async with AsyncExitStack() as stack:
+        cryptopay = await stack.enter_async_context(FakeCryptoPay())
+        front = await _webhook_bot(
+            stack,
+            tmp_path,
+            CRYPTOPAY_TOKEN=CRYPTOPAY_TOKEN,
+            CRYPTOPAY_API_URL=cryptopay.url,
+            CRYPTOPAY_POLL_SECONDS=3600,  # the webhook alone
+        )
+        assert (await front.post(start_update(WENDY)))[0] == 200
+        assert front.services is not None and front.services.cryptopay is not None
+        checkout = await front.services.cryptopay.create(WENDY, Money.parse("7"))
+        [invoice] = cryptopay.invoices.values()
+        cryptopay.mark_paid(invoice.invoice_id)
+        body = cryptopay.update(invoice.invoice_id)
+        url = front.base + "/cryptopay/webhook"
+        forged = await cryptopay.post_webhook(url, body, signature="0" * 64)
+        assert (forged.status_code, forged.json()) == (401, {"error": "bad signature"})
+        for _ in range(2):
+            signed = await cryptopay.post_webhook(url, body)
+            assert (signed.status_code, signed.json()) == (200, {"ok": True})
+        assert await front.services.repo.ledger.balance(WENDY) == Money.parse("7")
+        topup = await front.services.repo.topups.get(checkout.topup_id)
+        assert topup is not None and topup.status == "paid"
+    assert [record.getMessage() for record in errors.records] == []
 
 
 async def test_only_the_webhook_path_takes_updates(webhook: WebhookBot) -> None:
