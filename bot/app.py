@@ -38,6 +38,7 @@ from bot.services.payments import Rails, StarsTopups, TopupCrediting, TopupLimit
 from bot.services.payments.cryptopay import CryptoPayClient, CryptoPayRail
 from bot.services.payments.manual import ManualTopups
 from bot.services.quoting import QuoteBook
+from bot.services.retention import PRUNE_INTERVAL_SECONDS, Retention
 from bot.services.tracking.status_sync import StatusSync
 from bot.services.tracking.tracker import OrderTracker
 from bot.telegram.admin_alerts import AdminAlerts
@@ -156,6 +157,7 @@ def build_services(
             alert=admin_alerts.placement,
             missing_grace=timedelta(hours=settings.UNKNOWN_ORDER_GRACE_HOURS),
         ),
+        retention=Retention(repo, days=settings.RETENTION_DAYS),
         outbox=outbox,
         broadcast_runner=BroadcastRunner(
             bot, repo, translations, tasks=tasks, paid=settings.BROADCAST_PAID
@@ -323,6 +325,7 @@ async def startup(services: Services, bot: Bot) -> None:
     tasks.periodic(
         "status-sync", services.settings.STATUS_POLL_SECONDS, services.status_sync.run_round
     )
+    tasks.periodic("retention", PRUNE_INTERVAL_SECONDS, services.retention.prune)
     # Messages queued before a crash or restart go out first thing.
     tasks.start("outbox", services.outbox.run(tasks.stopping))
     await services.broadcast_runner.resume()

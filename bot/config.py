@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     PRICE_MARKUP_PERCENT: Decimal = Field(default=Decimal(0), ge=0, le=10_000)
     STATUS_POLL_SECONDS: int = Field(default=60, ge=1, le=86_400)
     UNKNOWN_ORDER_GRACE_HOURS: int = Field(default=24, ge=1, le=720)
+    RETENTION_DAYS: int = Field(default=30, ge=1, le=3650)
     CATALOG_REFRESH_MINUTES: int = Field(default=30, ge=1, le=10_080)
     PANEL_BALANCE_ALERT: Decimal | None = Field(default=None, ge=0)
     SHOP_CURRENCY: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")

@@ -22,6 +22,7 @@ from bot.services.payments import Rails, StarsTopups
 from bot.services.payments.cryptopay import CryptoPayRail
 from bot.services.payments.manual import ManualTopups
 from bot.services.quoting import QuoteBook
+from bot.services.retention import Retention
 from bot.services.tracking.status_sync import StatusSync
 from bot.services.tracking.tracker import OrderTracker
 from bot.telegram.broadcast_runner import BroadcastRunner
@@ -47,6 +48,7 @@ class Services:
     ordering: OrderingService
     tracker: OrderTracker
     status_sync: StatusSync
+    retention: Retention
     outbox: OutboxSender
     broadcast_runner: BroadcastRunner
     panel_watch: PanelBalanceWatch

@@ -171,3 +171,15 @@ class BroadcastRepository:
             failed=found.get(FAILED, 0),
             blocked=found.get(BLOCKED, 0),
         )
+
+    async def prune_recipients(self, *, before: str, limit: int) -> int:
+        """Delete up to ``limit`` recipient rows of broadcasts that ended (done, stopped or
+        discarded) before ``before``; a running broadcast's are never touched."""
+        return await self._db.execute(
+            "DELETE FROM broadcast_recipients WHERE (broadcast_id, user_id) IN ("
+            " SELECT r.broadcast_id, r.user_id FROM broadcast_recipients r"
+            " JOIN broadcasts b ON b.id = r.broadcast_id"
+            " WHERE b.status IN (?, ?, ?) AND COALESCE(b.finished_at, b.created_at) < ?"
+            " LIMIT ?)",
+            (DONE, STOPPED, DISCARDED, before, limit),
+        )

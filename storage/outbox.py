@@ -85,3 +85,12 @@ class OutboxRepository:
                 "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND dropped = 0"
             )
         )
+
+    async def prune(self, *, before: str, limit: int) -> int:
+        """Delete up to ``limit`` finished rows (sent, or given up) created before ``before``;
+        a row still waiting to be sent is never touched. Returns how many went."""
+        return await self._db.execute(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+            " WHERE (sent_at IS NOT NULL OR dropped = 1) AND created_at < ? ORDER BY id LIMIT ?)",
+            (before, limit),
+        )
