@@ -25,7 +25,9 @@ from bot.core.errors import (
     ConfirmationExpiredError,
     OrderNotFoundError,
     OrderRefusedError,
+    PanelCheckUnavailableError,
     PanelIdTakenError,
+    PanelOrderNotFoundError,
     StorefrontError,
 )
 from bot.core.money import Money
@@ -74,6 +76,12 @@ ORDER_STATUSES = frozenset(
         STATUS_CANCELED,
     }
 )
+# Settling: a panel id the panel does not know is a bad field, a panel that cannot be asked a
+# wait; anything else (settled already) a conflict.
+_SETTLE_STATUS: dict[type[StorefrontError], int] = {
+    PanelOrderNotFoundError: 422,
+    PanelCheckUnavailableError: 503,
+}
 _TELEGRAM_TAGS = re.compile(r"</?(?:b|i|u|s|code|pre|a)(?:\s[^>]*)?>")
 # Who the request being handled is signed in as (set around each handler).
 _CALLER: ContextVar[Caller] = ContextVar("web_api_caller")
@@ -558,8 +566,9 @@ class ShopApi:
             raise ApiError(404, error.message_id, **error.arguments) from None
         except PanelIdTakenError as error:
             raise ApiError(409, error.message_id, **error.arguments) from None
-        except StorefrontError as error:
-            return web.json_response({"error": plain_text(i18n.error(error))}, status=409)
+        except StorefrontError as error:  # settled already, or the panel cannot confirm the id
+            status = _SETTLE_STATUS.get(type(error), 409)
+            return web.json_response({"error": plain_text(i18n.error(error))}, status=status)
         self._services.outbox.wake()
         return web.json_response(
             {"order": self._admin_order(i18n, order), "message": plain_text(text)}

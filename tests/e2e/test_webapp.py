@@ -304,8 +304,11 @@ async def test_admin_endpoints(storefront: Storefront, http: aiohttp.ClientSessi
     settle = f"/api/admin/orders/{unknown[0]}/settle"
     for body in ({}, {"failed": True, "panel_order_id": 5}, {"panel_order_id": 0}):
         assert (await admin.post(settle, body)).status == 422, body
-    reply = await admin.post(settle, {"panel_order_id": 4242})
-    assert reply.status == 200 and reply.body["order"]["upstream_id"] == 4242
+    reply = await admin.post(settle, {"panel_order_id": 987654})
+    assert reply.status == 422  # the panel does not know that order: nothing changes
+    on_panel = storefront.panel.create_order(1, INSTAGRAM_LINK, 1000).order_id
+    reply = await admin.post(settle, {"panel_order_id": on_panel})
+    assert reply.status == 200 and reply.body["order"]["upstream_id"] == on_panel
     reply = await admin.post(settle, {"failed": True})
     assert reply.status == 409  # settled already
     reply = await admin.post(f"/api/admin/orders/{unknown[1]}/settle", {"failed": True})
