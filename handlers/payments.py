@@ -157,7 +157,8 @@ async def rail_screen(
     elif name == RailName.CRYPTOPAY and cryptopay is not None:
         text = i18n("topup-choose-cryptopay", assets=", ".join(cryptopay.assets), **limits)
     else:
-        text = i18n(_CHOOSE_IDS.get(name, "topup-choose-manual"), **limits)
+        message_id = _CHOOSE_IDS.get(name, "topup-choose-rail")
+        text = i18n(message_id, rail=render.rail_label(i18n, name), **limits)
     markup = keyboards.topup_amounts(
         i18n, topup_presets, rail=name, back_to_rails=len(rails.names) > 1
     )

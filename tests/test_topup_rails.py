@@ -215,6 +215,19 @@ async def test_an_outage_is_a_plain_refusal_and_a_failed_poll_changes_nothing(
         await rail.create(ALICE, money("500.01"))
 
 
+async def test_a_refusal_by_crypto_pay_is_told_apart_from_an_outage(
+    repo: Repository, fake: FakeCryptoPay
+) -> None:
+    client = CryptoPayClient(fake.url, DEFAULT_TOKEN, timeout=httpx.Timeout(2.0))
+    swiss = CryptoPayRail(
+        repo, client, TopupCrediting(repo, "CHF"), LIMITS, token=DEFAULT_TOKEN, currency="CHF"
+    )
+    with pytest.raises(TopupError) as refused:
+        await swiss.create(ALICE, money("10"))
+    assert refused.value.message_id == "cryptopay-refused"  # FIAT_INVALID: the owner's to fix
+    await swiss.aclose()
+
+
 async def test_the_client_reports_refusals_without_the_token(fake: FakeCryptoPay) -> None:
     wrong = CryptoPayClient(fake.url, "999:not-the-token-at-all", timeout=httpx.Timeout(2.0))
     with pytest.raises(CryptoPayError) as refused:

@@ -74,6 +74,10 @@ topup-pay-link =
     💳 <b>Top-up #{ $id }</b>: { $amount } ({ $rail })
     Pay with the button below; your balance is credited as soon as the payment arrives.
 
+topup-choose-rail =
+    💳 <b>{ $rail }</b>
+    Choose an amount, or enter your own from { $minimum } to { $maximum }.
+
 ## Crypto Pay
 
 topup-choose-cryptopay =
@@ -83,6 +87,7 @@ cryptopay-invoice =
     💎 <b>Invoice #{ $id }</b>: { $amount }
     Pay it in @CryptoBot with any of: { $assets }. It is valid for { $minutes } minutes; your balance is credited as soon as it is paid.
 cryptopay-button-pay = 💎 Pay { $amount }
+cryptopay-refused = ⚠️ Crypto payments are not available in this shop right now. Please choose another way to pay.
 cryptopay-unavailable = ⚠️ Crypto payments are not available right now: Crypto Pay does not answer. Please try again in a few minutes, or choose another way to pay.
 
 ## Manual transfers

@@ -265,8 +265,12 @@ class CryptoPayRail:
             )
         except (CryptoPayError, CryptoPayUnavailableError) as error:
             await self._repo.topups.move(topup_id, FAILED, expected=(PENDING,))
-            logger.warning("Crypto Pay gave no invoice for top-up %s: %s", topup_id, error)
-            raise TopupError("cryptopay-unavailable") from None
+            # Refused (a revoked token, a currency Crypto Pay does not take) is for the owner
+            # to fix; unreachable may pass in a minute. Either way, another rail works now.
+            refused = isinstance(error, CryptoPayError)
+            log = logger.error if refused else logger.warning
+            log("Crypto Pay gave no invoice for top-up %s: %s", topup_id, error)
+            raise TopupError("cryptopay-refused" if refused else "cryptopay-unavailable") from None
         attached = await self._repo.topups.attach_invoice(
             topup_id,
             provider_payment_id=str(invoice.invoice_id),
