@@ -33,10 +33,10 @@ from bot.runtime.tasks import BackgroundTasks
 from bot.telegram.broadcast_runner import BroadcastRunner
 from bot.telegram.i18n import Translations
 from bot.telegram.pacing import DEFAULT_MESSAGES_PER_SECOND, SendPacer
+from bot.testing.harness import make_bot
+from bot.testing.telegram import FakeTelegramServer
 from storage.database import Database
 from storage.repository import Repository
-from tests.fakes.harness import make_bot
-from tests.fakes.telegram import FakeTelegramServer
 
 ADMIN = 900_000_001
 FIRST_USER = 200_000_000

@@ -49,10 +49,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.services.tracking.status_sync import RoundReport, StatusSync
 from bot.services.tracking.tracker import OrderTracker
+from bot.testing.panel import CANCELED, COMPLETED, IN_PROGRESS, PARTIAL, FakePanel
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database, utc_now
 from storage.repository import Repository
-from tests.fakes.panel import CANCELED, COMPLETED, IN_PROGRESS, PARTIAL, FakePanel
 
 CUSTOMERS = 1_000
 SERVICE_ID = 7  # YouTube Views [Non Drop], rate 1.27819 per 1000

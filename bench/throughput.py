@@ -67,12 +67,12 @@ from bot.telegram.callbacks import (
     OrderServiceCallback,
     ServiceCallback,
 )
+from bot.testing.harness import running_bot
+from bot.testing.panel import FakePanel, FakeService
+from bot.testing.telegram import TEST_TOKEN, FakeTelegramServer
 from storage.database import Database
 from storage.ledger import EntryKind
 from storage.repository import Repository
-from tests.fakes.harness import running_bot
-from tests.fakes.panel import FakePanel, FakeService
-from tests.fakes.telegram import TEST_TOKEN, FakeTelegramServer
 
 JsonDict = dict[str, Any]
 

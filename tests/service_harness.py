@@ -1,14 +1,13 @@
 """Running the storefront the way a service manager does, for the webhook, shutdown and log tests.
 
-- :class:`WebhookTelegram`: the fake Bot API plus Telegram's side of a webhook: once the bot
-  calls ``setWebhook`` every queued update is POSTed to it (with the secret header), one at a
-  time and in order, and kept for a later retry until the bot answers 2xx, as Telegram does.
 - :func:`start_bot`: ``python -m bot`` as a separate OS process with its own environment and
   log file. A fork server imports the bot once per test session (``import aiogram`` costs
   several seconds of CPU) and forks a child per start that runs ``runpy.run_module("bot",
   run_name="__main__")``, exactly what ``python -m bot`` runs; ``SERVICE_TEST_COLD_START=1``
   starts ``python -m bot`` from scratch each time instead.
-- :class:`Shopper`: a customer walking the real order flow through the fake Telegram server.
+- :func:`credit`: the admin's /addbalance; people are :class:`bot.testing.user.ChatUser`
+  (with ``timeout=SERVICE_TIMEOUT``: a bot in another process answers a little later), and
+  Telegram's side of a webhook is :class:`bot.testing.telegram.WebhookTelegram`.
 - :func:`database_problems`: the invariants a stopped bot must leave behind.
 """
 
@@ -27,22 +26,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from bot.telegram.i18n import Translations, Translator
-from tests.fakes.panel import FakePanel
-from tests.fakes.telegram import BotMessage, FakeTelegramServer
+from bot.testing.panel import FakePanel
+from bot.testing.telegram import FakeTelegramServer
+from bot.testing.user import ChatUser
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COLD_START = os.environ.get("SERVICE_TEST_COLD_START", "") not in ("", "0")
 ADMIN = 900_000_001
 # The fork server's one import of the bot, or a cold start, on a busy CI machine.
 READY_TIMEOUT = 120.0 if COLD_START else 60.0
+# Any one wait for the bot's answer.
+SERVICE_TIMEOUT = 10.0
 
 JsonDict = dict[str, Any]
 
@@ -53,120 +50,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-# --------------------------------------------------------------------------- Telegram, webhook
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One POST of an update to the bot's webhook, as Telegram made it."""
-
-    update: JsonDict
-    status: int | None  # None: no HTTP answer at all (connection refused or reset)
-    body: bytes
-
-    @property
-    def update_id(self) -> int:
-        return int(self.update["update_id"])
-
-
-class WebhookTelegram(FakeTelegramServer):
-    """FakeTelegramServer that also delivers updates to a webhook while one is set."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.webhook_secret: str | None = None
-        self.webhook_allowed_updates: list[str] | None = None
-        self.deliveries: list[Delivery] = []
-        self.sent_updates: list[JsonDict] = []  # every update queued, polled or delivered
-        self._webhook_changed = asyncio.Event()
-        self._delivery: asyncio.Task[None] | None = None
-        self._client: aiohttp.ClientSession | None = None
-
-    async def start(self) -> None:
-        await super().start()
-        self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        self._delivery = asyncio.create_task(self._deliver_forever())
-
-    async def stop(self) -> None:
-        if self._delivery is not None:
-            self._delivery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._delivery
-        if self._client is not None:
-            await self._client.close()
-        await super().stop()
-
-    def delivered(self, update_id: int) -> bool:
-        return any(d.update_id == update_id and d.status == 200 for d in self.deliveries)
-
-    def deliveries_of_callback(self, query_id: str) -> list[Delivery]:
-        return [
-            delivery
-            for delivery in self.deliveries
-            if delivery.update.get("callback_query", {}).get("id") == query_id
-        ]
-
-    async def _set_webhook(self, params: JsonDict) -> bool:
-        result = await super()._set_webhook(params)
-        self.webhook_secret = params.get("secret_token")
-        allowed = params.get("allowed_updates")
-        self.webhook_allowed_updates = list(allowed) if allowed is not None else None
-        self._webhook_changed.set()
-        return result
-
-    async def _delete_webhook(self, params: JsonDict) -> bool:
-        result = await super()._delete_webhook(params)
-        self._webhook_changed.set()
-        return result
-
-    async def send_update(self, update: JsonDict) -> int:
-        if "update_id" not in update:
-            update = {"update_id": next(self._update_ids), **update}
-        self.sent_updates.append(update)
-        update_id = await super().send_update(update)
-        self._webhook_changed.set()
-        return update_id
-
-    def _next_for_webhook(self) -> JsonDict | None:
-        if not self.webhook_url:
-            return None
-        for update in self._updates:
-            kind = next(key for key in update if key != "update_id")
-            if self.webhook_allowed_updates and kind not in self.webhook_allowed_updates:
-                continue
-            return update
-        return None
-
-    async def _deliver_forever(self) -> None:
-        assert self._client is not None
-        while True:
-            update = self._next_for_webhook()
-            if update is None:
-                self._webhook_changed.clear()
-                await self._webhook_changed.wait()
-                continue
-            headers = {}
-            if self.webhook_secret:
-                headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
-            try:
-                async with self._client.post(
-                    self.webhook_url, json=update, headers=headers
-                ) as response:
-                    delivery = Delivery(update, response.status, await response.read())
-            except (aiohttp.ClientError, TimeoutError):
-                delivery = Delivery(update, None, b"")
-            self.deliveries.append(delivery)
-            if delivery.status == 200:
-                with contextlib.suppress(ValueError):
-                    self._updates.remove(update)
-            else:
-                # Telegram retries later; a new setWebhook (the bot is back) retries at once.
-                self._webhook_changed.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._webhook_changed.wait(), 0.05)
-            await self._notify()
 
 
 # --------------------------------------------------------------------------- the bot process
@@ -373,6 +256,9 @@ def bot_env(
         "DEFAULT_LANGUAGE": "en",
         "STATUS_POLL_SECONDS": "1",
         "LOG_LEVEL": "INFO",
+        # A test acts faster than any person: a few orders in a row would be throttled (the
+        # notice replacing the answer a test waits for). Throttling has its own tests.
+        "THROTTLE_BURST": "10000",
     }
     env.update(overrides)
     return env
@@ -429,90 +315,12 @@ def tail(text: str, lines: int = 60) -> str:
     return "----- bot log (last lines) -----\n" + "\n".join(text.splitlines()[-lines:])
 
 
-# --------------------------------------------------------------------------- a customer
-
-
-@dataclass
-class Shopper:
-    """A customer using the bot through the fake Telegram server (no in-process bot needed)."""
-
-    telegram: FakeTelegramServer
-    user_id: int
-    language: str = "en"
-    timeout: float = 10.0
-
-    @property
-    def t(self) -> Translator:
-        return Translations("en").get(self.language)
-
-    async def say(self, text: str, where: Callable[[BotMessage], bool] | None = None) -> BotMessage:
-        """Send ``text``; the first bot message after it (that satisfies ``where``)."""
-        after = self.telegram.seq
-        await self.telegram.send_message(self.user_id, text, language_code=self.language)
-        return await self.telegram.wait_for_message(
-            self.user_id, after=after, where=where, timeout=self.timeout
-        )
-
-    async def press(
-        self, message: BotMessage, button: str, where: Callable[[BotMessage], bool] | None = None
-    ) -> BotMessage:
-        """Press the button containing ``button``; the first bot message (or edit) after it."""
-        after = self.telegram.seq
-        query = await self.click(message, button)
-        await self.telegram.wait_for_callback_answer(query, timeout=self.timeout)
-        return await self.telegram.wait_for_message(
-            self.user_id, after=after, where=where, timeout=self.timeout
-        )
-
-    async def click(self, message: BotMessage, button: str) -> str:
-        data = message.button(button)["callback_data"]
-        return await self.telegram.click(self.user_id, message.message_id, data)
-
-    async def start(self) -> BotMessage:
-        menu = self.t("menu-new-order")
-        return await self.say("/start", where=lambda m: menu in m.button_texts)
-
-    async def reach_link_prompt(self, *, category: str, service: str) -> BotMessage:
-        """From /order to the link prompt, through the real buttons."""
-        t = self.t
-        categories = await self.say("/order", where=lambda m: _has_button(m, f"{category} ("))
-        services = await self.press(
-            categories, f"{category} (", where=lambda m: _has_button(m, service)
-        )
-        card = await self.press(
-            services, service, where=lambda m: _has_button(m, t("button-order-this"))
-        )
-        return await self.press(
-            card, t("button-order-this"), where=lambda m: service in m.plain_text
-        )
-
-    async def reach_confirmation(
-        self, *, category: str, service: str, link: str, quantity: int
-    ) -> BotMessage:
-        """From /order to the confirmation card, through the real buttons and prompts."""
-        t = self.t
-        await self.reach_link_prompt(category=category, service=service)
-        await self.say(link)
-        confirm = t("button-confirm")
-        return await self.say(
-            str(quantity), where=lambda m: _has_button(m, confirm) and link in m.plain_text
-        )
-
-
-def _has_button(message: BotMessage, text: str) -> bool:
-    return any(text in button["text"] for button in message.buttons)
+# --------------------------------------------------------------------------- an admin
 
 
 async def credit(telegram: FakeTelegramServer, user_id: int, amount: str) -> None:
     """The admin credits ``user_id`` with /addbalance and waits for the confirmation."""
-    admin = Shopper(telegram, ADMIN)
-    done = admin.t("admin-balance-credited", user_id=user_id, amount="@", balance="@")
-    before, _, middle = done.partition("@")
-    middle = middle.partition("@")[0]  # " to user <id>. Their balance: "
-    await admin.say(
-        f"/addbalance {user_id} {amount}",
-        where=lambda m: m.plain_text.startswith(before) and middle in m.plain_text,
-    )
+    await ChatUser(telegram, ADMIN, timeout=SERVICE_TIMEOUT).add_balance(user_id, amount)
 
 
 # --------------------------------------------------------------------------- the database

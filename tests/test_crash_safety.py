@@ -53,8 +53,9 @@ import pytest
 
 from bot.core.money import Money, format_money
 from bot.telegram.i18n import Translations, Translator
-from tests.fakes.panel import CANCELED, COMPLETED, IN_PROGRESS, PARTIAL, FakePanel, FakeService
-from tests.fakes.telegram import TEST_TOKEN, BotMessage, FakeTelegramServer
+from bot.testing.panel import CANCELED, COMPLETED, IN_PROGRESS, PARTIAL, FakePanel, FakeService
+from bot.testing.telegram import TEST_TOKEN, BotMessage, FakeTelegramServer
+from bot.testing.user import ChatUser
 
 T = TypeVar("T")
 
@@ -621,7 +622,8 @@ class Chaos:
 
 
 class Customer:
-    """A person ordering through the bot, patient with a bot that died under them."""
+    """A person ordering through the bot, patient with a bot that died under them: a
+    :class:`ChatUser` who notices when an answer was lost with the bot and tries again."""
 
     def __init__(
         self,
@@ -636,6 +638,7 @@ class Customer:
         self.user_id = user_id
         self._rng = random.Random(f"{seed}-customer-{user_id}")
         self._tg = telegram
+        self._chat = ChatUser(telegram, user_id, timeout=STEP_TIMEOUT)
         self._runner = runner
         self._db = database
         self._t = texts.t
@@ -693,10 +696,10 @@ class Customer:
         for _ in range(20):
             await self._runner.wait_up()
             kills = len(self._runner.kills)
-            query = await self._tg.click(self.user_id, card.message_id, data)
+            query = await self._chat.click_data(card.message_id, data)
             intended.presses += 1
             self._chaos.confirm_pressed.set()
-            answered = self._tg.wait_for_callback_answer(query, timeout=STEP_TIMEOUT)
+            answered = self._chat.answer_to(query)
             update_id = self._tg.update_of_query[query]
             if await self._unless_lost(answered, update_id, kills) is not None:
                 return
@@ -706,7 +709,7 @@ class Customer:
     async def _send(self, text: str, expected: Callable[[BotMessage], bool]) -> BotMessage | None:
         await self._pause()
         after, kills = self._tg.seq, len(self._runner.kills)
-        update_id = await self._tg.send_message(self.user_id, text)
+        update_id = await self._chat.send(text)
         self._chaos.customer_acted.set()
         return await self._answer(after, update_id, kills, expected)
 
@@ -718,7 +721,7 @@ class Customer:
             return None
         await self._pause()
         after, kills = self._tg.seq, len(self._runner.kills)
-        query = await self._tg.click(self.user_id, message.message_id, data)
+        query = await self._chat.click_data(message.message_id, data)
         self._chaos.customer_acted.set()
         return await self._answer(after, self._tg.update_of_query[query], kills, expected)
 
@@ -727,9 +730,7 @@ class Customer:
     ) -> BotMessage | None:
         """The bot's answer to what the customer just did, or None if it never came."""
         return await self._unless_lost(
-            self._tg.wait_for_message(
-                self.user_id, after=after, where=expected, timeout=STEP_TIMEOUT
-            ),
+            self._chat.next_message(after=after, where=expected),
             update_id,
             kills,
         )
@@ -817,7 +818,7 @@ class Admin:
         panel: FakePanel,
         database: ReadOnlyDatabase,
     ) -> None:
-        self._tg = telegram
+        self._chat = ChatUser(telegram, ADMIN)
         self._runner = runner
         self._panel = panel
         self._db = database
@@ -841,7 +842,7 @@ class Admin:
                 argument = str(on_panel[0].order_id) if on_panel else "failed"
                 self._last_sent[order_id] = time.monotonic()
                 self.commands += 1
-                await self._tg.send_message(ADMIN, f"/settle {order_id} {argument}")
+                await self._chat.send(f"/settle {order_id} {argument}")
             await asyncio.sleep(0.3)
 
 

@@ -35,8 +35,8 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from tests.fakes.harness import make_bot, running_bot
-from tests.fakes.telegram import FakeTelegramServer
+from bot.testing.harness import make_bot, running_bot
+from bot.testing.telegram import FakeTelegramServer
 
 USER = 42
 ADMIN = 7

@@ -23,12 +23,13 @@ import pytest
 
 from bot.config import Settings
 from bot.runtime.logging_setup import RedactingFormatter, secrets_of
-from tests.fakes.panel import FakePanel, default_services
+from bot.testing.panel import FakePanel, default_services
+from bot.testing.telegram import WebhookTelegram
+from bot.testing.user import ChatUser
 from tests.service_harness import (
     ADMIN,
+    SERVICE_TIMEOUT,
     BotProcess,
-    Shopper,
-    WebhookTelegram,
     bot_env,
     credit,
     database_problems,
@@ -136,12 +137,12 @@ def test_configured_logging_follows_log_level() -> None:
 # --------------------------------------------------------------------------- a whole run
 
 
-async def _confirm(shopper: Shopper, link: str) -> str:
+async def _confirm(shopper: ChatUser, link: str) -> str:
     card = await shopper.reach_confirmation(
         category="Instagram", service=FOLLOWERS.name, link=link, quantity=1000
     )
     after = shopper.telegram.seq
-    query = await shopper.click(card, shopper.t("button-confirm"))
+    query = await shopper.click(shopper.t("button-confirm"), message_id=card.message_id)
     await shopper.telegram.wait_for_callback_answer(query, timeout=15)
     reply = await shopper.telegram.wait_for_message(shopper.user_id, after=after, timeout=15)
     return reply.plain_text
@@ -165,8 +166,12 @@ async def test_a_whole_run_logs_every_update_and_trouble_and_never_a_secret(
         process = await start_bot(env, log_path)
         try:
             await wait_until_polling(telegram, process, 0)
-            alice, bob, admin = Shopper(telegram, ALICE), Shopper(telegram, BOB), ADMIN
-            await Shopper(telegram, admin).start()
+            alice, bob, admin = (
+                ChatUser(telegram, ALICE, timeout=SERVICE_TIMEOUT),
+                ChatUser(telegram, BOB, timeout=SERVICE_TIMEOUT),
+                ADMIN,
+            )
+            await ChatUser(telegram, admin, timeout=SERVICE_TIMEOUT).start()
             await alice.start()
             await bob.start()
             await credit(telegram, ALICE, "50")
@@ -204,7 +209,7 @@ async def test_a_whole_run_logs_every_update_and_trouble_and_never_a_secret(
                 chat_id=BOB,
             )
             after = telegram.seq
-            query = await bob.click(menu, t("menu-help"))
+            query = await bob.click(t("menu-help"), message_id=menu.message_id)
             await telegram.wait_for_callback_answer(query, timeout=15)
             # The button's spinner was stopped already; the apology comes in the chat.
             await telegram.wait_for_message(

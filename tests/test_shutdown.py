@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.panel import FakePanel, default_services
-from tests.fakes.telegram import FakeTelegramServer
+from bot.testing.panel import FakePanel, default_services
+from bot.testing.telegram import FakeTelegramServer, WebhookTelegram
+from bot.testing.user import ChatUser
 from tests.service_harness import (
+    SERVICE_TIMEOUT,
     BotProcess,
-    Shopper,
-    WebhookTelegram,
     bot_env,
     credit,
     database_problems,
@@ -72,7 +72,10 @@ async def _busy_then_signal(
     """Alice confirms an order the slow panel takes a second to accept; Bob stops at the
     quantity prompt; the signal arrives while Alice's Confirm is at the panel.
     Returns the Confirm's callback query id, the exit code and the seconds to exit."""
-    alice, bob = Shopper(telegram, ALICE), Shopper(telegram, BOB)
+    alice, bob = (
+        ChatUser(telegram, ALICE, timeout=SERVICE_TIMEOUT),
+        ChatUser(telegram, BOB, timeout=SERVICE_TIMEOUT),
+    )
     await alice.start()
     await bob.start()
     await credit(telegram, ALICE, "50")
@@ -80,12 +83,12 @@ async def _busy_then_signal(
         category="Instagram", service=FOLLOWERS.name, link=LINK, quantity=1000
     )
     # Bob is in the middle of an order: his link is taken, the bot waits for a quantity.
-    await bob.reach_link_prompt(category="Instagram", service=FOLLOWERS.name)
+    await bob.begin_order(category="Instagram", service=FOLLOWERS.name)
     await bob.say(LINK + "_bob")
 
     panel.latency = PANEL_LATENCY
     adds = panel.count("add")
-    query = await alice.click(card, alice.t("button-confirm"))
+    query = await alice.click(alice.t("button-confirm"), message_id=card.message_id)
     # The panel has the add (it answers a second later): the Confirm handler is in flight.
     await panel.wait_until(lambda: panel.count("add") == adds + 1, within=15)
     assert telegram.callback_answers.get(query) is None, "the Confirm was already answered"
@@ -105,7 +108,7 @@ def _assert_order_finished(telegram: FakeTelegramServer, panel: FakePanel, query
     )
     # Alice heard about it: the press was answered and the card became the placed notice.
     assert telegram.callback_answers.get(query) is not None, "the in-flight Confirm was dropped"
-    placed = Shopper(telegram, ALICE).t("order-placed", id=order["id"], service=FOLLOWERS.name)
+    placed = ChatUser(telegram, ALICE).t("order-placed", id=order["id"], service=FOLLOWERS.name)
     placed_text = re.sub(r"<[^>]+>", "", placed)
     last = telegram.last_message(ALICE)
     assert last is not None and last.plain_text.startswith(placed_text), (
@@ -146,7 +149,7 @@ async def test_signal_while_an_order_is_at_the_panel_finishes_it_and_exits_0(
             await wait_until_polling(telegram, process, since)
             restart_log = _run_log(process, marker)
             assert "interrupted while being placed" not in restart_log, tail(restart_log)
-            bob = Shopper(telegram, BOB)
+            bob = ChatUser(telegram, BOB, timeout=SERVICE_TIMEOUT)
             confirm = bob.t("button-confirm")
             card = await bob.say("100", where=lambda m: confirm in m.button_texts)
             assert LINK + "_bob" in card.plain_text
@@ -201,7 +204,7 @@ async def test_sigterm_in_webhook_mode_finishes_the_request_in_flight_and_exits_
             process = await start_bot(env, log_path)
             await wait_until_webhook_set(telegram, process, since)
             assert "interrupted while being placed" not in _run_log(process, marker)
-            bob = Shopper(telegram, BOB)
+            bob = ChatUser(telegram, BOB, timeout=SERVICE_TIMEOUT)
             confirm = bob.t("button-confirm")
             await bob.say("100", where=lambda m: confirm in m.button_texts)
             code, _ = await _stop(process, signal.SIGTERM)
@@ -233,7 +236,7 @@ async def test_sigterm_in_webhook_mode_while_the_bot_waits_on_telegram(tmp_path:
         process = await start_bot(env, log_path)
         try:
             await wait_until_webhook_set(telegram, process, 0)
-            alice = Shopper(telegram, ALICE)
+            alice = ChatUser(telegram, ALICE, timeout=SERVICE_TIMEOUT)
             await alice.start()
             await credit(telegram, ALICE, "50")
             card = await alice.reach_confirmation(
@@ -241,7 +244,7 @@ async def test_sigterm_in_webhook_mode_while_the_bot_waits_on_telegram(tmp_path:
             )
             telegram.latency = PANEL_LATENCY
             since = len(telegram.calls)
-            query = await alice.click(card, alice.t("button-confirm"))
+            query = await alice.click(alice.t("button-confirm"), message_id=card.message_id)
             # The order is placed and the bot is now showing it: that request is at Telegram.
             await telegram.wait_for(
                 lambda: any(
@@ -326,14 +329,14 @@ async def test_sigterm_while_the_panel_hangs_exits_and_leaves_the_order_to_recov
                 await wait_until_polling(telegram, process, 0)
             else:
                 await wait_until_webhook_set(telegram, process, 0)
-            alice = Shopper(telegram, ALICE)
+            alice = ChatUser(telegram, ALICE, timeout=SERVICE_TIMEOUT)
             await alice.start()
             await credit(telegram, ALICE, "50")
             card = await alice.reach_confirmation(
                 category="Instagram", service=FOLLOWERS.name, link=LINK, quantity=1000
             )
             panel.fail_next("add", "slow")
-            await alice.click(card, alice.t("button-confirm"))
+            await alice.click(alice.t("button-confirm"), message_id=card.message_id)
             await panel.wait_until(lambda: panel.count("add") == 1, within=15)
             code, seconds = await _stop(process, signal.SIGTERM)
             log = process.log()
@@ -379,13 +382,13 @@ async def test_a_panel_hung_under_an_update_and_the_status_sync_costs_one_grace_
                 await wait_until_polling(telegram, process, 0)
             else:
                 await wait_until_webhook_set(telegram, process, 0)
-            alice = Shopper(telegram, ALICE)
+            alice = ChatUser(telegram, ALICE, timeout=SERVICE_TIMEOUT)
             await alice.start()
             await credit(telegram, ALICE, "50")
             card = await alice.reach_confirmation(
                 category="Instagram", service=FOLLOWERS.name, link=LINK, quantity=1000
             )
-            query = await alice.click(card, alice.t("button-confirm"))
+            query = await alice.click(alice.t("button-confirm"), message_id=card.message_id)
             await telegram.wait_for_callback_answer(query, timeout=15)
             # The status sync (every second) now has an order to ask about: its next
             # question hangs, and so does the next order's add.
@@ -396,7 +399,7 @@ async def test_a_panel_hung_under_an_update_and_the_status_sync_costs_one_grace_
                 category="Instagram", service=FOLLOWERS.name, link=LINK + "_2", quantity=1000
             )
             panel.fail_next("add", "slow")
-            await alice.click(card, alice.t("button-confirm"))
+            await alice.click(alice.t("button-confirm"), message_id=card.message_id)
             await panel.wait_until(lambda: panel.count("add") == 2, within=15)
             assert panel.in_flight == 2
 

@@ -39,6 +39,7 @@ from bot.services.tracking.status_sync import RoundReport, StatusSync
 from bot.services.tracking.tracker import ActionRefusedError, OrderTracker
 from bot.telegram import render
 from bot.telegram.i18n import Translations
+from bot.testing.panel import CANCELED, COMPLETED, IN_PROGRESS, PARTIAL, FakePanel
 from bot.upstream import ItemError, OrderStatus
 from bot.upstream.client import HttpPanelClient
 from bot.upstream.parsing import MAX_COUNT
@@ -46,7 +47,6 @@ from storage.database import Database
 from storage.ledger import EntryKind
 from storage.orders import FAILED, PLACING, UNKNOWN, Order, OrderDraft
 from storage.repository import Repository
-from tests.fakes.panel import CANCELED, COMPLETED, IN_PROGRESS, PARTIAL, FakePanel
 
 ALICE, BOB = 2001, 2002
 QUANTITY = 1000

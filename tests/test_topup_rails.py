@@ -18,12 +18,12 @@ from bot.runtime.logging_setup import secrets_of
 from bot.services.payments import TopupCrediting, TopupError, TopupLimits
 from bot.services.payments.cryptopay import CryptoPayClient, CryptoPayError, CryptoPayRail
 from bot.services.payments.manual import ManualTopups, Proof
+from bot.testing.cryptopay import DEFAULT_TOKEN, FakeCryptoPay
 from bot.web.payment_webhooks import CRYPTOPAY_WEBHOOK_PATH, add_cryptopay_webhook
 from storage.database import Database
 from storage.ledger import EntryKind
 from storage.repository import Repository
 from storage.topups import EXPIRED, FAILED, PAID, PENDING, REJECTED, REVIEW
-from tests.fakes.cryptopay import DEFAULT_TOKEN, FakeCryptoPay
 
 ALICE = 1001
 ADMIN_ONE = 9001

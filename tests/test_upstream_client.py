@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.testing.panel import FakePanel, FakeService
 from bot.upstream.client import BATCH_LIMIT, SERVICES_READ_TIMEOUT_FACTOR, HttpPanelClient
 from bot.upstream.errors import (
     PanelOutcomeUnknownError,
@@ -32,7 +33,6 @@ from bot.upstream.parsing import (
     parse_service,
 )
 from bot.upstream.types import ItemError, NewOrder, OrderStatus, PanelBalance, PanelService
-from tests.fakes.panel import FakePanel, FakeService
 
 FAST_TIMEOUT = httpx.Timeout(connect=1.0, read=0.3, write=1.0, pool=1.0)
 LINK = "https://instagram.com/some.account"

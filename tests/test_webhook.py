@@ -31,18 +31,18 @@ from bot.config import Settings
 from bot.core.money import Money
 from bot.runtime.webhook import Health, run_webhook
 from bot.telegram.i18n import Translations
+from bot.testing.cryptopay import DEFAULT_TOKEN as CRYPTOPAY_TOKEN
+from bot.testing.cryptopay import FakeCryptoPay
+from bot.testing.harness import make_bot
+from bot.testing.panel import FakePanel
+from bot.testing.telegram import FakeTelegramServer, WebhookTelegram
+from bot.testing.user import ChatUser
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database
 from storage.repository import Repository
 from tests.e2e.conftest import make_settings
-from tests.fakes.cryptopay import DEFAULT_TOKEN as CRYPTOPAY_TOKEN
-from tests.fakes.cryptopay import FakeCryptoPay
-from tests.fakes.harness import make_bot
-from tests.fakes.panel import FakePanel
-from tests.fakes.telegram import FakeTelegramServer
 from tests.service_harness import (
-    Shopper,
-    WebhookTelegram,
+    SERVICE_TIMEOUT,
     bot_env,
     database_problems,
     free_port,
@@ -273,7 +273,7 @@ async def test_an_update_with_the_secret_is_handled_before_the_answer(
     # Handled before the 200 (not in the background): the welcome is already at Telegram.
     welcome = webhook.telegram.last_message(WENDY)
     assert welcome is not None
-    assert welcome.text == Shopper(webhook.telegram, WENDY).t("welcome", name="Wendy")
+    assert welcome.text == ChatUser(webhook.telegram, WENDY).t("welcome", name="Wendy")
     (line,) = update_lines.lines[update["update_id"]]
     assert f"user={WENDY} handler=handlers.start.start outcome=handled" in line
     assert webhook.services is not None
@@ -450,7 +450,7 @@ async def test_python_m_bot_keeps_updates_across_restarts_and_back_to_polling(
                 False,
             )
             assert sorted(call["allowed_updates"]) == USED_UPDATE_TYPES
-            await Shopper(telegram, WENDY).start()
+            await ChatUser(telegram, WENDY, timeout=SERVICE_TIMEOUT).start()
             async with (
                 aiohttp.ClientSession() as client,
                 client.get(f"http://127.0.0.1:{port}/healthz") as response,
@@ -477,7 +477,7 @@ async def test_python_m_bot_keeps_updates_across_restarts_and_back_to_polling(
             since = len(telegram.calls)
             process = await start_bot(webhook_env, log_path)
             await wait_until_webhook_set(telegram, process, since)
-            menu = Shopper(telegram, VICTOR).t("menu-new-order")
+            menu = ChatUser(telegram, VICTOR).t("menu-new-order")
             await telegram.wait_for_message(
                 VICTOR, where=lambda m: menu in m.button_texts, timeout=15
             )
@@ -494,7 +494,7 @@ async def test_python_m_bot_keeps_updates_across_restarts_and_back_to_polling(
             process = await start_bot(polling_env, log_path)
             await wait_until_polling(telegram, process, since)
             assert telegram.calls_to("deleteWebhook") == [{"drop_pending_updates": False}]
-            help_text = Shopper(telegram, WENDY).t("help")
+            help_text = ChatUser(telegram, WENDY).t("help")
             await telegram.wait_for_message(WENDY, where=lambda m: m.text == help_text, timeout=15)
             assert not telegram.delivered(pending)
             process.send_signal(signal.SIGTERM)

@@ -8,7 +8,6 @@ A test restarts the bot on the same database with ``await storefront.stop()`` fo
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -23,13 +22,14 @@ from bot.app import Services, build_dispatcher, build_services
 from bot.config import Settings
 from bot.core.money import Money
 from bot.telegram.i18n import Translations
+from bot.testing.harness import make_bot, running_bot
+from bot.testing.panel import FakePanel
+from bot.testing.telegram import TEST_TOKEN, FakeTelegramServer
+from bot.testing.user import ChatUser, shared_translations
 from bot.upstream.client import DEFAULT_TIMEOUT, HttpPanelClient
 from storage.database import Database
 from storage.ledger import EntryKind
 from storage.repository import Repository
-from tests.fakes.harness import make_bot, running_bot
-from tests.fakes.panel import FakePanel
-from tests.fakes.telegram import TEST_TOKEN, FakeTelegramServer
 
 ADMIN = 900_000_001
 ALICE = 100_000_001
@@ -73,6 +73,18 @@ class Storefront:
     def r(self) -> Repository:
         assert self.repo is not None, "the bot is not running"
         return self.repo
+
+    def user(
+        self, user_id: int, *, language: str = "en", first_name: str | None = None
+    ) -> ChatUser:
+        """Someone writing to this bot, expecting to be spoken to in ``language``."""
+        return ChatUser(
+            self.telegram,
+            user_id,
+            language=language,
+            first_name=first_name,
+            translations=self.translations,
+        )
 
     async def credit(self, user_id: int, amount: str) -> None:
         await self.r.ledger.post(user_id, EntryKind.ADMIN_CREDIT, Money.parse(amount))
@@ -147,12 +159,6 @@ def make_settings(panel: FakePanel, database_path: Path, **overrides: object) ->
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
-
-
-@functools.cache
-def shared_translations(default_language: str) -> Translations:
-    """Parsing every .ftl file is most of a bot's start-up cost; the bundles never change."""
-    return Translations(default_language)
 
 
 @pytest.fixture

@@ -1,20 +1,21 @@
-"""A customer as the tests play them: they type, press buttons and read what the bot sent.
-
-Every press waits for the bot's answer to the callback query, so a handler that forgets to
-answer fails the test that pressed (after a timeout that names the query).
-"""
+"""What the e2e tests share besides the storefront fixture and the test user
+(:class:`bot.testing.user.ChatUser`, made by ``storefront.user(...)``): the catalog of the fake
+panel, readings of the database, seeding, and amounts as a language writes them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from typing import Any
 
 from bot.core.money import Money
 from bot.telegram.i18n import Translator
+from bot.testing.panel import default_services
+from bot.testing.telegram import BotMessage, FakeTelegram
+from bot.testing.user import DEFAULT_LINK
 from storage.ledger import EntryKind, LedgerEntry
 from storage.orders import Order
+from storage.repository import Repository
 from tests.e2e.conftest import Storefront
-from tests.fakes.panel import default_services
-from tests.fakes.telegram import BotMessage, CallbackAnswer, FakeTelegramServer
 
 _CATALOG = default_services()
 FOLLOWERS = _CATALOG[1]  # Default, Instagram, 50–10000, refill + cancel, rate 0.90
@@ -22,106 +23,8 @@ LIKES = _CATALOG[2]  # Default, Instagram, 10–5000, neither refill nor cancel
 PACKAGE = _CATALOG[3]  # Package, Telegram, rate 4.5 per package
 COMMENTS = _CATALOG[4]  # Custom Comments, Instagram, 5–500 lines, cancel, rate 12.00
 POLL = _CATALOG[5]  # Poll, Telegram, 100–100000, rate 0.75
-INSTAGRAM_LINK = "https://instagram.com/p/alice_post"
-
-
-@dataclass
-class Customer:
-    front: Storefront
-    user_id: int
-    language: str = "en"
-    first_name: str = "Alice"
-
-    @property
-    def tg(self) -> FakeTelegramServer:
-        return self.front.telegram
-
-    @property
-    def t(self) -> Translator:
-        """The translator of the language the customer expects to be spoken to in."""
-        return self.front.translations.get(self.language)
-
-    async def start(self) -> BotMessage:
-        await self.tg.send_message(
-            self.user_id, "/start", language_code=self.language, first_name=self.first_name
-        )
-        return await self.tg.wait_for_message(self.user_id)
-
-    async def say(self, text: str) -> BotMessage:
-        """Send a text and return the bot's first reply to it."""
-        await self.tg.send_message(self.user_id, text, language_code=self.language)
-        return await self.tg.wait_for_message(self.user_id)
-
-    async def next_message(self, *, contains: str | None = None) -> BotMessage:
-        return await self.tg.wait_for_message(self.user_id, contains=contains)
-
-    async def press(self, button: str, *, message_id: int | None = None) -> CallbackAnswer:
-        """Press a button (on the latest keyboard unless ``message_id``) and wait for the answer."""
-        query = await self.tg.click_button(self.user_id, button, message_id=message_id)
-        return await self.tg.wait_for_callback_answer(query)
-
-    async def press_data(self, message_id: int, data: str) -> CallbackAnswer:
-        """Press a button carrying arbitrary data, as a stale or forged button would."""
-        query = await self.tg.click(self.user_id, message_id, data)
-        return await self.tg.wait_for_callback_answer(query)
-
-    async def tap(self, button: str, *, message_id: int | None = None) -> BotMessage:
-        """Press a button and return the screen it leads to: the pressed message, edited.
-
-        Waiting for that message (rather than for any next one) keeps a notification that
-        the bot sends meanwhile, e.g. about a status the press discovered, out of the way.
-        """
-        if message_id is None:
-            with_keyboard = [
-                message for message in self.tg.messages(self.user_id) if message.buttons
-            ]
-            assert with_keyboard, f"no keyboard to press {button!r} on"
-            message_id = with_keyboard[-1].message_id
-        await self.press(button, message_id=message_id)
-        return await self.tg.wait_for_message(
-            self.user_id, where=lambda message: message.message_id == message_id
-        )
-
-    def screen(self) -> list[tuple[int, int]]:
-        """Every bot message in the chat with its version: equal snapshots mean nothing moved."""
-        return [
-            (message.message_id, message.version)
-            for message in self.tg.messages(self.user_id, include_deleted=True)
-        ]
-
-    # --- walks ------------------------------------------------------------------------------
-
-    async def open_service(self, service_name: str, category: str) -> BotMessage:
-        """From the main menu to a service card."""
-        await self.tap(self.t("menu-new-order"), message_id=await self._menu_message_id())
-        await self.tap(f"{category} (")
-        return await self.tap(service_name)
-
-    async def begin_order(self, service_name: str, category: str) -> BotMessage:
-        """From the main menu to the link prompt of a service."""
-        await self.open_service(service_name, category)
-        return await self.tap(self.t("button-order-this"))
-
-    async def reach_confirmation(
-        self,
-        *,
-        link: str = INSTAGRAM_LINK,
-        quantity: str = "1000",
-        service_name: str = FOLLOWERS.name,
-        category: str = FOLLOWERS.category,
-    ) -> BotMessage:
-        """Walk a Default service up to its confirmation card."""
-        await self.begin_order(service_name, category)
-        await self.say(link)
-        return await self.say(quantity)
-
-    async def _menu_message_id(self) -> int:
-        """The latest message with the main menu, after /menu if there is none."""
-        new_order = self.t("menu-new-order")
-        for message in reversed(self.tg.messages(self.user_id)):
-            if new_order in message.button_texts:
-                return message.message_id
-        return (await self.say("/menu")).message_id
+VIEWS = _CATALOG[7]  # YouTube, Default, rate 1.27819 per 1000
+INSTAGRAM_LINK = DEFAULT_LINK
 
 
 def confirm_data(card: BotMessage, t: Translator) -> str:
@@ -148,3 +51,35 @@ def usd(t: Translator, amount: str) -> str:
     """An amount of the shop's currency (USD here) as the customer's language writes it."""
     value = -money(amount[1:]) if amount.startswith("-") else money(amount)
     return t.money(value, "USD")
+
+
+def service_label(t: Translator, name: str, price: str) -> str:
+    """A service button as the catalog shows it."""
+    return t("service-button", name=name, price=price)
+
+
+async def send_formatted_text(
+    telegram: FakeTelegram, user_id: int, text: str, entities: list[dict[str, Any]]
+) -> int:
+    """The user sends a text with formatting (entities), as Telegram delivers it."""
+    return await telegram.send_formatted_message(user_id, text, entities)
+
+
+async def seed_users(
+    repo: Repository, user_ids: range | list[int], *, language: str = "en"
+) -> None:
+    async with repo.database.transaction():  # one commit for all of them
+        for user_id in user_ids:
+            await repo.users.register(
+                user_id, language=language, first_name=f"User {user_id}", username=None
+            )
+
+
+def copies_by_chat(telegram: FakeTelegram, chat_ids: range | list[int]) -> Counter[int]:
+    """How many copied messages each chat received (only successful copies create one)."""
+    counts: Counter[int] = Counter()
+    for chat_id in chat_ids:
+        received = [m for m in telegram.messages(chat_id) if m.method == "copyMessage"]
+        if received:
+            counts[chat_id] = len(received)
+    return counts

@@ -10,7 +10,7 @@ from __future__ import annotations
 from storage.broadcasts import DRAFT
 from storage.ledger import EntryKind
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront
-from tests.e2e.owner import Person, send_formatted_text
+from tests.e2e.journey import send_formatted_text
 
 # Every admin command, bare and with arguments an admin would give (aimed at real targets,
 # so that a leak would have something to act on).
@@ -50,8 +50,8 @@ FORGED_ADMIN_BUTTONS = [
 async def test_admin_commands_from_a_customer_look_like_unknown_commands(
     storefront: Storefront,
 ) -> None:
-    alice = Person(storefront, ALICE, first_name="Alice")
-    bob = Person(storefront, BOB, first_name="Bob")
+    alice = storefront.user(ALICE, first_name="Alice")
+    bob = storefront.user(BOB, first_name="Bob")
     await alice.start()
     await bob.start()
     await storefront.credit(BOB, "5")
@@ -98,8 +98,8 @@ async def test_the_command_menu_shown_to_everyone_lists_no_admin_command(
 async def test_forged_admin_buttons_from_a_customer_are_just_out_of_date(
     storefront: Storefront,
 ) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
-    alice = Person(storefront, ALICE, first_name="Alice")
+    admin = storefront.user(ADMIN, first_name="Owner")
+    alice = storefront.user(ALICE, first_name="Alice")
     await admin.start()
     welcome = await alice.start()
 
@@ -113,7 +113,7 @@ async def test_forged_admin_buttons_from_a_customer_are_just_out_of_date(
         str(confirm.button(admin.t("broadcast-button-send"))["callback_data"]).split(":")[1]
     )
 
-    screen_before = [(m.message_id, m.version) for m in alice.tg.messages(ALICE)]
+    screen_before = [(m.message_id, m.version) for m in alice.telegram.messages(ALICE)]
     stale = await alice.press_data(welcome.message_id, "nonsense:1")
     assert (stale.text, stale.show_alert) == (alice.t("button-outdated"), True)
     forged = [
@@ -128,7 +128,7 @@ async def test_forged_admin_buttons_from_a_customer_are_just_out_of_date(
         assert (answer.text, answer.show_alert) == (stale.text, stale.show_alert), data
 
     await storefront.stop()  # every handler has finished: nothing can still be on its way
-    assert [(m.message_id, m.version) for m in alice.tg.messages(ALICE)] == screen_before
+    assert [(m.message_id, m.version) for m in alice.telegram.messages(ALICE)] == screen_before
     assert storefront.panel.count("balance") == 0  # no stats were gathered
     # Only the admin's own preview was ever copied.
     assert [call["chat_id"] for call in storefront.telegram.calls_to("copyMessage")] == [ADMIN]
@@ -139,7 +139,7 @@ async def test_forged_admin_buttons_from_a_customer_are_just_out_of_date(
 
 
 async def test_the_admin_sees_the_menu_and_every_button_works(storefront: Storefront) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     t = admin.t
     await admin.start()
 
@@ -155,26 +155,26 @@ async def test_the_admin_sees_the_menu_and_every_button_works(storefront: Storef
     ]
     back = t("admin-button-menu")
 
-    stats = await admin.tap_edit(t("admin-button-stats"), message_id=menu.message_id)
+    stats = await admin.tap(t("admin-button-stats"), message_id=menu.message_id)
     assert t("stats-panel-balance", balance="$1,000.00") in stats.text
     assert stats.button_texts == [back]
-    assert (await admin.tap_edit(back, message_id=menu.message_id)).text == t("admin-menu")
+    assert (await admin.tap(back, message_id=menu.message_id)).text == t("admin-menu")
 
-    unknown = await admin.tap_edit(t("admin-button-unknown"), message_id=menu.message_id)
+    unknown = await admin.tap(t("admin-button-unknown"), message_id=menu.message_id)
     assert unknown.text == t("admin-unknown-none")
-    await admin.tap_edit(back, message_id=menu.message_id)
+    await admin.tap(back, message_id=menu.message_id)
 
-    users = await admin.tap_edit(t("admin-button-users"), message_id=menu.message_id)
+    users = await admin.tap(t("admin-button-users"), message_id=menu.message_id)
     assert users.text == t("admin-users-help")
-    await admin.tap_edit(back, message_id=menu.message_id)
+    await admin.tap(back, message_id=menu.message_id)
 
-    catalog = await admin.tap_edit(t("admin-button-catalog"), message_id=menu.message_id)
+    catalog = await admin.tap(t("admin-button-catalog"), message_id=menu.message_id)
     assert catalog.text.startswith(t("admin-catalog-title", percent="20"))
     assert "Instagram" in catalog.text and "YouTube" in catalog.text
-    await admin.tap_edit(back, message_id=menu.message_id)
+    await admin.tap(back, message_id=menu.message_id)
 
     services_calls = storefront.panel.count("services")
-    sync = await admin.tap_edit(t("admin-button-sync"), message_id=menu.message_id)
+    sync = await admin.tap(t("admin-button-sync"), message_id=menu.message_id)
     assert sync.text == t(
         "admin-sync-done",
         added=0,
@@ -185,7 +185,7 @@ async def test_the_admin_sees_the_menu_and_every_button_works(storefront: Storef
         changed_ids="-",
     )
     assert storefront.panel.count("services") == services_calls + 1
-    await admin.tap_edit(back, message_id=menu.message_id)
+    await admin.tap(back, message_id=menu.message_id)
 
     # Broadcast asks for the message in a new message, leaving the menu as it is.
     await admin.press(t("admin-button-broadcast"), message_id=menu.message_id)

@@ -8,7 +8,7 @@ import time
 from bot.core.money import Money
 from storage.ledger import EntryKind
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront
-from tests.e2e.journey import Customer, ledger, money
+from tests.e2e.journey import ledger, money
 
 GROUP_CHAT = -1_001_234_567_890
 
@@ -26,7 +26,7 @@ class AdminReference:
 async def test_addbalance_from_a_non_admin_is_just_an_unknown_command(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     await alice.start()
     unknown = await alice.say("/frobnicate 1 2")
     for attempt in (f"/addbalance {ALICE} 50", "/addbalance", f"/addbalance {BOB} 1"):
@@ -39,9 +39,9 @@ async def test_addbalance_from_a_non_admin_is_just_an_unknown_command(
 
 async def test_addbalance_usage_mistakes_get_the_usage_text(storefront: Storefront) -> None:
     english = storefront.translations.get("en")
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     await alice.start()
-    admin = Customer(storefront, ADMIN, first_name="Admin")
+    admin = storefront.user(ADMIN, first_name="Admin")
     await admin.start()
 
     for command in (
@@ -82,24 +82,24 @@ async def test_addbalance_usage_mistakes_get_the_usage_text(storefront: Storefro
 async def test_a_banned_user_gets_one_polite_line_and_nothing_else(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     welcome = await alice.start()
     await storefront.credit(ALICE, "10")
     assert await storefront.r.users.set_banned(ALICE, True)
-    count_before = len(alice.tg.messages(ALICE))
+    count_before = len(alice.telegram.messages(ALICE))
 
     for text in ("hello", "/start", "/orders", "https://instagram.com/p/x"):
         reply = await alice.say(text)
         assert (reply.text, reply.buttons) == (t("banned"), []), text
-    await alice.tg.send_photo(ALICE)
+    await alice.telegram.send_photo(ALICE)
     assert (await alice.next_message()).text == t("banned")
     answer = await alice.press(t("menu-new-order"), message_id=welcome.message_id)
     assert (answer.text, answer.show_alert) == (t("banned"), True)
 
     await storefront.stop()  # lets every handler finish, so nothing can still be on its way
-    assert len(alice.tg.messages(ALICE)) == count_before + 5
-    assert alice.tg.message(ALICE, welcome.message_id).version == welcome.version
+    assert len(alice.telegram.messages(ALICE)) == count_before + 5
+    assert alice.telegram.message(ALICE, welcome.message_id).version == welcome.version
     assert storefront.panel.count("add") == 0
 
 
@@ -128,7 +128,7 @@ async def test_group_chats_are_ignored(storefront: Storefront) -> None:
             }
         )
     # A private message queued after them is answered: the group ones were handled first.
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     await alice.start()
     assert await storefront.r.users.get(BOB) is None  # not even registered
 

@@ -12,19 +12,18 @@ from decimal import Decimal
 from bot.core.money import Money
 from bot.services.ordering import make_quote
 from bot.services.stats import Period, collect
+from bot.testing.panel import CANCELED, COMPLETED, IN_PROGRESS, FakeService
 from storage.ledger import EntryKind
 from storage.orders import FAILED, Order
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront, make_settings
-from tests.e2e.owner import (
+from tests.e2e.journey import (
     FOLLOWERS,
     INSTAGRAM_LINK,
     LIKES,
     VIEWS,
-    Person,
     seed_users,
     service_label,
 )
-from tests.fakes.panel import CANCELED, COMPLETED, IN_PROGRESS, FakeService
 
 CAROL = 100_000_003
 DAVE = 100_000_004
@@ -68,10 +67,10 @@ async def category_id(front: Storefront, name: str) -> int:
 
 
 async def test_stats_count_users_orders_and_money_exactly(storefront: Storefront) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     await admin.start()
-    await Person(storefront, ALICE, first_name="Alice").start()
-    await Person(storefront, BOB, first_name="Bob").start()
+    await storefront.user(ALICE, first_name="Alice").start()
+    await storefront.user(BOB, first_name="Bob").start()
     await seed_users(storefront.r, [CAROL, DAVE, EVE])
     await backdate_user(storefront, CAROL, days=30)  # neither today nor this week
     await backdate_user(storefront, DAVE, days=3)  # this week, not today
@@ -151,7 +150,7 @@ async def _refused(front: Storefront, user_id: int, service_id: int, quantity: i
 
 
 async def test_user_card_shows_who_they_are(storefront: Storefront) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     await admin.start()
     await storefront.telegram.send_message(
         BOB, "/start", language_code="ru", first_name="Bob", username="bob_the_buyer"
@@ -183,8 +182,8 @@ async def test_user_card_shows_who_they_are(storefront: Storefront) -> None:
 async def test_balance_changes_need_a_reason_to_debit_never_go_below_zero_and_are_told(
     storefront: Storefront,
 ) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
-    bob = Person(storefront, BOB, language="ru", first_name="Bob")
+    admin = storefront.user(ADMIN, first_name="Owner")
+    bob = storefront.user(BOB, language="ru", first_name="Bob")
     t = admin.t
     await admin.start()
     await bob.start()
@@ -237,8 +236,8 @@ async def test_a_balance_command_delivered_twice_changes_the_balance_once(
 ) -> None:
     # Telegram redelivers an update whose handling it did not see finish (webhook mode, or a
     # crash before the offset moved): the same command message must not credit twice.
-    admin = Person(storefront, ADMIN, first_name="Owner")
-    bob = Person(storefront, BOB, first_name="Bob")
+    admin = storefront.user(ADMIN, first_name="Owner")
+    bob = storefront.user(BOB, first_name="Bob")
     t = admin.t
     await admin.start()
     await bob.start()
@@ -281,8 +280,8 @@ async def test_a_balance_command_delivered_twice_changes_the_balance_once(
 async def test_ban_turns_a_user_away_politely_and_unban_lets_them_back(
     storefront: Storefront,
 ) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
-    bob = Person(storefront, BOB, first_name="Bob")
+    admin = storefront.user(ADMIN, first_name="Owner")
+    bob = storefront.user(BOB, first_name="Bob")
     t = admin.t
     await admin.start()
     welcome = await bob.start()
@@ -305,7 +304,7 @@ async def test_ban_turns_a_user_away_politely_and_unban_lets_them_back(
 
     assert (await admin.say(f"/unban {BOB}")).text == t("admin-unbanned", user_id=BOB)
     assert (await bob.say("/start")).text == bob.t("welcome", name="Bob")
-    categories = await bob.tap_edit(bob.t("menu-new-order"), message_id=welcome.message_id)
+    categories = await bob.tap(bob.t("menu-new-order"), message_id=welcome.message_id)
     assert categories.text == bob.t("catalog-categories")
     assert await storefront.r.broadcasts.audience_size() == audience
 
@@ -316,12 +315,12 @@ async def test_ban_turns_a_user_away_politely_and_unban_lets_them_back(
 async def test_markups_change_prices_at_once_and_placed_orders_keep_theirs(
     storefront: Storefront,
 ) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     # Three customers share the looking around, so none of them hits the per-user flood limit:
     # Alice browses Instagram, Bob YouTube, Carol orders.
-    alice = Person(storefront, ALICE, first_name="Alice")
-    bob = Person(storefront, BOB, first_name="Bob")
-    carol = Person(storefront, CAROL, first_name="Carol")
+    alice = storefront.user(ALICE, first_name="Alice")
+    bob = storefront.user(BOB, first_name="Bob")
+    carol = storefront.user(CAROL, first_name="Carol")
     t = admin.t
     for person in (admin, alice, bob, carol):
         await person.start()
@@ -342,13 +341,15 @@ async def test_markups_change_prices_at_once_and_placed_orders_keep_theirs(
         ]
 
     async def confirmation_price(quantity: str = "1000") -> str:
-        card = await carol.reach_confirmation("Instagram", FOLLOWERS.name, quantity=quantity)
+        card = await carol.reach_confirmation(
+            category="Instagram", service=FOLLOWERS.name, quantity=quantity
+        )
         [line] = [line for line in card.plain_text.splitlines() if line.startswith("Price:")]
         return line
 
     # The default markup of the settings: 20 %.
     assert await prices() == labels("$1.08", "$0.144", "$1.533828")
-    card = await carol.reach_confirmation("Instagram", FOLLOWERS.name)
+    card = await carol.reach_confirmation(category="Instagram", service=FOLLOWERS.name)
     assert "Price: $1.08" in card.plain_text
     await carol.press(carol.t("button-confirm"), message_id=card.message_id)
     await carol.next_message(contains="✅")
@@ -384,7 +385,7 @@ async def test_markups_change_prices_at_once_and_placed_orders_keep_theirs(
     [still] = await storefront.r.orders.for_user(CAROL, limit=10)
     assert still.price == Money.parse("1.08")
     orders = await carol.say("/orders")
-    opened = await carol.tap_edit(f"#{order.id}", message_id=orders.message_id)
+    opened = await carol.tap(f"#{order.id}", message_id=orders.message_id)
     assert "Charge: $1.08" in opened.plain_text
     assert await storefront.balance(CAROL) == Money.parse("48.92")
 
@@ -398,15 +399,15 @@ async def test_markups_change_prices_at_once_and_placed_orders_keep_theirs(
 
 
 async def test_hide_and_show_categories_and_services(storefront: Storefront) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
-    alice = Person(storefront, ALICE, first_name="Alice")
+    admin = storefront.user(ADMIN, first_name="Owner")
+    alice = storefront.user(ALICE, first_name="Alice")
     t = admin.t
     await admin.start()
     await alice.start()
     youtube = await category_id(storefront, "YouTube")
     assert await alice.catalog_categories() == ["Instagram", "Telegram", "YouTube"]
 
-    card = await alice.open_service("Instagram", FOLLOWERS.name)
+    card = await alice.open_service(category="Instagram", service=FOLLOWERS.name)
     reply = await admin.say(f"/hide service {FOLLOWERS.service_id}")
     assert reply.text == t("admin-hidden", scope="service", id=1)
     answer = await alice.press(alice.t("button-order-this"), message_id=card.message_id)
@@ -430,7 +431,7 @@ async def test_hide_and_show_categories_and_services(storefront: Storefront) -> 
     )
     assert await alice.catalog_categories() == ["Instagram", "Telegram", "YouTube"]
     assert FOLLOWERS.name in " ".join(await alice.service_labels("Instagram"))
-    prompt = await alice.tap_edit(alice.t("button-order-this"), message_id=card.message_id)
+    prompt = await alice.tap(alice.t("button-order-this"), message_id=card.message_id)
     assert prompt.text == alice.t("order-ask-link", service=FOLLOWERS.name)
     assert (await admin.say("/hide service 999")).text == t(
         "admin-catalog-not-found", scope="service", id=999
@@ -441,8 +442,8 @@ async def test_hide_and_show_categories_and_services(storefront: Storefront) -> 
 async def test_sync_reports_changes_and_a_vanished_service_keeps_its_old_orders(
     storefront: Storefront,
 ) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
-    alice = Person(storefront, ALICE, first_name="Alice")
+    admin = storefront.user(ADMIN, first_name="Owner")
+    alice = storefront.user(ALICE, first_name="Alice")
     await admin.start()
     await alice.start()
     await storefront.credit(ALICE, "10")
@@ -480,7 +481,7 @@ async def test_sync_reports_changes_and_a_vanished_service_keeps_its_old_orders(
     )
 
     orders = await alice.say("/orders")
-    opened = await alice.tap_edit(f"#{old_order.id}", message_id=orders.message_id)
+    opened = await alice.tap(f"#{old_order.id}", message_id=orders.message_id)
     assert f"Service: {VIEWS.name}" in opened.text
     assert "Charge: $1.533828" in opened.text
 
@@ -525,7 +526,7 @@ def alerts(front: Storefront, message_id: str) -> list[str]:
 async def test_a_low_panel_balance_alerts_admins_once_per_crossing(
     storefront: Storefront,
 ) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     await admin.start()
     await restart_with_alert(storefront, "100")
     assert storefront.services is not None
@@ -557,7 +558,7 @@ async def test_a_low_panel_balance_alerts_admins_once_per_crossing(
 
 
 async def test_overlapping_balance_checks_alert_once(storefront: Storefront) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     await admin.start()
     await restart_with_alert(storefront, "100")
     assert storefront.services is not None
@@ -571,14 +572,14 @@ async def test_overlapping_balance_checks_alert_once(storefront: Storefront) -> 
 async def test_an_order_refused_for_the_panels_funds_alerts_admins_and_refunds(
     storefront: Storefront,
 ) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
-    alice = Person(storefront, ALICE, first_name="Alice")
+    admin = storefront.user(ADMIN, first_name="Owner")
+    alice = storefront.user(ALICE, first_name="Alice")
     await admin.start()
     await alice.start()
     await storefront.credit(ALICE, "5")
     storefront.panel.balance = Decimal("0.5")  # the order costs the shop 0.90
 
-    card = await alice.reach_confirmation("Instagram", FOLLOWERS.name)
+    card = await alice.reach_confirmation(category="Instagram", service=FOLLOWERS.name)
     await alice.press(alice.t("button-confirm"), message_id=card.message_id)
     refused = await alice.next_message()
     [order] = await storefront.r.orders.for_user(ALICE, limit=10)

@@ -9,14 +9,14 @@ from bot.core.money import Money
 from bot.services.ordering import make_quote
 from storage.orders import UNKNOWN
 from tests.e2e.conftest import ADMIN, ALICE, Storefront
-from tests.e2e.owner import FOLLOWERS, INSTAGRAM_LINK, Person
+from tests.e2e.journey import FOLLOWERS, INSTAGRAM_LINK
 
 HUGE = "99999999999999999999"  # past SQLite's 2**63: an OverflowError if it reached a query
 
 
 async def test_odd_ids_in_admin_commands_get_the_usage_text(storefront: Storefront) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
-    alice = Person(storefront, ALICE, first_name="Alice")
+    admin = storefront.user(ADMIN, first_name="Owner")
+    alice = storefront.user(ALICE, first_name="Alice")
     t = admin.t
     await admin.start()
     await alice.start()
@@ -44,10 +44,10 @@ async def test_odd_ids_in_admin_commands_get_the_usage_text(storefront: Storefro
 
 
 async def test_settle_names_a_panel_id_the_panel_does_not_know(storefront: Storefront) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     t = admin.t
     await admin.start()
-    await Person(storefront, ALICE, first_name="Alice").start()
+    await storefront.user(ALICE, first_name="Alice").start()
     await storefront.credit(ALICE, "10")
     assert storefront.services is not None
     service = await storefront.r.catalog.service(FOLLOWERS.service_id)

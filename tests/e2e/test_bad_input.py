@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from bot.testing.user import ChatUser
 from tests.e2e.conftest import ALICE, Storefront
 from tests.e2e.journey import (
     FOLLOWERS,
     INSTAGRAM_LINK,
     LIKES,
     PACKAGE,
-    Customer,
     money,
     orders_of,
 )
@@ -30,11 +30,11 @@ BAD_QUANTITIES = [
 ]
 
 
-async def _at_quantity_step(storefront: Storefront) -> Customer:
-    alice = Customer(storefront, ALICE)
+async def _at_quantity_step(storefront: Storefront) -> ChatUser:
+    alice = storefront.user(ALICE, first_name="Alice")
     await alice.start()
     await storefront.credit(ALICE, "100")
-    await alice.begin_order(FOLLOWERS.name, "Instagram")
+    await alice.begin_order(service=FOLLOWERS.name, category="Instagram")
     await alice.say(INSTAGRAM_LINK)
     return alice
 
@@ -82,10 +82,10 @@ BAD_TELEGRAM_LINKS = [
 
 
 async def test_bad_links_are_refused_with_a_reprompt(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
-    await alice.begin_order(LIKES.name, "Instagram")
+    await alice.begin_order(service=LIKES.name, category="Instagram")
 
     for link in BAD_LINKS:
         reply = await alice.say(link)
@@ -99,9 +99,9 @@ async def test_bad_links_are_refused_with_a_reprompt(storefront: Storefront) -> 
 async def test_telegram_services_refuse_what_is_not_a_telegram_link(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     await alice.start()
-    await alice.begin_order(PACKAGE.name, "Telegram")
+    await alice.begin_order(service=PACKAGE.name, category="Telegram")
     for link in BAD_TELEGRAM_LINKS:
         reply = await alice.say(link)
         assert reply.text == alice.t("order-link-invalid", telegram=True), link
@@ -110,16 +110,16 @@ async def test_telegram_services_refuse_what_is_not_a_telegram_link(
 
 
 async def test_photo_or_sticker_where_text_is_expected(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
-    await alice.begin_order(FOLLOWERS.name, "Instagram")
+    await alice.begin_order(service=FOLLOWERS.name, category="Instagram")
 
-    await alice.tg.send_photo(ALICE, caption=INSTAGRAM_LINK)
+    await alice.telegram.send_photo(ALICE, caption=INSTAGRAM_LINK)
     reply = await alice.next_message()
     assert reply.text == t("order-send-text")
     await alice.say(INSTAGRAM_LINK)
-    await alice.tg.send_sticker(ALICE)
+    await alice.telegram.send_sticker(ALICE)
     reply = await alice.next_message()
     assert reply.text == t("order-send-text")
     # The flow is where it was: the quantity still counts.
@@ -131,7 +131,7 @@ async def test_photo_or_sticker_where_text_is_expected(storefront: Storefront) -
 async def test_messages_outside_any_flow_get_a_short_helpful_answer(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     menu = [t("menu-new-order"), t("menu-my-orders"), t("menu-balance")]
@@ -142,10 +142,10 @@ async def test_messages_outside_any_flow_get_a_short_helpful_answer(
     number = await alice.say("1000")  # a quantity outside the flow is just text
     assert number.text == t("fallback-text")
 
-    await alice.tg.send_photo(ALICE)
+    await alice.telegram.send_photo(ALICE)
     photo = await alice.next_message()
     assert photo.text == t("fallback-unsupported")
-    await alice.tg.send_sticker(ALICE)
+    await alice.telegram.send_sticker(ALICE)
     sticker = await alice.next_message()
     assert sticker.text == t("fallback-unsupported")
 
@@ -195,7 +195,7 @@ STALE_CALLBACKS = [
 async def test_stale_or_malformed_buttons_get_an_alert_and_change_nothing(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     welcome = await alice.start()
     await storefront.credit(ALICE, "100")
@@ -212,21 +212,21 @@ async def test_stale_or_malformed_buttons_get_an_alert_and_change_nothing(
 
 
 async def test_a_vanished_category_falls_back_to_the_catalog(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     welcome = await alice.start()
     answer = await alice.press_data(welcome.message_id, "c:999999:0")
     assert (answer.text, answer.show_alert) == (t("catalog-category-gone"), True)
-    assert alice.tg.message(ALICE, welcome.message_id).text == t("catalog-categories")
+    assert alice.telegram.message(ALICE, welcome.message_id).text == t("catalog-categories")
 
 
 async def test_user_input_is_escaped_everywhere_it_is_shown(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE, first_name="<b>Al</b> & co")
+    alice = storefront.user(ALICE, first_name="<b>Al</b> & co")
     t = alice.t
     welcome = await alice.start()
     assert "<b>Al</b> & co" in welcome.plain_text  # shown as typed, not as markup
     await storefront.credit(ALICE, "100")
-    await alice.begin_order(FOLLOWERS.name, "Instagram")
+    await alice.begin_order(service=FOLLOWERS.name, category="Instagram")
     link = "https://instagram.com/p/<i>x</i>?a=1&b=2"
     await alice.say(link)
     confirmation = await alice.say("100")
@@ -238,11 +238,11 @@ async def test_user_input_is_escaped_everywhere_it_is_shown(storefront: Storefro
 async def test_an_unknown_command_mid_flow_is_called_unknown_and_the_flow_goes_on(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "100")
-    await alice.begin_order(FOLLOWERS.name, "Instagram")
+    await alice.begin_order(service=FOLLOWERS.name, category="Instagram")
 
     at_link = await alice.say("/frobnicate")
     assert at_link.text == t("fallback-unknown-command")
@@ -257,13 +257,13 @@ async def test_an_unknown_command_mid_flow_is_called_unknown_and_the_flow_goes_o
 async def test_at_the_confirmation_text_points_to_the_card_and_commands_still_work(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "100")
     card = await alice.reach_confirmation()
     assert (await alice.say("yes please")).text == t("order-press-confirm")
-    await alice.tg.send_sticker(ALICE)
+    await alice.telegram.send_sticker(ALICE)
     assert (await alice.next_message()).text == t("order-press-confirm")
     assert (await alice.say("/frobnicate")).text == t("fallback-unknown-command")
     assert (await alice.say("/help")).text == t("help")

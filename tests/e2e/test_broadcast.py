@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.telegram.pacing import TELEGRAM_MESSAGES_PER_SECOND
+from bot.testing.telegram import BotMessage
+from bot.testing.user import ChatUser
 from storage.broadcasts import (
     BLOCKED,
     DISCARDED,
@@ -28,8 +30,7 @@ from storage.broadcasts import (
 from storage.database import Database
 from storage.repository import Repository
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront
-from tests.e2e.owner import Person, copies_by_chat, seed_users, send_formatted_text
-from tests.fakes.telegram import BotMessage
+from tests.e2e.journey import copies_by_chat, seed_users, send_formatted_text
 
 FIRST_SEEDED = 200_000_000
 
@@ -59,24 +60,24 @@ def delivered_at_least(front: Storefront, chat_ids: range, count: int) -> bool:
     return copies_sent(front, chat_ids) >= count
 
 
-async def compose(admin: Person, text: str = FORMATTED) -> tuple[int, BotMessage]:
+async def compose(admin: ChatUser, text: str = FORMATTED) -> tuple[int, BotMessage]:
     """/broadcast and a formatted text: the draft's id and the confirmation message."""
     ask = await admin.say("/broadcast")
     assert ask.text == admin.t("broadcast-ask-message")
-    await send_formatted_text(admin.tg, admin.user_id, text, FORMATTING)
+    await send_formatted_text(admin.telegram, admin.user_id, text, FORMATTING)
     send_button = admin.t("broadcast-button-send")
-    confirm = await admin.tg.wait_for_message(
+    confirm = await admin.telegram.wait_for_message(
         admin.user_id, where=lambda message: send_button in message.button_texts
     )
     data = str(confirm.button(admin.t("broadcast-button-send"))["callback_data"])
     return int(data.split(":")[1]), confirm
 
 
-async def send(admin: Person, confirm: BotMessage) -> BotMessage:
+async def send(admin: ChatUser, confirm: BotMessage) -> BotMessage:
     """Press Send; the progress message it starts."""
     answer = await admin.press(admin.t("broadcast-button-send"), message_id=confirm.message_id)
     assert answer.show_alert is False
-    return await admin.tg.wait_for_message(
+    return await admin.telegram.wait_for_message(
         ADMIN, where=lambda message: message.text is not None and "#" in message.text
     )
 
@@ -88,7 +89,7 @@ async def delivery_done(front: Storefront, timeout: float = 10.0) -> None:  # no
 
 
 def summary(
-    admin: Person, broadcast_id: int, *, sent: int, blocked: int = 0, left: int = 0, stopped: bool
+    admin: ChatUser, broadcast_id: int, *, sent: int, blocked: int = 0, left: int = 0, stopped: bool
 ) -> str:
     t = admin.t
     return t(
@@ -107,9 +108,9 @@ def summary(
 
 
 async def test_the_admin_previews_confirms_and_follows_a_broadcast(storefront: Storefront) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
-    alice = Person(storefront, ALICE, first_name="Alice")
-    bob = Person(storefront, BOB, language="ru", first_name="Bob")
+    admin = storefront.user(ADMIN, first_name="Owner")
+    alice = storefront.user(ALICE, first_name="Alice")
+    bob = storefront.user(BOB, language="ru", first_name="Bob")
     t = admin.t
     for person in (admin, alice, bob):
         await person.start()
@@ -195,8 +196,8 @@ async def test_a_broadcast_at_the_flood_limit_reaches_everyone_once_and_customer
     limited: Storefront,
 ) -> None:
     front = limited
-    admin = Person(front, ADMIN, first_name="Owner")
-    alice = Person(front, ALICE, first_name="Alice")
+    admin = front.user(ADMIN, first_name="Owner")
+    alice = front.user(ALICE, first_name="Alice")
     for person in (admin, alice):
         await person.start()
     users = seeded(300)
@@ -257,7 +258,7 @@ async def test_a_paid_broadcast_shows_its_cost_and_goes_past_the_free_limit(
     limited: Storefront,
 ) -> None:
     front = limited
-    admin = Person(front, ADMIN, first_name="Owner")
+    admin = front.user(ADMIN, first_name="Owner")
     await admin.start()
     users = seeded(119)
     await seed_users(front.r, users)
@@ -289,7 +290,7 @@ async def test_a_paid_broadcast_shows_its_cost_and_goes_past_the_free_limit(
 
 
 async def test_stop_ends_the_broadcast_and_leaves_the_rest_pending(storefront: Storefront) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     await admin.start()
     users = seeded(150)
     await seed_users(storefront.r, users)
@@ -330,7 +331,7 @@ async def test_stop_ends_the_broadcast_and_leaves_the_rest_pending(storefront: S
 async def test_a_broadcast_interrupted_by_a_restart_resumes_and_reaches_everyone_once(
     storefront: Storefront,
 ) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     await admin.start()
     users = seeded(60)
     await seed_users(storefront.r, users)
@@ -376,7 +377,7 @@ async def test_a_broadcast_interrupted_by_a_restart_resumes_and_reaches_everyone
 
 
 async def test_two_broadcasts_never_run_at_once(storefront: Storefront) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     t = admin.t
     await admin.start()
     await seed_users(storefront.r, seeded(150))
@@ -385,8 +386,8 @@ async def test_two_broadcasts_never_run_at_once(storefront: Storefront) -> None:
     progress = await send(admin, second_confirm)
 
     # The runner edits its progress message meanwhile: the reply is the next other message.
-    await admin.tg.send_message(ADMIN, "/broadcast")
-    refused = await admin.tg.wait_for_message(
+    await admin.telegram.send_message(ADMIN, "/broadcast")
+    refused = await admin.telegram.wait_for_message(
         ADMIN, where=lambda message: message.message_id != progress.message_id
     )
     assert refused.text == t("broadcast-already-running", id=second_id)
@@ -408,7 +409,7 @@ async def test_two_broadcasts_never_run_at_once(storefront: Storefront) -> None:
 async def test_a_confirmation_starts_one_broadcast_however_it_is_pressed(
     storefront: Storefront,
 ) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     t = admin.t
     await admin.start()
     await seed_users(storefront.r, seeded(100))
@@ -417,14 +418,14 @@ async def test_a_confirmation_starts_one_broadcast_however_it_is_pressed(
     cancel_data = str(confirm.button(t("button-cancel"))["callback_data"])
 
     # A double tap: both presses reach the bot before either is handled.
-    queries = [await admin.tg.click(ADMIN, confirm.message_id, send_data) for _ in range(2)]
-    answers = [await admin.tg.wait_for_callback_answer(query) for query in queries]
+    queries = [await admin.telegram.click(ADMIN, confirm.message_id, send_data) for _ in range(2)]
+    answers = [await admin.telegram.wait_for_callback_answer(query) for query in queries]
     assert sorted((a.text or "", a.show_alert) for a in answers) == [
         ("", False),
         (t("broadcast-already-started"), True),
     ]
     prefix = t("broadcast-started", id=broadcast_id, count=0).split(":")[0]
-    started = [m for m in admin.tg.messages(ADMIN) if (m.text or "").startswith(prefix)]
+    started = [m for m in admin.telegram.messages(ADMIN) if (m.text or "").startswith(prefix)]
     assert len(started) == 1
     stored = await storefront.r.broadcasts.get(broadcast_id)
     assert stored is not None and stored.progress_message_id == started[0].message_id
@@ -452,7 +453,7 @@ async def test_a_confirmation_starts_one_broadcast_however_it_is_pressed(
 async def test_stop_answers_at_once_while_telegram_makes_the_runner_wait(
     storefront: Storefront,
 ) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     t = admin.t
     await admin.start()
     users = seeded(20)
@@ -469,10 +470,10 @@ async def test_stop_answers_at_once_while_telegram_makes_the_runner_wait(
         description="the 429",
     )
 
-    query = await admin.tg.click_button(
+    query = await admin.telegram.click_button(
         ADMIN, t("broadcast-button-stop"), message_id=progress.message_id
     )
-    answer = await admin.tg.wait_for_callback_answer(query, timeout=3)
+    answer = await admin.telegram.wait_for_callback_answer(query, timeout=3)
     assert answer.text == t("broadcast-stopped")
     stored = await storefront.r.broadcasts.get(broadcast_id)
     assert stored is not None and stored.status == STOPPED
@@ -484,7 +485,7 @@ async def test_stop_answers_at_once_while_telegram_makes_the_runner_wait(
 async def test_shutdown_does_not_wait_out_telegrams_retry_after(
     storefront: Storefront, caplog: pytest.LogCaptureFixture
 ) -> None:
-    admin = Person(storefront, ADMIN, first_name="Owner")
+    admin = storefront.user(ADMIN, first_name="Owner")
     await admin.start()
     users = seeded(20)
     await seed_users(storefront.r, users)

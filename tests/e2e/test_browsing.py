@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot.testing.panel import FakeService
 from tests.e2e.conftest import ALICE, Storefront
-from tests.e2e.journey import Customer, orders_of
-from tests.fakes.panel import FakeService
+from tests.e2e.journey import orders_of
 
 
 async def test_a_long_catalog_is_paged(storefront: Storefront) -> None:
@@ -19,7 +19,7 @@ async def test_a_long_catalog_is_paged(storefront: Storefront) -> None:
     assert storefront.services is not None
     await storefront.services.catalog.refresh()
 
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     first = await alice.tap(t("menu-new-order"))
@@ -44,12 +44,12 @@ async def test_a_long_catalog_is_paged(storefront: Storefront) -> None:
     assert answer.text is None
     assert (
         t("page-indicator", page=3, pages=3)
-        in alice.tg.message(ALICE, first.message_id).button_texts
+        in alice.telegram.message(ALICE, first.message_id).button_texts
     )
 
 
 async def test_my_orders_are_newest_first_and_paged(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "100")
@@ -83,7 +83,7 @@ async def test_names_with_markup_characters_are_shown_as_written(storefront: Sto
     assert storefront.services is not None
     await storefront.services.catalog.refresh()
 
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")

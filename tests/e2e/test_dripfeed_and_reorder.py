@@ -9,20 +9,19 @@ from decimal import Decimal
 from bot.app import Services
 from bot.services.ordering import MAX_INTERVAL_MINUTES, MAX_RUNS
 from bot.telegram.i18n import Markup, Translator
+from bot.testing.panel import PARTIAL
 from storage.ledger import EntryKind
 from tests.e2e.conftest import ALICE, BOB, Storefront
 from tests.e2e.journey import (
     FOLLOWERS,
     INSTAGRAM_LINK,
     POLL,
-    Customer,
     confirm_data,
     ledger,
     money,
     orders_of,
     usd,
 )
-from tests.fakes.panel import PARTIAL
 
 
 def services(front: Storefront) -> Services:
@@ -46,7 +45,7 @@ def dripfeed(t: Translator, quantity: int, runs: int, interval: int) -> Markup:
 async def test_a_dripfeed_order_is_priced_per_run_placed_with_runs_and_synced(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "100")
@@ -130,7 +129,7 @@ async def test_a_dripfeed_order_is_priced_per_run_placed_with_runs_and_synced(
 
 
 async def test_one_run_delivers_at_once_and_cancel_leaves_the_form(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE, language="ru")
+    alice = storefront.user(ALICE, language="ru", first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
@@ -155,7 +154,7 @@ async def test_one_run_delivers_at_once_and_cancel_leaves_the_form(storefront: S
 
 
 async def test_order_again_at_todays_price_or_saying_what_changed(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "100")
@@ -190,7 +189,7 @@ async def test_order_again_at_todays_price_or_saying_what_changed(storefront: St
     }
 
     # Someone else's order, by a forged button: nothing leaks, nothing starts.
-    bob = Customer(storefront, BOB)
+    bob = storefront.user(BOB, first_name="Alice")
     await bob.start()
     stranger = await bob.press_data((await bob.say("/menu")).message_id, f"ra:{first.id}")
     assert (stranger.text, stranger.show_alert) == (bob.t("order-not-found"), True)
@@ -230,7 +229,7 @@ async def test_order_again_at_todays_price_or_saying_what_changed(storefront: St
 
 
 async def test_order_again_of_dripfeed_and_poll_orders(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "100")
@@ -240,7 +239,7 @@ async def test_order_again_of_dripfeed_and_poll_orders(storefront: Storefront) -
     drip_card = await alice.say("15")
     drip_placed = await alice.tap(t("button-confirm"), message_id=drip_card.message_id)
 
-    await alice.begin_order(POLL.name, "Telegram")
+    await alice.begin_order(service=POLL.name, category="Telegram")
     await alice.say("https://t.me/alice_channel/42")
     await alice.say("200")
     poll_card = await alice.say("3")

@@ -7,7 +7,6 @@ from tests.e2e.conftest import ALICE, BOB, Storefront
 from tests.e2e.journey import (
     FOLLOWERS,
     INSTAGRAM_LINK,
-    Customer,
     confirm_data,
     ledger,
     money,
@@ -18,8 +17,8 @@ BOB_LINK = "https://instagram.com/p/bob_post"
 
 
 async def test_customers_never_see_each_others_orders(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
-    bob = Customer(storefront, BOB, first_name="Bob")
+    alice = storefront.user(ALICE, first_name="Alice")
+    bob = storefront.user(BOB, first_name="Bob")
     await alice.start()
     await bob.start()
     await storefront.credit(ALICE, "10")
@@ -74,11 +73,11 @@ async def test_customers_never_see_each_others_orders(storefront: Storefront) ->
 
 
 async def test_restart_at_the_quantity_step_goes_on(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
-    await alice.begin_order(FOLLOWERS.name, "Instagram")
+    await alice.begin_order(service=FOLLOWERS.name, category="Instagram")
     await alice.say(INSTAGRAM_LINK)
 
     await storefront.stop()
@@ -103,7 +102,7 @@ async def test_restart_at_the_quantity_step_goes_on(storefront: Storefront) -> N
 
 
 async def test_old_confirmation_card_after_restarts_pays_once(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
@@ -133,7 +132,7 @@ async def test_a_confirmation_left_open_over_a_restart_charges_once_and_is_remem
     storefront: Storefront,
 ) -> None:
     """A second card for the same service is a new order; the first card stays paid-for."""
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")

@@ -6,7 +6,7 @@ import re
 
 from bot.app import BOT_COMMANDS
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront
-from tests.e2e.journey import COMMENTS, INSTAGRAM_LINK, Customer, usd
+from tests.e2e.journey import COMMENTS, INSTAGRAM_LINK, usd
 
 CYRILLIC = re.compile(r"[а-яА-ЯёЁ]")
 # The commands of the customer's journey; app.BOT_COMMANDS may list more.
@@ -16,7 +16,7 @@ JOURNEY_COMMANDS = {"start", "order", "orders", "balance", "language", "help", "
 async def test_a_russian_telegram_user_is_answered_in_russian(storefront: Storefront) -> None:
     english = storefront.translations.get("en")
     russian = storefront.translations.get("ru")
-    alice = Customer(storefront, ALICE, language="ru")
+    alice = storefront.user(ALICE, language="ru", first_name="Alice")
 
     welcome = await alice.start()
     assert welcome.text == russian("welcome", name="Alice")
@@ -34,9 +34,9 @@ async def test_a_russian_telegram_user_is_answered_in_russian(storefront: Storef
 
 
 async def test_russian_plural_forms_in_the_comments_step(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE, language="ru")
+    alice = storefront.user(ALICE, language="ru", first_name="Alice")
     await alice.start()
-    await alice.begin_order(COMMENTS.name, "Instagram")
+    await alice.begin_order(service=COMMENTS.name, category="Instagram")
     await alice.say(INSTAGRAM_LINK)
 
     for lines, words in ((1, "1 строку"), (3, "3 строки"), (511, "511 строк"), (521, "521 строку")):
@@ -53,7 +53,7 @@ async def test_language_menu_choice_persists_and_reaches_notifications(
 ) -> None:
     english = storefront.translations.get("en")
     russian = storefront.translations.get("ru")
-    alice = Customer(storefront, ALICE, language="en")
+    alice = storefront.user(ALICE, language="en", first_name="Alice")
     welcome = await alice.start()
     assert welcome.text == english("welcome", name="Alice")
 
@@ -62,7 +62,7 @@ async def test_language_menu_choice_persists_and_reaches_notifications(
     assert choose.button_texts == ["✓ English", "Русский", english("button-main-menu")]
     answer = await alice.press("Русский")
     assert answer.text == russian("language-saved")
-    menu = alice.tg.message(ALICE, choose.message_id)
+    menu = alice.telegram.message(ALICE, choose.message_id)
     assert menu.text == russian("menu-title")
     assert menu.button_texts[0] == russian("menu-new-order")
     user = await storefront.r.users.get(ALICE)

@@ -22,9 +22,9 @@ import pytest
 
 import storage.ledger
 import storage.orders
+from bot.testing.telegram import TEST_TOKEN
 from tests.e2e.conftest import ADMIN, ALICE, Storefront
 from tests.e2e.journey import FOLLOWERS, INSTAGRAM_LINK
-from tests.fakes.telegram import TEST_TOKEN
 from tests.service_harness import free_port
 from tests.webapp_client import sign_init_data
 

@@ -24,14 +24,14 @@ from bot.services.tracking.status_sync import StatusSync
 from bot.services.tracking.tracker import OrderTracker
 from bot.telegram import render
 from bot.telegram.i18n import Translator
+from bot.testing.panel import CANCELED, COMPLETED, IN_PROGRESS, PARTIAL
+from bot.testing.telegram import BotMessage
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database
 from storage.ledger import EntryKind
 from storage.orders import FAILED, UNKNOWN, Order
 from storage.repository import Repository
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront
-from tests.fakes.panel import CANCELED, COMPLETED, IN_PROGRESS, PARTIAL
-from tests.fakes.telegram import BotMessage
 
 CURRENCY = "USD"
 LINK = "https://instagram.com/p/notified"

@@ -8,12 +8,12 @@ import re
 
 import pytest
 
+from bot.testing.user import ChatUser
 from storage.ledger import EntryKind
 from tests.e2e.conftest import ADMIN, ALICE, Storefront
 from tests.e2e.journey import (
     FOLLOWERS,
     INSTAGRAM_LINK,
-    Customer,
     confirm_data,
     ledger,
     money,
@@ -34,7 +34,7 @@ class AdminReference:
 async def test_short_balance_says_what_is_missing_and_confirm_works_after_a_top_up(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "1")
@@ -97,7 +97,7 @@ async def test_short_balance_says_what_is_missing_and_confirm_works_after_a_top_
 
 
 async def test_confirm_pressed_twice_places_one_order(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
@@ -106,9 +106,9 @@ async def test_confirm_pressed_twice_places_one_order(storefront: Storefront) ->
 
     # The first press is still waiting for the panel when the second one is handled.
     storefront.panel.latency = 0.2
-    first = await alice.tg.click(ALICE, card.message_id, confirm)
-    second = await alice.tg.click(ALICE, card.message_id, confirm)
-    answers = [await alice.tg.wait_for_callback_answer(query) for query in (first, second)]
+    first = await alice.telegram.click(ALICE, card.message_id, confirm)
+    second = await alice.telegram.click(ALICE, card.message_id, confirm)
+    answers = [await alice.telegram.wait_for_callback_answer(query) for query in (first, second)]
     storefront.panel.latency = 0
     assert sorted((answer.text or "", answer.show_alert) for answer in answers) == [
         ("", False),
@@ -132,7 +132,7 @@ async def test_confirm_pressed_twice_places_one_order(storefront: Storefront) ->
 async def test_cancel_pressed_while_confirm_is_charging_does_not_say_cancelled(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
@@ -140,31 +140,31 @@ async def test_cancel_pressed_while_confirm_is_charging_does_not_say_cancelled(
     cancel = str(card.button(t("button-cancel"))["callback_data"])
 
     storefront.panel.latency = 0.5  # Confirm has charged and waits for the panel's add
-    confirm = await alice.tg.click(ALICE, card.message_id, confirm_data(card, t))
+    confirm = await alice.telegram.click(ALICE, card.message_id, confirm_data(card, t))
     await storefront.panel.wait_until(lambda: storefront.panel.count("add") == 1)
     answer = await alice.press_data(card.message_id, cancel)
     assert (answer.text, answer.show_alert) == (t("order-already-being-placed"), True)
-    await alice.tg.wait_for_callback_answer(confirm)
+    await alice.telegram.wait_for_callback_answer(confirm)
     storefront.panel.latency = 0
 
     [order] = await orders_of(storefront, ALICE)
-    placed = alice.tg.message(ALICE, card.message_id)
+    placed = alice.telegram.message(ALICE, card.message_id)
     assert placed.content.startswith(t("order-placed", id=order.id, service=FOLLOWERS.name))
-    said = [message.text for message in alice.tg.messages(ALICE)]
+    said = [message.text for message in alice.telegram.messages(ALICE)]
     assert t("order-cancelled-before-payment") not in said
     assert await storefront.balance(ALICE) == money("8.92")
 
 
 async def test_many_presses_at_once_still_place_one_order(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
     card = await alice.reach_confirmation()
     confirm = confirm_data(card, t)
 
-    queries = [await alice.tg.click(ALICE, card.message_id, confirm) for _ in range(5)]
-    answers = await asyncio.gather(*(alice.tg.wait_for_callback_answer(q) for q in queries))
+    queries = [await alice.telegram.click(ALICE, card.message_id, confirm) for _ in range(5)]
+    answers = await asyncio.gather(*(alice.telegram.wait_for_callback_answer(q) for q in queries))
     assert [answer.text for answer in answers].count(t("order-already-placed")) == 4
     assert storefront.panel.count("add") == 1
     assert await storefront.balance(ALICE) == money("8.92")
@@ -188,7 +188,7 @@ async def test_many_presses_at_once_still_place_one_order(storefront: Storefront
 async def test_panel_refusal_is_explained_and_refunded_once(
     storefront: Storefront, fault: str, reason_id: str, admin_alert_id: str | None
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "100")
@@ -245,7 +245,7 @@ async def test_panel_refusal_is_explained_and_refunded_once(
 async def test_lost_panel_answer_leaves_the_order_being_verified(
     storefront: Storefront, fault: str, detail: str
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "100")
@@ -292,7 +292,7 @@ async def test_lost_panel_answer_leaves_the_order_being_verified(
 
 
 async def test_unreachable_panel_refunds_and_says_so(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "100")
@@ -314,7 +314,7 @@ async def test_unreachable_panel_refunds_and_says_so(storefront: Storefront) -> 
     assert again.text == t("order-confirmation-expired")
 
 
-async def _completed_order(storefront: Storefront, alice: Customer) -> int:
+async def _completed_order(storefront: Storefront, alice: ChatUser) -> int:
     """Place an order, let the panel complete it, Refresh; returns the card's message id."""
     t = alice.t
     await alice.start()
@@ -332,7 +332,7 @@ async def _completed_order(storefront: Storefront, alice: Customer) -> int:
 async def test_refill_refused_by_the_panel_shows_its_reason_as_written(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     card = await _completed_order(storefront, alice)
     storefront.panel.fail_next("refill", "error:Refill <off> for 24h & more")
     answer = await alice.press(alice.t("button-refill"), message_id=card)
@@ -346,7 +346,7 @@ async def test_refill_refused_by_the_panel_shows_its_reason_as_written(
 
 
 async def test_refresh_while_the_panel_is_down_says_so(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
@@ -365,7 +365,7 @@ async def test_refresh_while_the_panel_is_down_says_so(storefront: Storefront) -
 async def test_refill_or_cancel_while_the_panel_is_down_is_not_called_a_refusal(
     storefront: Storefront, button: str
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     card = await _completed_order(storefront, alice)
     if button == "button-cancel-order":
         # Cancel is offered only before the order is final: a fresh one.

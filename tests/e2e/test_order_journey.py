@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.testing.panel import CANCELED, COMPLETED
 from storage.ledger import EntryKind
 from tests.e2e.conftest import ALICE, Storefront
 from tests.e2e.journey import (
@@ -12,18 +13,16 @@ from tests.e2e.journey import (
     INSTAGRAM_LINK,
     PACKAGE,
     POLL,
-    Customer,
     ledger,
     money,
     orders_of,
     usd,
 )
-from tests.fakes.panel import CANCELED, COMPLETED
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 async def test_default_order_from_start_to_my_orders(storefront: Storefront, language: str) -> None:
-    alice = Customer(storefront, ALICE, language=language)
+    alice = storefront.user(ALICE, language=language, first_name="Alice")
     t = alice.t
     if language == "ru":  # the journey must really be in Russian, not the English fallback
         english = storefront.translations.get("en")
@@ -175,7 +174,7 @@ async def test_default_order_from_start_to_my_orders(storefront: Storefront, lan
 async def test_refill_is_offered_once_completed_and_reaches_the_panel(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
@@ -216,7 +215,7 @@ async def test_cancel_refunds_once_when_the_panel_reports_canceled(
     storefront: Storefront,
 ) -> None:
     storefront.panel.cancel_immediately = False  # the panel only records the request
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
@@ -255,7 +254,7 @@ async def test_cancel_refunds_once_when_the_panel_reports_canceled(
 async def test_cancel_on_a_panel_that_cancels_at_once_refunds_right_away(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
@@ -264,7 +263,7 @@ async def test_cancel_on_a_panel_that_cancels_at_once_refunds_right_away(
 
     answer = await alice.press(t("button-cancel-order"))
     assert answer.text == t("order-cancel-requested")
-    card = alice.tg.message(ALICE, placed.message_id)  # edited before the answer was sent
+    card = alice.telegram.message(ALICE, placed.message_id)  # edited before the answer was sent
     assert t("status-canceled") in card.plain_text
     assert await storefront.balance(ALICE) == money("10")
     assert [entry[0] for entry in await ledger(storefront, ALICE)] == [
@@ -277,12 +276,12 @@ async def test_cancel_on_a_panel_that_cancels_at_once_refunds_right_away(
 async def test_package_asks_no_quantity_and_accepts_telegram_short_links(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
 
-    card = await alice.open_service(PACKAGE.name, "Telegram")
+    card = await alice.open_service(service=PACKAGE.name, category="Telegram")
     assert t("service-howto-package") in card.content
     prompt = await alice.tap(t("button-order-this"))
     assert prompt.text == t("order-ask-link-telegram", service=PACKAGE.name)
@@ -307,10 +306,10 @@ async def test_package_asks_no_quantity_and_accepts_telegram_short_links(
 async def test_telegram_username_is_sent_to_the_panel_as_a_t_me_link(
     storefront: Storefront,
 ) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     await alice.start()
     await storefront.credit(ALICE, "10")
-    await alice.begin_order(PACKAGE.name, "Telegram")
+    await alice.begin_order(service=PACKAGE.name, category="Telegram")
     confirmation = await alice.say("@alice_channel")
     assert "https://t.me/alice_channel" in confirmation.plain_text
     await alice.tap(alice.t("button-confirm"))
@@ -319,11 +318,11 @@ async def test_telegram_username_is_sent_to_the_panel_as_a_t_me_link(
 
 
 async def test_custom_comments_quantity_is_the_number_of_lines(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
-    await alice.begin_order(COMMENTS.name, "Instagram")
+    await alice.begin_order(service=COMMENTS.name, category="Instagram")
 
     ask = await alice.say(INSTAGRAM_LINK)
     assert ask.text == t("order-ask-comments", min=5, max=500)
@@ -359,11 +358,11 @@ async def test_custom_comments_quantity_is_the_number_of_lines(storefront: Store
 
 
 async def test_poll_asks_for_the_answer_number(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")
-    await alice.begin_order(POLL.name, "Telegram")
+    await alice.begin_order(service=POLL.name, category="Telegram")
 
     await alice.say("https://t.me/alice_channel/42")
     ask_answer = await alice.say("200")
@@ -394,7 +393,7 @@ async def test_poll_asks_for_the_answer_number(storefront: Storefront) -> None:
 
 
 async def test_cancel_on_the_confirmation_card_charges_nothing(storefront: Storefront) -> None:
-    alice = Customer(storefront, ALICE)
+    alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
     await storefront.credit(ALICE, "10")

@@ -14,18 +14,17 @@ import re
 import signal
 import time
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.app import run
 from bot.core.money import Money
 from bot.telegram.callbacks import LedgerPage, TopupCallback
-from bot.telegram.i18n import Translator
+from bot.testing.harness import make_bot
+from bot.testing.telegram import BotMessage
+from bot.testing.user import ChatUser
 from storage.ledger import EntryKind
 from storage.payments import PAID, REFUNDED, REFUNDING
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront, make_settings
-from tests.fakes.harness import make_bot
-from tests.fakes.telegram import BotMessage, FakeTelegramServer
 
 IVAN = 100_000_003
 PRESETS = ["$5.00", "$10.00", "$25.00", "$50.00"]  # the default TOPUP_PRESETS, in English
@@ -37,49 +36,12 @@ def money(text: str) -> Money:
     return Money.parse(text)
 
 
-@dataclass
-class Chat:
-    """One user's private chat with the bot, as the tests play it."""
-
-    front: Storefront
-    user_id: int
-    language: str = "en"
-
-    @property
-    def tg(self) -> FakeTelegramServer:
-        return self.front.telegram
-
-    @property
-    def t(self) -> Translator:
-        return self.front.translations.get(self.language)
-
-    async def start(self) -> BotMessage:
-        await self.tg.send_message(self.user_id, "/start", language_code=self.language)
-        return await self.tg.wait_for_message(self.user_id)
-
-    async def say(self, text: str) -> BotMessage:
-        """Send a text; the bot's first reply to it."""
-        await self.tg.send_message(self.user_id, text, language_code=self.language)
-        return await self.tg.wait_for_message(self.user_id)
-
-    async def press(self, button: str, *, message_id: int | None = None) -> BotMessage:
-        """Press a button; the message it led to (the pressed one edited, or a new one)."""
-        query = await self.tg.click_button(self.user_id, button, message_id=message_id)
-        await self.tg.wait_for_callback_answer(query)
-        return await self.tg.wait_for_message(self.user_id)
-
-    async def press_data(self, message_id: int, data: str) -> BotMessage:
-        """Press a button carrying data of the test's choosing, as a forged button would."""
-        query = await self.tg.click(self.user_id, message_id, data)
-        await self.tg.wait_for_callback_answer(query)
-        return await self.tg.wait_for_message(self.user_id)
-
-    async def invoice_for(self, preset: str) -> BotMessage:
-        """/topup and a preset button: the invoice the bot sent."""
-        await self.say("/topup")
-        invoice = await self.press(preset)
-        assert invoice.invoice is not None, f"expected an invoice, got {invoice.plain_text!r}"
-        return invoice
+async def invoice_for(user: ChatUser, preset: str) -> BotMessage:
+    """/topup and a preset button: the invoice the bot sent."""
+    await user.say("/topup")
+    invoice = await user.tap_next(preset)
+    assert invoice.invoice is not None, f"expected an invoice, got {invoice.plain_text!r}"
+    return invoice
 
 
 class LogWatch(logging.Handler):
@@ -138,11 +100,11 @@ async def ledger_of(front: Storefront, user_id: int) -> list[tuple[EntryKind, Mo
     return [(entry.kind, entry.amount, entry.reference) for entry in reversed(entries)]
 
 
-async def pay(chat: Chat, preset: str) -> str:
+async def pay(chat: ChatUser, preset: str) -> str:
     """Top up with a preset and wait for the receipt; returns the charge id."""
-    await chat.invoice_for(preset)
-    charge_id = await chat.tg.pay_invoice(chat.user_id)
-    await chat.tg.wait_for_message(chat.user_id, contains=charge_id)
+    await invoice_for(chat, preset)
+    charge_id = await chat.telegram.pay_invoice(chat.user_id)
+    await chat.telegram.wait_for_message(chat.user_id, contains=charge_id)
     return charge_id
 
 
@@ -152,7 +114,7 @@ async def pay(chat: Chat, preset: str) -> str:
 async def test_topup_presets_send_a_stars_invoice_that_credits_the_amount_shown(
     storefront: Storefront,
 ) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
 
@@ -162,7 +124,7 @@ async def test_topup_presets_send_a_stars_invoice_that_credits_the_amount_shown(
     )
     assert choose.button_texts == [*PRESETS, t("topup-button-other"), t("button-main-menu")]
 
-    invoice = await alice.press("$10.00")
+    invoice = await alice.tap_next("$10.00")
     assert invoice.method == "sendInvoice"
     params = invoice.params
     assert params["currency"] == "XTR"
@@ -172,8 +134,8 @@ async def test_topup_presets_send_a_stars_invoice_that_credits_the_amount_shown(
     assert "500" in params["description"]
 
     # The payload maps back to the amount: paying credits exactly $10.00.
-    charge_id = await alice.tg.pay_invoice(ALICE)
-    receipt = await alice.tg.wait_for_message(ALICE, contains=charge_id)
+    charge_id = await alice.telegram.pay_invoice(ALICE)
+    receipt = await alice.telegram.wait_for_message(ALICE, contains=charge_id)
     assert receipt.text == t(
         "topup-receipt", amount="$10.00", stars=500, balance="$10.00", charge_id=charge_id
     )
@@ -183,23 +145,23 @@ async def test_topup_presets_send_a_stars_invoice_that_credits_the_amount_shown(
 async def test_the_balance_screen_star_button_offers_the_same_presets(
     storefront: Storefront,
 ) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     screen = await alice.say("/balance")
     assert screen.button_texts[:2] == [t("button-top-up-stars"), t("button-history")]
 
-    choose = await alice.press(t("button-top-up-stars"))
+    choose = await alice.tap_next(t("button-top-up-stars"))
     assert choose.message_id == screen.message_id  # the balance screen turned into the choice
     assert choose.button_texts == [*PRESETS, t("topup-button-other"), t("button-main-menu")]
-    invoice = await alice.press("$25.00")
+    invoice = await alice.tap_next("$25.00")
     assert invoice.invoice is not None
     assert (invoice.invoice["currency"], invoice.invoice["total_amount"]) == ("XTR", 1250)
 
 
 async def test_stars_are_rounded_up_at_a_rate_that_needs_it(storefront: Storefront) -> None:
     await restart(storefront, STARS_PER_UNIT="33", TOPUP_PRESETS="1.25,3")
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
 
@@ -208,36 +170,36 @@ async def test_stars_are_rounded_up_at_a_rate_that_needs_it(storefront: Storefro
         "topup-choose", unit="$1.00", rate="33", minimum="$1.00", maximum="$200.00"
     )
     assert choose.button_texts[:2] == ["$1.25", "$3.00"]
-    invoice = await alice.press("$1.25")
+    invoice = await alice.tap_next("$1.25")
     assert invoice.params["prices"][0]["amount"] == 42  # ceil(1.25 × 33 = 41.25)
 
     # What is credited is the amount shown, not Stars ÷ rate (42 / 33 = 1.2727…).
-    charge_id = await alice.tg.pay_invoice(ALICE)
-    await alice.tg.wait_for_message(ALICE, contains=charge_id)
+    charge_id = await alice.telegram.pay_invoice(ALICE)
+    await alice.telegram.wait_for_message(ALICE, contains=charge_id)
     assert await storefront.balance(ALICE) == money("1.25")
 
     # An exact product is not rounded: 3 × 33 = 99.
     await alice.say("/topup")
-    invoice = await alice.press("$3.00")
+    invoice = await alice.tap_next("$3.00")
     assert invoice.params["prices"][0]["amount"] == 99
 
 
 async def test_other_amount_typed_as_12_5_sends_an_invoice_for_12_50(
     storefront: Storefront,
 ) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     await alice.say("/topup")
-    ask = await alice.press(t("topup-button-other"))
+    ask = await alice.tap_next(t("topup-button-other"))
     assert ask.text == t("topup-ask-amount")
 
     invoice = await alice.say("12.5")
     assert invoice.invoice is not None
     assert invoice.invoice["total_amount"] == 625
     assert "$12.50" in invoice.params["title"]
-    charge_id = await alice.tg.pay_invoice(ALICE)
-    await alice.tg.wait_for_message(ALICE, contains=charge_id)
+    charge_id = await alice.telegram.pay_invoice(ALICE)
+    await alice.telegram.wait_for_message(ALICE, contains=charge_id)
     assert await storefront.balance(ALICE) == money("12.50")
 
     # The flow ended with the invoice: a number now is just a stray text.
@@ -247,11 +209,11 @@ async def test_other_amount_typed_as_12_5_sends_an_invoice_for_12_50(
 
 
 async def test_bad_amounts_get_clear_messages_and_no_invoice(storefront: Storefront) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     await alice.say("/topup")
-    await alice.press(t("topup-button-other"))
+    await alice.tap_next(t("topup-button-other"))
 
     limits = {"minimum": "$1.00", "maximum": "$200.00"}
     not_a_number = t("topup-amount-invalid", **limits)
@@ -274,34 +236,34 @@ async def test_bad_amounts_get_clear_messages_and_no_invoice(storefront: Storefr
         assert reply.text == message, f"{text!r} got {reply.text!r}"
         assert reply.button_texts == [t("button-cancel")], text  # still in the flow
 
-    await alice.tg.send_sticker(ALICE)
-    reply = await alice.tg.wait_for_message(ALICE)
+    await alice.telegram.send_sticker(ALICE)
+    reply = await alice.telegram.wait_for_message(ALICE)
     assert reply.text == t("order-send-text")
 
-    assert alice.tg.calls_to("sendInvoice") == []
+    assert alice.telegram.calls_to("sendInvoice") == []
     # Still asking: the limits themselves are accepted, and a comma works as the separator.
     for text, stars in (("200", 10_000), ("1", 50), ("7,50", 375)):
         if text != "200":  # an invoice ends the flow: ask again
             await alice.say("/topup")
-            await alice.press(t("topup-button-other"))
+            await alice.tap_next(t("topup-button-other"))
         invoice = await alice.say(text)
         assert invoice.invoice is not None, f"{text!r}: {invoice.plain_text!r}"
         assert invoice.invoice["total_amount"] == stars
 
 
 async def test_a_forged_preset_outside_the_limits_sends_no_invoice(storefront: Storefront) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     choose = await alice.say("/topup")
     # A negative amount cannot even be unpacked: it is an outdated button (random-updates test).
     for micros in (1, 200_000_001):
-        reply = await alice.press_data(
+        reply = await alice.tap_data(
             choose.message_id, TopupCallback.model_construct(micros=micros).pack()
         )
         assert reply.invoice is None
         assert reply.text == t("topup-out-of-range", minimum="$1.00", maximum="$200.00")
-    assert alice.tg.calls_to("sendInvoice") == []
+    assert alice.telegram.calls_to("sendInvoice") == []
 
 
 # --- pre-checkout -------------------------------------------------------------------------
@@ -310,22 +272,22 @@ async def test_a_forged_preset_outside_the_limits_sends_no_invoice(storefront: S
 async def test_pre_checkout_is_answered_ok_at_once_without_asking_the_panel(
     storefront: Storefront,
 ) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     await alice.start()
-    invoice = await alice.invoice_for("$10.00")
+    invoice = await invoice_for(alice, "$10.00")
     assert invoice.invoice is not None
 
     # A slow panel must not delay the answer: Telegram gives up after 10 seconds.
     storefront.panel.latency = 3.0
     panel_calls = len(storefront.panel.calls)
     started = time.monotonic()
-    query = await alice.tg.pre_checkout(
+    query = await alice.telegram.pre_checkout(
         ALICE,
         currency="XTR",
         total_amount=invoice.invoice["total_amount"],
         invoice_payload=invoice.params["payload"],
     )
-    answer = await alice.tg.wait_for_pre_checkout_answer(query)
+    answer = await alice.telegram.wait_for_pre_checkout_answer(query)
     elapsed = time.monotonic() - started
     storefront.panel.latency = 0.0
     assert answer.ok is True
@@ -340,12 +302,12 @@ async def test_pre_checkout_is_answered_ok_at_once_without_asking_the_panel(
 async def test_pre_checkout_refuses_what_does_not_match_the_invoice(
     storefront: Storefront,
 ) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
-    invoice = await alice.invoice_for("$10.00")
+    invoice = await invoice_for(alice, "$10.00")
     payload = invoice.params["payload"]
-    other_payload = (await alice.invoice_for("$25.00")).params["payload"]
+    other_payload = (await invoice_for(alice, "$25.00")).params["payload"]
     invalid = t("topup-invalid-invoice")
     out_of_range = t("topup-out-of-range", minimum="$1.00", maximum="$200.00")
 
@@ -359,32 +321,32 @@ async def test_pre_checkout_refuses_what_does_not_match_the_invoice(
         ("below TOPUP_MIN", "XTR", 25, "topup:500000", out_of_range),
     ]
     for name, currency, total, invoice_payload, message in cases:
-        query = await alice.tg.pre_checkout(
+        query = await alice.telegram.pre_checkout(
             ALICE, currency=currency, total_amount=total, invoice_payload=invoice_payload
         )
-        answer = await alice.tg.wait_for_pre_checkout_answer(query)
+        answer = await alice.telegram.wait_for_pre_checkout_answer(query)
         assert answer.ok is False, name
         assert answer.error_message == message, f"{name}: {answer.error_message!r}"
 
     # The genuine invoice still passes.
-    query = await alice.tg.pre_checkout(
+    query = await alice.telegram.pre_checkout(
         ALICE, currency="XTR", total_amount=500, invoice_payload=payload
     )
-    assert (await alice.tg.wait_for_pre_checkout_answer(query)).ok is True
+    assert (await alice.telegram.wait_for_pre_checkout_answer(query)).ok is True
 
 
 async def test_pre_checkout_refuses_a_banned_user(storefront: Storefront) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
-    invoice = await alice.invoice_for("$10.00")
+    invoice = await invoice_for(alice, "$10.00")
     banned = await admin_says(storefront, f"/ban {ALICE}")
     assert banned.text == t("admin-banned", user_id=ALICE)
 
-    query = await alice.tg.pre_checkout(
+    query = await alice.telegram.pre_checkout(
         ALICE, currency="XTR", total_amount=500, invoice_payload=invoice.params["payload"]
     )
-    answer = await alice.tg.wait_for_pre_checkout_answer(query)
+    answer = await alice.telegram.wait_for_pre_checkout_answer(query)
     assert answer.ok is False
     assert answer.error_message == t("banned")
 
@@ -395,12 +357,12 @@ async def test_pre_checkout_refuses_a_banned_user(storefront: Storefront) -> Non
 async def test_a_payment_is_credited_once_with_a_receipt_and_a_ledger_entry(
     storefront: Storefront,
 ) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
-    invoice = await alice.invoice_for("$10.00")
-    charge_id = await alice.tg.pay_invoice(ALICE)
-    receipt = await alice.tg.wait_for_message(ALICE, contains=charge_id)
+    invoice = await invoice_for(alice, "$10.00")
+    charge_id = await alice.telegram.pay_invoice(ALICE)
+    receipt = await alice.telegram.wait_for_message(ALICE, contains=charge_id)
     assert receipt.text == t(
         "topup-receipt", amount="$10.00", stars=500, balance="$10.00", charge_id=charge_id
     )
@@ -418,10 +380,10 @@ async def test_a_payment_is_credited_once_with_a_receipt_and_a_ledger_entry(
     assert payment.payload == invoice.params["payload"]
 
     # Telegram delivers the same payment again, twice at once: nothing more is credited.
-    sent_before = len(alice.tg.messages(ALICE))
+    sent_before = len(alice.telegram.messages(ALICE))
     with LogWatch("handlers.payments") as log:
         for _ in range(2):
-            await alice.tg.successful_payment(
+            await alice.telegram.successful_payment(
                 ALICE,
                 currency="XTR",
                 total_amount=500,
@@ -431,11 +393,11 @@ async def test_a_payment_is_credited_once_with_a_receipt_and_a_ledger_entry(
         await log.wait_for("delivered again", times=2)
     assert await storefront.balance(ALICE) == money("10")
     assert len(await ledger_of(storefront, ALICE)) == 1
-    assert len(alice.tg.messages(ALICE)) == sent_before  # no second receipt
+    assert len(alice.telegram.messages(ALICE)) == sent_before  # no second receipt
 
 
 async def test_two_payments_credit_twice(storefront: Storefront) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     await alice.start()
     first = await pay(alice, "$10.00")
     second = await pay(alice, "$5.00")
@@ -445,27 +407,27 @@ async def test_two_payments_credit_twice(storefront: Storefront) -> None:
         (EntryKind.TOPUP, money("10"), first),
         (EntryKind.TOPUP, money("5"), second),
     ]
-    receipts = [m for m in alice.tg.messages(ALICE) if m.text and first in m.text]
+    receipts = [m for m in alice.telegram.messages(ALICE) if m.text and first in m.text]
     assert len(receipts) == 1
-    assert (alice.tg.last_message(ALICE) or receipts[0]).contains("$15.00")
+    assert (alice.telegram.last_message(ALICE) or receipts[0]).contains("$15.00")
 
 
 async def test_a_banned_users_payment_is_still_credited(storefront: Storefront) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
-    invoice = await alice.invoice_for("$10.00")
-    query = await alice.tg.pre_checkout(
+    invoice = await invoice_for(alice, "$10.00")
+    query = await alice.telegram.pre_checkout(
         ALICE, currency="XTR", total_amount=500, invoice_payload=invoice.params["payload"]
     )
-    assert (await alice.tg.wait_for_pre_checkout_answer(query)).ok is True
+    assert (await alice.telegram.wait_for_pre_checkout_answer(query)).ok is True
     # Banned between the pre-checkout and the payment: the Stars are taken all the same.
     await admin_says(storefront, f"/ban {ALICE}")
 
-    charge_id = await alice.tg.successful_payment(
+    charge_id = await alice.telegram.successful_payment(
         ALICE, currency="XTR", total_amount=500, invoice_payload=invoice.params["payload"]
     )
-    receipt = await alice.tg.wait_for_message(ALICE, contains=charge_id)
+    receipt = await alice.telegram.wait_for_message(ALICE, contains=charge_id)
     assert receipt.text == t(
         "topup-receipt", amount="$10.00", stars=500, balance="$10.00", charge_id=charge_id
     )
@@ -475,15 +437,15 @@ async def test_a_banned_users_payment_is_still_credited(storefront: Storefront) 
 
 
 async def test_a_payment_is_credited_whatever_flow_the_chat_is_in(storefront: Storefront) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
-    invoice = await alice.invoice_for("$10.00")
+    invoice = await invoice_for(alice, "$10.00")
     # She starts typing a custom amount, then pays the earlier invoice.
     await alice.say("/topup")
-    await alice.press(t("topup-button-other"))
-    charge_id = await alice.tg.pay_invoice(ALICE)
-    await alice.tg.wait_for_message(ALICE, contains=charge_id)
+    await alice.tap_next(t("topup-button-other"))
+    charge_id = await alice.telegram.pay_invoice(ALICE)
+    await alice.telegram.wait_for_message(ALICE, contains=charge_id)
     assert await storefront.balance(ALICE) == money("10")
     assert invoice.invoice is not None
     # The custom-amount flow is still waiting for her amount.
@@ -493,14 +455,14 @@ async def test_a_payment_is_credited_whatever_flow_the_chat_is_in(storefront: St
 async def test_an_admin_composing_a_broadcast_is_credited_for_a_payment(
     storefront: Storefront,
 ) -> None:
-    admin = Chat(storefront, ADMIN)
+    admin = storefront.user(ADMIN)
     await admin.start()
-    invoice = await admin.invoice_for("$10.00")
+    invoice = await invoice_for(admin, "$10.00")
     await admin.say("/broadcast")
-    charge_id = await admin.tg.successful_payment(
+    charge_id = await admin.telegram.successful_payment(
         ADMIN, currency="XTR", total_amount=500, invoice_payload=invoice.params["payload"]
     )
-    reply = await admin.tg.wait_for_message(ADMIN)
+    reply = await admin.telegram.wait_for_message(ADMIN)
     assert reply.contains(charge_id), reply.plain_text
     assert await storefront.balance(ADMIN) == money("10")
 
@@ -509,7 +471,7 @@ async def test_an_admin_composing_a_broadcast_is_credited_for_a_payment(
 
 
 async def test_refund_of_an_unspent_top_up(storefront: Storefront) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     charge_id = await pay(alice, "$10.00")
@@ -531,7 +493,7 @@ async def test_refund_of_an_unspent_top_up(storefront: Storefront) -> None:
     assert payment is not None
     assert payment.status == REFUNDED
     assert payment.refunded_at is not None
-    notice = await alice.tg.wait_for_message(ALICE, contains="500")
+    notice = await alice.telegram.wait_for_message(ALICE, contains="500")
     assert notice.text == t("topup-refunded-notice", stars=500, amount="$10.00")
 
     again = await admin_says(storefront, f"/refund {charge_id}")
@@ -541,7 +503,7 @@ async def test_refund_of_an_unspent_top_up(storefront: Storefront) -> None:
 
 
 async def test_refund_is_refused_when_the_top_up_was_spent(storefront: Storefront) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     charge_id = await pay(alice, "$10.00")
@@ -560,7 +522,7 @@ async def test_refund_is_refused_when_the_top_up_was_spent(storefront: Storefron
 
 
 async def test_refund_usage_unknown_charge_and_customers(storefront: Storefront) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     charge_id = await pay(alice, "$10.00")
@@ -582,7 +544,7 @@ async def test_refund_usage_unknown_charge_and_customers(storefront: Storefront)
 async def test_refund_refused_by_telegram_gives_the_money_back_and_can_be_retried(
     storefront: Storefront,
 ) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     charge_id = await pay(alice, "$10.00")
@@ -606,14 +568,14 @@ async def test_refund_refused_by_telegram_gives_the_money_back_and_can_be_retrie
     payment = await storefront.r.payments.get(charge_id)
     assert payment is not None and payment.status == REFUNDED
     notice = t("topup-refunded-notice", stars=500, amount="$10.00")
-    await alice.tg.wait_for_message(ALICE, contains=notice)
-    assert [m.text for m in alice.tg.messages(ALICE) if m.text == notice] == [notice]
+    await alice.telegram.wait_for_message(ALICE, contains=notice)
+    assert [m.text for m in alice.telegram.messages(ALICE) if m.text == notice] == [notice]
 
 
 async def test_refund_after_a_network_failure_is_held_and_finished_by_a_second_refund(
     storefront: Storefront,
 ) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     charge_id = await pay(alice, "$10.00")
@@ -638,7 +600,7 @@ async def test_refund_after_a_network_failure_is_held_and_finished_by_a_second_r
 async def test_refund_whose_answer_was_lost_but_telegram_did_it_is_finished(
     storefront: Storefront,
 ) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     charge_id = await pay(alice, "$10.00")
@@ -662,14 +624,14 @@ async def test_refund_whose_answer_was_lost_but_telegram_did_it_is_finished(
 
 
 async def test_history_pages_through_every_movement_newest_first(storefront: Storefront) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     # (what the line says, amount as shown), in the order they happen.
     movements: list[tuple[str, str]] = []
 
     await admin_says(storefront, f"/addbalance {ALICE} 5 welcome bonus")
-    await alice.tg.wait_for_message(ALICE, contains="💰")
+    await alice.telegram.wait_for_message(ALICE, contains="💰")
     movements.append((t("ledger-admin-credit-reason", reason="welcome bonus"), "+$5.00"))
     first = await pay(alice, "$10.00")
     movements.append((t("ledger-topup-stars"), "+$10.00"))
@@ -690,10 +652,10 @@ async def test_history_pages_through_every_movement_newest_first(storefront: Sto
     movements.append((t("ledger-topup-stars"), "+$25.00"))
     refunded = await admin_says(storefront, f"/refund {second}")
     assert refunded.text == t("admin-refund-done", amount="$25.00")
-    await alice.tg.wait_for_message(ALICE, contains="↩️")
+    await alice.telegram.wait_for_message(ALICE, contains="↩️")
     movements.append((t("ledger-topup-refund-stars"), "-$25.00"))
     await admin_says(storefront, f"/subbalance {ALICE} 1 correction")
-    await alice.tg.wait_for_message(ALICE, contains="correction")
+    await alice.telegram.wait_for_message(ALICE, contains="correction")
     movements.append((t("ledger-admin-debit-reason", reason="correction"), "-$1.00"))
     assert len(movements) == 22
     # 5 + 10 − 15 × 0.50 − 0.123456 + 0.25 + 25 − 25 − 1
@@ -723,35 +685,35 @@ async def test_history_pages_through_every_movement_newest_first(storefront: Sto
             assert abs(now - written) < timedelta(minutes=5), line  # just now, in UTC
             assert rest == f" · {amount} · {what}", line
 
-    page = await alice.press(t("button-history"))
+    page = await alice.tap_next(t("button-history"))
     check_page(page, 0)
     assert page.button_texts == ["1/3", t("button-next"), t("button-back")]
-    page = await alice.press(t("button-next"))
+    page = await alice.tap_next(t("button-next"))
     check_page(page, 1)
     assert page.button_texts == [t("button-previous"), "2/3", t("button-next"), t("button-back")]
-    page = await alice.press(t("button-next"))
+    page = await alice.tap_next(t("button-next"))
     check_page(page, 2)
     assert page.button_texts == [t("button-previous"), "3/3", t("button-back")]
-    page = await alice.press(t("button-previous"))
+    page = await alice.tap_next(t("button-previous"))
     check_page(page, 1)
     # A stale or forged page number shows the nearest real page.
-    page = await alice.press_data(page.message_id, LedgerPage(page=99).pack())
+    page = await alice.tap_data(page.message_id, LedgerPage(page=99).pack())
     check_page(page, 2)
-    back = await alice.press(t("button-back"))
+    back = await alice.tap_next(t("button-back"))
     assert back.plain_text.startswith("💰")
 
     # Another customer sees only their own (empty) history.
-    bob = Chat(storefront, BOB)
+    bob = storefront.user(BOB)
     await bob.start()
     await bob.say("/balance")
-    assert (await bob.press(t("button-history"))).text == t("history-empty")
+    assert (await bob.tap_next(t("button-history"))).text == t("history-empty")
 
 
 # --- support, languages, currency, commands -----------------------------------------------
 
 
 async def test_paysupport_explains_refunds_and_names_the_contact(storefront: Storefront) -> None:
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     t = alice.t
     await alice.start()
     reply = await alice.say("/paysupport")
@@ -761,7 +723,7 @@ async def test_paysupport_explains_refunds_and_names_the_contact(storefront: Sto
     reply = await alice.say("/paysupport")
     assert reply.text == t("paysupport", contact="@shop_help")
     assert "@shop_help" in reply.plain_text
-    ivan = Chat(storefront, IVAN, language="ru")
+    ivan = storefront.user(IVAN, language="ru")
     await ivan.start()
     reply = await ivan.say("/paysupport")
     assert reply.text == ivan.t("paysupport", contact="@shop_help")
@@ -771,8 +733,8 @@ async def test_paysupport_explains_refunds_and_names_the_contact(storefront: Sto
 async def test_amounts_are_written_the_way_each_language_writes_them(
     storefront: Storefront,
 ) -> None:
-    alice = Chat(storefront, ALICE)
-    ivan = Chat(storefront, IVAN, language="ru")
+    alice = storefront.user(ALICE)
+    ivan = storefront.user(IVAN, language="ru")
     for chat in (alice, ivan):
         await chat.start()
         await storefront.credit(chat.user_id, "12.50")
@@ -786,13 +748,13 @@ async def test_amounts_are_written_the_way_each_language_writes_them(
 
     choose = await ivan.say("/topup")
     assert choose.button_texts[:4] == [f"{amount},00{NBSP}$" for amount in (5, 10, 25, 50)]
-    invoice = await ivan.press(f"10,00{NBSP}$")
+    invoice = await ivan.tap_next(f"10,00{NBSP}$")
     assert f"10,00{NBSP}$" in invoice.params["title"]
 
 
 async def test_shop_currency_setting_is_used_in_prices(storefront: Storefront) -> None:
     await restart(storefront, SHOP_CURRENCY="eur")
-    alice = Chat(storefront, ALICE)
+    alice = storefront.user(ALICE)
     await alice.start()
     choose = await alice.say("/topup")
     assert choose.button_texts[:4] == ["€5.00", "€10.00", "€25.00", "€50.00"]
@@ -803,11 +765,11 @@ async def test_an_invoice_title_stays_within_telegrams_32_characters(
     storefront: Storefront,
 ) -> None:
     await restart(storefront, SHOP_CURRENCY="CHF")
-    ivan = Chat(storefront, IVAN, language="ru")
+    ivan = storefront.user(IVAN, language="ru")
     t = ivan.t
     await ivan.start()
     await ivan.say("/topup")
-    await ivan.press(t("topup-button-other"))
+    await ivan.tap_next(t("topup-button-other"))
     invoice = await ivan.say("199,999999")
     assert invoice.invoice is not None, invoice.plain_text
     amount = f"199,999999{NBSP}CHF"
@@ -829,7 +791,7 @@ async def test_without_shop_currency_the_panels_currency_is_used(storefront: Sto
     assert settings.SHOP_CURRENCY is None
     bot_run = asyncio.create_task(run(settings))
     try:
-        alice = Chat(storefront, ALICE)
+        alice = storefront.user(ALICE)
         await alice.start()
         choose = await alice.say("/topup")
         assert choose.button_texts[:4] == ["€5.00", "€10.00", "€25.00", "€50.00"]

@@ -58,15 +58,16 @@ from bot.telegram.callbacks import (
     TopupCallback,
 )
 from bot.telegram.i18n import Translations
+from bot.testing.harness import make_bot, running_bot
+from bot.testing.panel import FakePanel, default_services
+from bot.testing.telegram import FakeTelegramServer
+from bot.testing.user import ChatUser
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database
 from storage.ledger import EntryKind
 from storage.repository import Repository
 from tests.e2e.conftest import make_settings
-from tests.fakes.harness import make_bot, running_bot
-from tests.fakes.panel import FakePanel, default_services
-from tests.fakes.telegram import FakeTelegramServer
-from tests.service_harness import Shopper, database_problems, rows
+from tests.service_harness import SERVICE_TIMEOUT, database_problems, rows
 
 TOTAL_UPDATES = 2_000
 BATCH = 125
@@ -293,7 +294,7 @@ async def _seed_orders(shop: Shop) -> None:
     repo = shop.services.repo
     followers = default_services()[1]
     for owner in OWNERS:
-        customer = Shopper(shop.telegram, owner)
+        customer = ChatUser(shop.telegram, owner, timeout=SERVICE_TIMEOUT)
         await customer.start()
         await repo.ledger.post(owner, EntryKind.ADMIN_CREDIT, Money.parse("20"))
         for number in range(2):
@@ -301,7 +302,7 @@ async def _seed_orders(shop: Shop) -> None:
             card = await customer.reach_confirmation(
                 category="Instagram", service=followers.name, link=link, quantity=100
             )
-            query = await customer.click(card, customer.t("button-confirm"))
+            query = await customer.click(customer.t("button-confirm"), message_id=card.message_id)
             await shop.telegram.wait_for_callback_answer(query)
             (order,) = rows(shop.database_path, "SELECT id FROM orders WHERE link = ?", (link,))
             shop.owner_orders.setdefault(owner, []).append((int(order["id"]), link))
@@ -817,7 +818,7 @@ async def test_ids_beyond_64_bits_are_outdated_buttons_not_errors(shop: Shop, da
     forged, and must be answered like any stale button, not crash the handler."""
     telegram = shop.telegram
     user = PRIVATE_USERS[0]
-    await Shopper(telegram, user).start()
+    await ChatUser(telegram, user, timeout=SERVICE_TIMEOUT).start()
     menu = telegram.messages(user)[-1]
     sent = []
     for one in data.split(","):

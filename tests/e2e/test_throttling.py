@@ -24,13 +24,13 @@ from bot.app import Services, build_dispatcher, build_services
 from bot.telegram.callbacks import MenuAction, MenuCallback
 from bot.telegram.i18n import Translations, Translator
 from bot.telegram.throttling import Throttle, ThrottlingMiddleware
+from bot.testing.harness import make_bot, running_bot
+from bot.testing.panel import FakePanel
+from bot.testing.telegram import FakeTelegramServer
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database
 from storage.repository import Repository
 from tests.e2e.conftest import make_settings
-from tests.fakes.harness import make_bot, running_bot
-from tests.fakes.panel import FakePanel
-from tests.fakes.telegram import FakeTelegramServer
 
 FLOODER = 100_000_501
 OTHER = 100_000_502

@@ -15,13 +15,13 @@ import pytest
 from aiohttp import web
 
 from bot.core.money import Money
+from bot.testing.cryptopay import DEFAULT_TOKEN, FakeCryptoPay
+from bot.testing.telegram import BotMessage
+from bot.testing.user import ChatUser
 from bot.web.payment_webhooks import CRYPTOPAY_WEBHOOK_PATH, add_cryptopay_webhook
 from storage.ledger import EntryKind
 from storage.topups import EXPIRED, PAID
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront, make_settings
-from tests.e2e.journey import Customer
-from tests.fakes.cryptopay import DEFAULT_TOKEN, FakeCryptoPay
-from tests.fakes.telegram import BotMessage
 
 SECOND_ADMIN = 900_000_002
 INSTRUCTIONS = "Card 4000 0000 0000 0002 <Example Bank>"
@@ -66,7 +66,7 @@ async def webhook_url(front: Storefront, stack: list[web.AppRunner]) -> str:
     return f"http://127.0.0.1:{runner.addresses[0][1]}{CRYPTOPAY_WEBHOOK_PATH}"
 
 
-async def choose(customer: Customer, rail: str, amount: str) -> BotMessage:
+async def choose(customer: ChatUser, rail: str, amount: str) -> BotMessage:
     """/topup, a rail, a preset amount: the message that tells how to pay."""
     await customer.say("/topup")
     await customer.tap(customer.t(rail))
@@ -82,7 +82,7 @@ async def ledger_of(front: Storefront, user_id: int) -> list[tuple[EntryKind, Mo
 async def test_crypto_pay_by_poll_by_signed_webhook_and_expiry(
     front: Storefront, cryptopay: FakeCryptoPay
 ) -> None:
-    alice = Customer(front, ALICE)
+    alice = front.user(ALICE, first_name="Alice")
     t = alice.t
     await alice.start()
 
@@ -193,7 +193,7 @@ async def test_crypto_pay_by_poll_by_signed_webhook_and_expiry(
     balance = await alice.say("/balance")
     assert balance.button_texts[0] == t("button-top-up-rails")
     assert t("ledger-topup-cryptopay") in balance.text
-    admin = Customer(front, ADMIN, first_name="Olga")
+    admin = front.user(ADMIN, first_name="Olga")
     await admin.start()
     stats = await admin.say("/stats")
     assert admin.t("stats-topups-all-time", by_rail="") in stats.text
@@ -204,10 +204,10 @@ async def test_crypto_pay_by_poll_by_signed_webhook_and_expiry(
 async def test_manual_transfers_approved_once_rejected_with_a_reason_and_kept_over_restarts(
     front: Storefront,
 ) -> None:
-    alice = Customer(front, ALICE)
+    alice = front.user(ALICE, first_name="Alice")
     t = alice.t
-    olga = Customer(front, ADMIN, first_name="Olga")
-    pavel = Customer(front, SECOND_ADMIN, first_name="Pavel")
+    olga = front.user(ADMIN, first_name="Olga")
+    pavel = front.user(SECOND_ADMIN, first_name="Pavel")
     for person in (alice, olga, pavel):
         await person.start()
 
@@ -218,9 +218,9 @@ async def test_manual_transfers_approved_once_rejected_with_a_reason_and_kept_ov
         "manual-instructions", id=request.id, amount="$25.00", instructions=INSTRUCTIONS
     )
     assert "&lt;Example Bank&gt;" in instructions.text  # the owner's text, escaped
-    await alice.tg.send_sticker(ALICE)
+    await alice.telegram.send_sticker(ALICE)
     assert (await alice.next_message()).text == t("manual-proof-kind")
-    await alice.tg.send_photo(ALICE, caption="paid at 10:00")
+    await alice.telegram.send_photo(ALICE, caption="paid at 10:00")
     received = await alice.next_message()
     assert received.text == t("manual-proof-received", id=request.id, amount="$25.00")
 
@@ -230,21 +230,21 @@ async def test_manual_transfers_approved_once_rejected_with_a_reason_and_kept_ov
         card = await admin.next_message(contains=f"#{request.id}")
         copy = [
             message
-            for message in admin.tg.messages(admin.user_id)
+            for message in admin.telegram.messages(admin.user_id)
             if message.method == "copyMessage"
         ]
         assert copy and copy[-1].kind == "photo" and copy[-1].caption == "paid at 10:00"
         assert card.button_texts == [t("manual-button-approve"), t("manual-button-reject")]
         cards[admin.user_id] = card
     queries = [
-        await admin.tg.click(
+        await admin.telegram.click(
             admin.user_id,
             cards[admin.user_id].message_id,
             cards[admin.user_id].button(t("manual-button-approve"))["callback_data"],
         )
         for admin in (olga, pavel)
     ]
-    answers = [await alice.tg.wait_for_callback_answer(query) for query in queries]
+    answers = [await alice.telegram.wait_for_callback_answer(query) for query in queries]
     texts = sorted(answer.text or "" for answer in answers)
     done = t("manual-approve-done", amount="$25.00")
     assert done in texts
@@ -260,7 +260,7 @@ async def test_manual_transfers_approved_once_rejected_with_a_reason_and_kept_ov
     assert await ledger_of(front, ALICE) == [(EntryKind.TOPUP, money("25"), f"manual:{request.id}")]
 
     # A second request, by text, survives a restart and is rejected from /pending.
-    bob = Customer(front, BOB, first_name="Bob")
+    bob = front.user(BOB, first_name="Bob")
     await bob.start()
     await choose(bob, "rail-manual", "$5.00")
     await bob.say("Sent from card *1234")
@@ -274,7 +274,7 @@ async def test_manual_transfers_approved_once_rejected_with_a_reason_and_kept_ov
     await olga.press(t("manual-button-reject-id", id=second.id))
     ask = await olga.next_message()
     assert ask.text == t("manual-reject-ask-reason", id=second.id, amount="$5.00")
-    await olga.tg.send_sticker(ADMIN)
+    await olga.telegram.send_sticker(ADMIN)
     assert (await olga.next_message()).text == t("manual-reject-reason-text")
     done_reject = await olga.say("No transfer arrived from card *1234")
     assert done_reject.text == t("manual-reject-done", id=second.id)

@@ -16,12 +16,12 @@ import aiohttp
 import pytest
 
 from bot.core.money import Money
+from bot.testing.panel import FakePanel
+from bot.testing.telegram import TEST_TOKEN, BotMessage, FakeTelegramServer
 from bot.web.api import plain_text
 from storage.ledger import EntryKind
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront, make_settings, shared_translations
 from tests.e2e.journey import FOLLOWERS, INSTAGRAM_LINK, ledger, usd
-from tests.fakes.panel import FakePanel
-from tests.fakes.telegram import TEST_TOKEN, BotMessage, FakeTelegramServer
 from tests.service_harness import free_port
 from tests.test_webhook import WebhookBot
 from tests.webapp_client import ApiClient, sign_init_data

@@ -1,4 +1,4 @@
-"""Run a real aiogram Dispatcher against FakeTelegramServer with long polling.
+"""Run a real aiogram Dispatcher against a FakeTelegramServer with long polling.
 
 async with FakeTelegramServer() as telegram, running_bot(dispatcher, make_bot(telegram)):
     await telegram.send_message(USER, "/start")
@@ -23,7 +23,7 @@ from aiogram.enums import ParseMode
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from tests.fakes.telegram import FakeTelegramServer
+from bot.testing.telegram import FakeTelegramServer
 
 __all__ = ["LocalAiohttpSession", "RunningBot", "make_bot", "running_bot"]
 
