@@ -214,7 +214,7 @@ async def test_each_change_reaches_the_user_once_in_their_language(
         )
         current = await storefront.r.orders.get(order.id)
         assert current is not None
-        assert card.text == render.order_card(t, current, CURRENCY)
+        assert card.text == render.order_card(t, current)
 
 
 # --- users who blocked the bot, Telegram's flood limits ----------------------------------
