@@ -148,3 +148,14 @@ def test_dependencies_point_one_way(importer: str, forbidden: tuple[str, ...]) -
 def test_only_the_entry_point_imports_the_composition_root() -> None:
     importers = sorted(module for module, targets in GRAPH.items() if "bot.app" in targets)
     assert importers == ["bot.__main__"]
+
+
+def test_production_code_never_imports_the_test_fakes() -> None:
+    importers = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if not _in(module, "bot.testing")
+        for target in targets
+        if _in(target, "bot.testing")
+    )
+    assert importers == []
