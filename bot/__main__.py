@@ -20,11 +20,16 @@ def main() -> None:
 
     from bot.app import run
     from bot.runtime.logging_setup import configure_logging
+    from bot.runtime.telegram_link import TelegramTokenRejectedError
 
     configure_logging(settings)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run(settings))
+    except TelegramTokenRejectedError as error:
+        # Like a bad setting: one line, exit code 2 (a service manager should not restart it).
+        print(f"Configuration error: {error}", file=sys.stderr)
+        sys.exit(2)
     except Exception:
         # Through the logging set-up, not Python's own traceback printing: the redacting
         # formatter keeps secrets out (an HTTP error can quote a URL with the bot token).

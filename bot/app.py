@@ -29,6 +29,7 @@ from bot.runtime.observability import HandlerName, UpdateLog
 from bot.runtime.session import KeepResponseModels, SendBudgetMiddleware
 from bot.runtime.signals import stop_on_signals
 from bot.runtime.tasks import BackgroundTasks
+from bot.runtime.telegram_link import wait_for_telegram
 from bot.runtime.webhook import AddRoutes, Health, WebServer, run_webhook
 from bot.services.catalog import CatalogService, Pricing
 from bot.services.ordering import OrderingService
@@ -390,6 +391,9 @@ async def run(settings: Settings) -> None:
     panel = create_panel(settings)
     bot = create_bot(settings)
     try:
+        if not await wait_for_telegram(bot, stop):
+            logger.info("Stop requested while waiting for Telegram")
+            return
         currency = settings.SHOP_CURRENCY or await detect_currency(panel)
         services = build_services(settings, Repository(database), panel, bot, currency=currency)
         dispatcher = build_dispatcher(services)
