@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.panel import FakePanel
-from tests.fakes.telegram import FakeTelegramServer
+from bot.testing.panel import FakePanel
+from bot.testing.telegram import FakeTelegramServer
 from tests.service_harness import (
     bot_env,
     free_port,
