@@ -67,9 +67,19 @@ def order_reference(order_id: int) -> str:
     return f"order:{order_id}"
 
 
+# Panels name a service's platform in its category ("Telegram Members", "🇷🇺 Telegram Views")
+# or, when the category is a grab-bag ("New services", "Cheap"), as the name's first word.
+_TELEGRAM_WORD = re.compile(r"(?<![^\W_])telegram(?![^\W_])", re.IGNORECASE)
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+
+
 def is_telegram_service(service: Service) -> bool:
-    text = f"{service.category} {service.name}".lower()
-    return "telegram" in text or "t.me" in text
+    """The one rule (README, "What customers see"): the whole word "Telegram", in any case,
+    in the service's category, or as the first word of its name."""
+    if _TELEGRAM_WORD.search(service.category):
+        return True
+    first = _FIRST_WORD.search(service.name)
+    return first is not None and first.group(0).lower() == "telegram"
 
 
 def normalize_link(text: str, *, telegram: bool) -> str:
