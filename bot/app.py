@@ -32,14 +32,18 @@ from bot.runtime.tasks import BackgroundTasks
 from bot.runtime.telegram_link import wait_for_telegram
 from bot.runtime.webhook import AddRoutes, Health, WebServer, run_webhook
 from bot.services.catalog import CatalogService, Pricing
+from bot.services.mass_order import MassOrders
 from bot.services.ordering import OrderingService
 from bot.services.panel_watch import CHECK_SECONDS as PANEL_CHECK_SECONDS
 from bot.services.panel_watch import PanelBalanceWatch
 from bot.services.payments import Rails, StarsTopups, TopupCrediting, TopupLimits
 from bot.services.payments.cryptopay import CryptoPayClient, CryptoPayRail
 from bot.services.payments.manual import ManualTopups
+from bot.services.promotions import Promotions
 from bot.services.quoting import QuoteBook
+from bot.services.referrals import ReferralProgram
 from bot.services.retention import PRUNE_INTERVAL_SECONDS, Retention
+from bot.services.search import CatalogSearch
 from bot.services.tracking.status_sync import StatusSync
 from bot.services.tracking.tracker import OrderTracker
 from bot.telegram.admin_alerts import AdminAlerts
@@ -72,6 +76,10 @@ BOT_COMMANDS = (
     ("help", "command-help"),
     ("cancel", "command-cancel"),
     ("paysupport", "command-paysupport"),
+    ("search", "command-search"),
+    ("promo", "command-promo"),
+    ("invite", "command-invite"),
+    ("mass", "command-mass"),
 )
 
 
@@ -139,7 +147,8 @@ def build_services(
     )
     bot.session.middleware(SendBudgetMiddleware(send_budget, paid_budget))
     outbox = OutboxSender(bot, repo, translations)
-    stars, rails, cryptopay, manual = build_rails(settings, repo, currency, outbox)
+    referrals = ReferralProgram(repo, settings.REFERRAL_PERCENT)
+    stars, rails, cryptopay, manual = build_rails(settings, repo, currency, outbox, referrals)
     return Services(
         settings=settings,
         repo=repo,
@@ -173,6 +182,10 @@ def build_services(
         quotes=QuoteBook(repo, ordering, pricing),
         topup_presets=[Money.from_decimal(amount) for amount in settings.TOPUP_PRESETS],
         support_contact=settings.SUPPORT_CONTACT,
+        referrals=referrals,
+        promotions=Promotions(repo),
+        catalog_search=CatalogSearch(repo),
+        mass_orders=MassOrders(repo, pricing, ordering),
         update_log=UpdateLog(),
         throttle=Throttle(rate=float(settings.THROTTLE_RATE), burst=settings.THROTTLE_BURST),
         tasks=tasks,
@@ -180,7 +193,11 @@ def build_services(
 
 
 def build_rails(
-    settings: Settings, repo: Repository, currency: str, outbox: OutboxSender
+    settings: Settings,
+    repo: Repository,
+    currency: str,
+    outbox: OutboxSender,
+    referrals: ReferralProgram | None = None,
 ) -> tuple[StarsTopups, Rails, CryptoPayRail | None, ManualTopups]:
     """The payment rails the settings enable (Stars always), sharing one crediting path.
 
@@ -192,7 +209,7 @@ def build_rails(
         maximum=Money.from_decimal(settings.TOPUP_MAX),
         presets=tuple(Money.from_decimal(amount) for amount in settings.TOPUP_PRESETS),
     )
-    crediting = TopupCrediting(repo, currency, on_queued=outbox.wake)
+    crediting = TopupCrediting(repo, currency, on_queued=outbox.wake, referrals=referrals)
     stars = StarsTopups(
         repo,
         stars_per_unit=settings.STARS_PER_UNIT,
@@ -241,6 +258,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         dispatcher.callback_query,
         dispatcher.pre_checkout_query,
         dispatcher.edited_message,
+        dispatcher.inline_query,
     ):
         observer.middleware(handler_name)
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     MANUAL_TOPUP_TEXT: str = ""
     SUPPORT_CONTACT: str = ""
     BROADCAST_PAID: bool = False
+    # Share of every top-up an invited user pays that goes to whoever invited them; 0: off.
+    REFERRAL_PERCENT: Decimal = Field(default=Decimal(5), ge=0, le=100)
     WEBHOOK_URL: str | None = None
     WEBHOOK_HOST: str = "127.0.0.1"
     WEBHOOK_PORT: int = Field(default=8080, ge=1, le=65_535)

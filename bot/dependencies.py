@@ -16,13 +16,17 @@ from bot.core.money import Money
 from bot.runtime.observability import UpdateLog
 from bot.runtime.tasks import BackgroundTasks
 from bot.services.catalog import CatalogService, Pricing
+from bot.services.mass_order import MassOrders
 from bot.services.ordering import OrderingService
 from bot.services.panel_watch import PanelBalanceWatch
 from bot.services.payments import Rails, StarsTopups
 from bot.services.payments.cryptopay import CryptoPayRail
 from bot.services.payments.manual import ManualTopups
+from bot.services.promotions import Promotions
 from bot.services.quoting import QuoteBook
+from bot.services.referrals import ReferralProgram
 from bot.services.retention import Retention
+from bot.services.search import CatalogSearch
 from bot.services.tracking.status_sync import StatusSync
 from bot.services.tracking.tracker import OrderTracker
 from bot.telegram.broadcast_runner import BroadcastRunner
@@ -59,6 +63,10 @@ class Services:
     quotes: QuoteBook
     topup_presets: list[Money]
     support_contact: str
+    referrals: ReferralProgram
+    promotions: Promotions
+    catalog_search: CatalogSearch
+    mass_orders: MassOrders
     update_log: UpdateLog
     throttle: Throttle
     tasks: BackgroundTasks

@@ -271,6 +271,20 @@ class CatalogRepository:
 
         return list(await self._remember(("services", category_id, offset, limit), load))
 
+    async def offered_services(self) -> tuple[Service, ...]:
+        """Every service customers can see, in catalog order (search reads this). The same
+        tuple object comes back until the catalog changes, so callers may index it once."""
+
+        async def load() -> tuple[Service, ...]:
+            rows = await self._db.fetch_all(
+                f"SELECT {_SERVICE_COLUMNS} FROM services s"
+                " JOIN categories c ON c.id = s.category_id"
+                f" WHERE {_OFFERED} AND {_CATEGORY_OFFERED} ORDER BY c.position, s.position, s.id"
+            )
+            return tuple(_service(row) for row in rows)
+
+        return await self._remember(("offered_services",), load)
+
     async def set_hidden(self, scope: str, target_id: int, hidden: bool) -> bool:
         """Hide or show a category or service; False when there is no such one."""
         table = {"category": "categories", "service": "services"}[scope]

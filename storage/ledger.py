@@ -27,6 +27,8 @@ class EntryKind(StrEnum):
     TOPUP_REFUND = "topup_refund"
     # A Stars refund Telegram refused: the debit of that attempt put back (its reference).
     TOPUP_REFUND_UNDONE = "topup_refund_undone"
+    REFERRAL = "referral"  # a referrer's share of an invited user's top-up
+    PROMO = "promo"  # an amount promo code redeemed
 
 
 # Kinds that happen at most once per reference (enforced by a unique index), and the sign
@@ -39,6 +41,8 @@ EXACTLY_ONCE_KINDS = frozenset(
         EntryKind.TOPUP,
         EntryKind.TOPUP_REFUND,
         EntryKind.TOPUP_REFUND_UNDONE,
+        EntryKind.REFERRAL,
+        EntryKind.PROMO,
     }
 )
 DEBIT_KINDS = frozenset({EntryKind.ORDER_CHARGE, EntryKind.ADMIN_DEBIT, EntryKind.TOPUP_REFUND})

@@ -16,6 +16,7 @@ NOTIFY_REFILL_STATUS = "refill_status"
 NOTIFY_ORDER_SETTLED = "order_settled"
 NOTIFY_TOPUP_PAID = "topup_paid"
 NOTIFY_TOPUP_CLOSED = "topup_closed"  # expired or rejected
+NOTIFY_REFERRAL_BONUS = "referral_bonus"
 
 
 @dataclass(frozen=True, slots=True)

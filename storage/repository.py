@@ -9,7 +9,9 @@ from storage.ledger import LedgerRepository
 from storage.orders import OrderRepository
 from storage.outbox import OutboxRepository
 from storage.payments import PaymentRepository
+from storage.promos import PromoRepository
 from storage.quotes import QuoteRepository
+from storage.referrals import ReferralRepository
 from storage.settings import SettingsRepository
 from storage.stats import StatsRepository
 from storage.topups import TopupRepository
@@ -30,3 +32,5 @@ class Repository:
         self.payments = PaymentRepository(database)
         self.quotes = QuoteRepository(database)
         self.topups = TopupRepository(database)
+        self.referrals = ReferralRepository(database)
+        self.promos = PromoRepository(database)

@@ -134,3 +134,56 @@ class PanelCheckUnavailableError(StorefrontError):
     """/settle could not check the panel order id: the panel did not answer."""
 
     message_id = "admin-settle-panel-unreachable"
+
+
+# --- promo codes ------------------------------------------------------------------------
+
+
+class PromoUnknownError(StorefrontError):
+    """No active code by that name (counts towards the wrong-code limit)."""
+
+    message_id = "promo-unknown"
+
+
+class PromoExpiredError(StorefrontError):
+    message_id = "promo-expired"
+
+
+class PromoUsedUpError(StorefrontError):
+    message_id = "promo-used-up"
+
+
+class PromoAlreadyRedeemedError(StorefrontError):
+    message_id = "promo-already-redeemed"
+
+
+class PromoDiscountPendingError(StorefrontError):
+    """A discount already waits for the user's next order; one at a time."""
+
+    message_id = "promo-discount-pending"
+
+
+class PromoTooManyAttemptsError(StorefrontError):
+    message_id = "promo-too-many-attempts"
+
+
+class PromoDiscountUsedError(StorefrontError):
+    """The discount shown on a confirmation card was spent on another order meanwhile."""
+
+    message_id = "promo-discount-used"
+
+
+class PromoSpecError(StorefrontError):
+    """An admin's /promo add could not be read; ``message_id`` says which part."""
+
+    def __init__(self, message_id: str = "promo-admin-usage", **arguments: object) -> None:
+        super().__init__(**arguments)
+        self.message_id = message_id
+
+
+class MassLineError(StorefrontError):
+    """One line of a mass order cannot be ordered; ``message_id`` says why."""
+
+    def __init__(self, message_id: str, **arguments: object) -> None:
+        super().__init__(**arguments)
+        self.message_id = message_id

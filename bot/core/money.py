@@ -95,6 +95,15 @@ class Money:
         magnitude = abs(self.micros) * min(part, whole) // whole
         return Money(-magnitude if self.micros < 0 else magnitude)
 
+    def percent(self, percent: Decimal) -> Money:
+        """``percent`` % of this amount, rounded down to the micro-unit (a bonus or a discount
+        never exceeds its exact share)."""
+        if not percent.is_finite() or not 0 <= percent <= 100:
+            raise ValueError("a percent share needs 0 <= percent <= 100")
+        with localcontext() as context:
+            context.prec = 60
+            return Money.from_decimal(self.as_decimal() * percent / Decimal(100), ROUND_FLOOR)
+
     def __str__(self) -> str:
         return format_amount(self)
 

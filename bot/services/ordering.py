@@ -28,6 +28,7 @@ from bot.core.errors import (
     PanelIdTakenError,
     PanelOrderNotFoundError,
     PanelUnavailableError,
+    PromoDiscountUsedError,
 )
 from bot.core.money import Money, order_price
 from bot.services.catalog import Pricing, is_package
@@ -177,10 +178,19 @@ class Quote:
     # Drip-feed: ``quantity`` is delivered ``runs`` times, ``interval`` minutes apart.
     runs: int | None = None
     interval: int | None = None
+    # A pending percent promo taken off ``price_micros`` (bot/services/promotions.py); it is
+    # spent in the transaction that charges the order.
+    discount_micros: int = 0
+    promo_code: str | None = None
+    promo_percent: str | None = None
 
     @property
     def price(self) -> Money:
         return Money(self.price_micros)
+
+    @property
+    def discount(self) -> Money:
+        return Money(self.discount_micros)
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)
@@ -321,6 +331,10 @@ class OrderingService:
         try:
             async with self._repo.database.transaction():
                 order_id = await self._repo.orders.create(draft)
+                if quote.promo_code is not None and not await self._repo.promos.consume_discount(
+                    user_id, quote.promo_code, order_id
+                ):
+                    raise PromoDiscountUsedError()  # spent on another order: nothing is charged
                 await self._repo.ledger.post(
                     user_id,
                     EntryKind.ORDER_CHARGE,

@@ -8,7 +8,15 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
-from aiogram.types import CallbackQuery, Chat, Message, PreCheckoutQuery, TelegramObject, User
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    InlineQuery,
+    Message,
+    PreCheckoutQuery,
+    TelegramObject,
+    User,
+)
 
 from bot.config import Settings
 from bot.runtime.observability import mark_outcome
@@ -42,7 +50,17 @@ class UserContextMiddleware(BaseMiddleware):
         if telegram_user is None or telegram_user.is_bot:
             return await handler(event, data)
 
-        user = await remember_user(
+        inline = isinstance(getattr(event, "event", event), InlineQuery)
+        if inline and await self._repo.users.get(telegram_user.id) is None:
+            # Searching from another chat is not talking to the shop: no user row, so their
+            # first /start later still counts as their first (referrals bind on it).
+            language = self._translations.resolve_language(telegram_user.language_code)
+            data["i18n"] = self._translations.get(language)
+            data["user"] = None
+            data["user_is_new"] = False
+            data["is_admin"] = self._settings.is_admin(telegram_user.id)
+            return await handler(event, data)
+        user, created = await register_user(
             self._repo,
             self._translations,
             telegram_user.id,
@@ -52,6 +70,8 @@ class UserContextMiddleware(BaseMiddleware):
         )
         i18n = self._translations.get(user.language)
         data["user"] = user
+        # Whether this very update created the user (a referral binds only then).
+        data["user_is_new"] = created
         data["i18n"] = i18n
         data["is_admin"] = self._settings.is_admin(user.id)
 
@@ -82,15 +102,37 @@ async def remember_user(
 ) -> StoredUser:
     """The stored user, registered on first contact and refreshed once in a while; the
     language comes from Telegram's until the user picks one (the Mini App signs in so too)."""
+    user, _ = await register_user(
+        repo,
+        translations,
+        user_id,
+        language_code=language_code,
+        first_name=first_name,
+        username=username,
+    )
+    return user
+
+
+async def register_user(
+    repo: Repository,
+    translations: Translations,
+    user_id: int,
+    *,
+    language_code: str | None,
+    first_name: str | None,
+    username: str | None,
+) -> tuple[StoredUser, bool]:
+    """As :func:`remember_user`, and whether this call created the user."""
     user = await repo.users.get(user_id)
+    created = False
     if user is None or _stale(user.last_seen_at) or user.blocked_bot:
-        user, _ = await repo.users.register(
+        user, created = await repo.users.register(
             user_id,
             language=translations.resolve_language(language_code),
             first_name=first_name or "",
             username=username,
         )
-    return user
+    return user, created
 
 
 def _stale(last_seen_at: str) -> bool:

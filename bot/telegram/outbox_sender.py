@@ -26,6 +26,7 @@ from bot.telegram.i18n import Translations, Translator
 from storage.outbox import (
     NOTIFY_ORDER_SETTLED,
     NOTIFY_ORDER_STATUS,
+    NOTIFY_REFERRAL_BONUS,
     NOTIFY_REFILL_STATUS,
     NOTIFY_TOPUP_CLOSED,
     NOTIFY_TOPUP_PAID,
@@ -142,6 +143,10 @@ class OutboxSender:
         payload = message.payload
         if message.kind in (NOTIFY_TOPUP_PAID, NOTIFY_TOPUP_CLOSED):
             return await self._render_topup(i18n, message)
+        if message.kind == NOTIFY_REFERRAL_BONUS:
+            bonus = Money(int(payload.get("amount_micros") or 0))
+            text = i18n("referral-bonus-notice", amount=i18n.money(bonus))
+            return text, keyboards.back_to_menu(i18n)
         order = await self._repo.orders.get(int(payload.get("order_id", 0)))
         if order is None:
             return None

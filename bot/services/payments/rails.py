@@ -19,6 +19,7 @@ from typing import Protocol
 
 from bot.core.errors import StorefrontError
 from bot.core.money import Money
+from bot.services.referrals import ReferralProgram
 from storage.errors import DuplicateEntryError
 from storage.ledger import EntryKind
 from storage.outbox import NOTIFY_TOPUP_CLOSED, NOTIFY_TOPUP_PAID
@@ -107,11 +108,24 @@ class TopupCrediting:
     """The one path by which a top-up of any rail reaches a balance."""
 
     def __init__(
-        self, repo: Repository, currency: str = "", *, on_queued: Callable[[], None] | None = None
+        self,
+        repo: Repository,
+        currency: str = "",
+        *,
+        on_queued: Callable[[], None] | None = None,
+        referrals: ReferralProgram | None = None,
     ) -> None:
         self._repo = repo
         self.currency = currency
         self._on_queued = on_queued
+        self._referrals = referrals
+
+    async def _reward_referrer(self, user_id: int, amount: Money, reference: str) -> bool:
+        """The referrer's share of this payment, in the payment's transaction (every rail
+        credits through here; admin and promo credits never do)."""
+        if self._referrals is None:
+            return False
+        return await self._referrals.reward_payment(user_id, amount, reference) is not None
 
     async def record_paid(
         self,
@@ -139,9 +153,12 @@ class TopupCrediting:
                 await self._repo.ledger.post(
                     user_id, EntryKind.TOPUP, amount, reference=reference, note=note
                 )
+                rewarded = await self._reward_referrer(user_id, amount, reference)
         except (_AlreadySettled, DuplicateEntryError):
             balance = await self._repo.ledger.balance(user_id)
             return Settlement(0, amount, balance, first_time=False)
+        if rewarded:
+            self._queued()
         balance = await self._repo.ledger.balance(user_id)
         return Settlement(topup_id, amount, balance, first_time=True)
 
@@ -176,6 +193,7 @@ class TopupCrediting:
                 await self._repo.ledger.post(
                     topup.user_id, EntryKind.TOPUP, amount, reference=reference, note=note
                 )
+                await self._reward_referrer(topup.user_id, amount, reference)
                 balance = await self._repo.ledger.balance(topup.user_id)
                 await self._repo.outbox.add(
                     topup.user_id,
