@@ -131,7 +131,9 @@ def build_services(
 ) -> Services:
     translations = translations or Translations(settings.DEFAULT_LANGUAGE)
     currency = currency or settings.SHOP_CURRENCY or DEFAULT_CURRENCY
-    translations.use_currency(currency, settings.mini_app_url)
+    translations.use_currency(
+        currency, settings.mini_app_url, invites=settings.REFERRAL_PERCENT > 0
+    )
     messenger = Messenger(bot, repo, translations, settings.ADMIN_IDS)
     admin_alerts = AdminAlerts(messenger)
     tracker = OrderTracker(repo, panel)

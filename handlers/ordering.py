@@ -25,11 +25,13 @@ from bot.core.errors import (
     OrderOutcomeUnknownError,
     OrderRefusedError,
     PanelUnavailableError,
+    PromoDiscountUsedError,
     StorefrontError,
 )
 from bot.services import order_form
 from bot.services.catalog import Pricing
 from bot.services.ordering import OrderingService, Quote
+from bot.services.promotions import with_pending_discount
 from bot.telegram import keyboards, render
 from bot.telegram.callbacks import (
     ConfirmAction,
@@ -105,7 +107,7 @@ async def _advance(
         await state.set_state(OrderFlow.answering)
         text = render.prompt(i18n, step.prompt_id, step.prompt_arguments(service, answers, pricing))
         return (text if lead is None else f"{lead}\n\n{text}"), keyboards.flow_cancel(i18n)
-    quote = order_form.quote(service, pricing, answers)
+    quote = await with_pending_discount(repo, user.id, order_form.quote(service, pricing, answers))
     balance = await repo.ledger.balance(user.id)
     await state.set_data({**data, "quote": quote.to_data()})
     await state.set_state(OrderFlow.confirm)
@@ -298,7 +300,12 @@ async def confirm(
             callback, i18n.error(error), keyboards.confirmation(i18n, quote.token, can_pay=False)
         )
         return
-    except (OrderRefusedError, PanelUnavailableError, OrderOutcomeUnknownError) as error:
+    except (
+        OrderRefusedError,
+        PanelUnavailableError,
+        OrderOutcomeUnknownError,
+        PromoDiscountUsedError,
+    ) as error:
         await state.clear()
         await show(callback, i18n.error(error), keyboards.main_menu(i18n))
         return

@@ -71,6 +71,8 @@ NO_WORDS = frozenset(
         "ledger-line",
         "orders-button",
         "word-unknown",
+        "search-result-button",
+        "mass-line-bad",
     }
 )
 

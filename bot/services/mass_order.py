@@ -139,6 +139,19 @@ class MassOrders:
         self._repo = repo
         self._pricing = pricing
         self._ordering = ordering
+        # Batches being placed now, so a second press of the same Confirm waits its turn
+        # out instead of racing the first line by line (the lines' tokens would still stop
+        # any double charge, across restarts too).
+        self._placing: set[str] = set()
+
+    def claim(self, token: str) -> bool:
+        if token in self._placing:
+            return False
+        self._placing.add(token)
+        return True
+
+    def release(self, token: str) -> None:
+        self._placing.discard(token)
 
     async def parse(self, text: str) -> MassDraft:
         """Check and price every line; raises MassLineError for a text out of bounds."""

@@ -250,23 +250,27 @@ class Promotions:
         return Redeemed(code, promo.amount, promo.percent, balance)
 
     async def apply_discount(self, user_id: int, quote: Quote) -> Quote:
-        """The quote with the user's pending discount taken off (rounded down), if any.
+        return await with_pending_discount(self._repo, user_id, quote)
 
-        The discount is only spent when the order is charged (OrderingService.place).
-        """
-        pending = await self._repo.promos.pending_discount(user_id)
-        if pending is None:
-            return quote
-        discount = quote.price.percent(pending.percent)
-        if not discount.is_positive:
-            return quote
-        return dataclasses.replace(
-            quote,
-            price_micros=(quote.price - discount).micros,
-            discount_micros=discount.micros,
-            promo_code=pending.code,
-            promo_percent=str(pending.percent),
-        )
+
+async def with_pending_discount(repo: Repository, user_id: int, quote: Quote) -> Quote:
+    """The quote with the user's pending percent discount taken off (rounded down), if any.
+
+    The discount is spent only when the order is charged (OrderingService.place).
+    """
+    pending = await repo.promos.pending_discount(user_id)
+    if pending is None:
+        return quote
+    discount = quote.price.percent(pending.percent)
+    if not discount.is_positive:
+        return quote
+    return dataclasses.replace(
+        quote,
+        price_micros=(quote.price - discount).micros,
+        discount_micros=discount.micros,
+        promo_code=pending.code,
+        promo_percent=str(pending.percent),
+    )
 
 
 __all__ = [
@@ -276,4 +280,5 @@ __all__ = [
     "WrongCodeLimiter",
     "normalize_code",
     "parse_promo_spec",
+    "with_pending_discount",
 ]

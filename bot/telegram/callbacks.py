@@ -27,6 +27,9 @@ class MenuAction(StrEnum):
     LANGUAGE = "lang"
     HELP = "help"
     TOPUP = "topup"
+    INVITE = "invite"
+    SEARCH = "search"
+    PROMO = "promo"
 
 
 class MenuCallback(CallbackData, prefix="m"):
@@ -150,3 +153,22 @@ class ManualReviewCallback(CallbackData, prefix="mr"):
 
 class LedgerPage(CallbackData, prefix="lp"):
     page: Number
+
+
+class SearchPage(CallbackData, prefix="sr"):
+    """A page of search results; the (normalized, clipped) query rides along."""
+
+    page: Number
+    query: str
+
+
+class MassAction(StrEnum):
+    CONFIRM = "ok"
+    CANCEL = "no"
+
+
+class MassCallback(CallbackData, prefix="mo"):
+    """The mass order card; the token ties the press to exactly one batch."""
+
+    token: str
+    action: MassAction

@@ -55,6 +55,8 @@ class Translator:
     currency: str = "USD"
     # Where the shop's Mini App opens (None: no web side), for the menus that link to it.
     mini_app_url: str | None = None
+    # Whether the referral programme is on (REFERRAL_PERCENT > 0): the menu offers invites.
+    invites: bool = False
 
     def __call__(self, message_id: str, **arguments: Any) -> str:
         prepared = {name: _prepare(value) for name, value in arguments.items()}
@@ -140,9 +142,11 @@ class Translations:
             raise ValueError(f"no translations for the default language {default_language!r}")
         self.use_currency(currency)
 
-    def use_currency(self, currency: str, mini_app_url: str | None = None) -> None:
-        """Bind the shop currency (and the Mini App's address) into every translator, so
-        callers never pass these shop-wide facts around."""
+    def use_currency(
+        self, currency: str, mini_app_url: str | None = None, *, invites: bool = False
+    ) -> None:
+        """Bind the shop currency (and the Mini App's address, whether invites are on) into
+        every translator, so callers never pass these shop-wide facts around."""
         self.currency = currency
         self._translators = {
             language: Translator(
@@ -151,6 +155,7 @@ class Translations:
                 None if language == self.default_language else self._bundles[self.default_language],
                 currency,
                 mini_app_url,
+                invites,
             )
             for language, bundle in self._bundles.items()
         }

@@ -21,6 +21,8 @@ from bot.telegram.callbacks import (
     LanguageCallback,
     LedgerPage,
     ManualReviewCallback,
+    MassAction,
+    MassCallback,
     MenuAction,
     MenuCallback,
     OrderAction,
@@ -30,6 +32,7 @@ from bot.telegram.callbacks import (
     RailCallback,
     ReorderCallback,
     ReviewAction,
+    SearchPage,
     ServiceCallback,
     TopupCallback,
 )
@@ -67,6 +70,8 @@ def main_menu(i18n: Translator) -> InlineKeyboardMarkup:
         _button(i18n("menu-language"), MenuCallback(action=MenuAction.LANGUAGE).pack()),
         _button(i18n("menu-help"), MenuCallback(action=MenuAction.HELP).pack()),
     )
+    if i18n.invites:
+        builder.row(_button(i18n("menu-invite"), MenuCallback(action=MenuAction.INVITE).pack()))
     if i18n.mini_app_url:
         url = WebAppInfo(url=i18n.mini_app_url)
         builder.row(InlineKeyboardButton(text=i18n("menu-open-shop"), web_app=url))
@@ -110,6 +115,7 @@ def categories(
     pager = _pager(i18n, page, pages, CategoriesPage)
     if pager:
         builder.row(*pager)
+    builder.row(_button(i18n("button-search"), MenuCallback(action=MenuAction.SEARCH).pack()))
     builder.row(_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack()))
     return builder.as_markup()
 
@@ -390,6 +396,7 @@ def balance_screen(i18n: Translator, *, several_rails: bool = False) -> InlineKe
         inline_keyboard=[
             [_button(top_up, MenuCallback(action=MenuAction.TOPUP).pack())],
             [_button(i18n("button-history"), LedgerPage(page=0).pack())],
+            [_button(i18n("button-promo"), MenuCallback(action=MenuAction.PROMO).pack())],
             [_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack())],
         ]
     )
@@ -410,3 +417,55 @@ def ledger_pages(i18n: Translator, page: int, pages: int) -> InlineKeyboardMarku
     rows = [row] if row else []
     rows.append([_button(i18n("button-back"), MenuCallback(action=MenuAction.BALANCE).pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+# --- growth: search results, mass orders ----------------------------------------------------
+
+
+def search_results(
+    i18n: Translator, query: str, items: list[Service], pricing: Pricing, page: int, pages: int
+) -> InlineKeyboardMarkup:
+    """Found services (with the id /mass and deep links use), pages, a new search."""
+    builder = InlineKeyboardBuilder()
+    for service in items:
+        price = i18n.money(pricing.unit_price(service))
+        label = plain(
+            i18n, "search-result-button", id=str(service.id), name=_clip(service.name), price=price
+        )
+        builder.row(_button(_clip(label), ServiceCallback(service_id=service.id).pack()))
+    row: list[InlineKeyboardButton] = []
+    if page > 0:
+        row.append(_button(i18n("button-previous"), SearchPage(page=page - 1, query=query).pack()))
+    if pages > 1:
+        row.append(
+            _button(
+                i18n("page-indicator", page=page + 1, pages=pages),
+                SearchPage(page=page, query=query).pack(),
+            )
+        )
+    if page + 1 < pages:
+        row.append(_button(i18n("button-next"), SearchPage(page=page + 1, query=query).pack()))
+    if row:
+        builder.row(*row)
+    builder.row(_button(i18n("button-search-again"), MenuCallback(action=MenuAction.SEARCH).pack()))
+    builder.row(_button(i18n("button-main-menu"), MenuCallback(action=MenuAction.MAIN).pack()))
+    return builder.as_markup()
+
+
+def open_in_bot(i18n: Translator, url: str) -> InlineKeyboardMarkup:
+    """The button under an inline search result: opens the bot at that service."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=i18n("inline-open-button"), url=url)]]
+    )
+
+
+def mass_confirmation(i18n: Translator, token: str, *, can_confirm: bool) -> InlineKeyboardMarkup:
+    cancel = _button(
+        i18n("button-cancel"), MassCallback(token=token, action=MassAction.CANCEL).pack()
+    )
+    if not can_confirm:
+        return InlineKeyboardMarkup(inline_keyboard=[[cancel]])
+    confirm = _button(
+        i18n("button-confirm"), MassCallback(token=token, action=MassAction.CONFIRM).pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[confirm, cancel]])

@@ -19,7 +19,7 @@ from storage.ledger import EntryKind, LedgerEntry
 class LedgerSentence:
     """Entries of ``kind`` whose reference fully matches ``reference`` read as ``message_id``.
 
-    Named groups of ``reference`` (ASCII digits only) become integer arguments; an entry's
+    Named groups of ``reference`` become arguments (integers when all ASCII digits); an entry's
     note is shown as the reason (``reason_message_id``) only where it is one: what an admin
     typed, not an internal remark such as the Stars count.
     """
@@ -57,6 +57,10 @@ LEDGER_SENTENCES: tuple[LedgerSentence, ...] = (
         EntryKind.ADMIN_CREDIT, _ANY, "ledger-admin-credit", "ledger-admin-credit-reason"
     ),
     LedgerSentence(EntryKind.ADMIN_DEBIT, _ANY, "ledger-admin-debit", "ledger-admin-debit-reason"),
+    LedgerSentence(EntryKind.REFERRAL, _ANY, "ledger-referral"),
+    LedgerSentence(
+        EntryKind.PROMO, re.compile(r"promo:(?P<code>[A-Z0-9_-]{2,32}):[0-9]{1,20}"), "ledger-promo"
+    ),
 )
 
 
@@ -68,7 +72,10 @@ def ledger_sentence(i18n: Translator, entry: LedgerEntry) -> str:
         match = row.reference.fullmatch(entry.reference or "")
         if match is None:
             continue
-        arguments = {name: int(value) for name, value in match.groupdict().items()}
+        arguments: dict[str, int | str] = {
+            name: int(value) if value.isascii() and value.isdigit() else value
+            for name, value in match.groupdict().items()
+        }
         if row.reason_message_id is not None and entry.note:
             return i18n(row.reason_message_id, reason=entry.note, **arguments)
         return i18n(row.message_id, **arguments)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from bot.core.money import Money
@@ -163,19 +164,23 @@ def yes_no(i18n: Translator, value: bool) -> str:
 
 def service_card(i18n: Translator, service: Service, pricing: Pricing) -> str:
     price = i18n.money(pricing.unit_price(service))
-    return i18n(
-        "service-card",
-        name=service.name,
-        category=service.category,
-        type=service_type_label(i18n, service.type),
-        price=price,
-        per_package="yes" if is_package(service.type) else "no",
-        min=service.min_quantity,
-        max=service.max_quantity,
-        refill=yes_no(i18n, service.refill),
-        cancel=yes_no(i18n, service.cancel),
-        description=service.description or "-",
-        howto=Markup(i18n(_HOWTO_IDS.get(service.type, "service-howto-default"))),
+    return (
+        i18n(
+            "service-card",
+            name=service.name,
+            category=service.category,
+            type=service_type_label(i18n, service.type),
+            price=price,
+            per_package="yes" if is_package(service.type) else "no",
+            min=service.min_quantity,
+            max=service.max_quantity,
+            refill=yes_no(i18n, service.refill),
+            cancel=yes_no(i18n, service.cancel),
+            description=service.description or "-",
+            howto=Markup(i18n(_HOWTO_IDS.get(service.type, "service-howto-default"))),
+        )
+        + "\n\n"
+        + i18n("service-card-id", id=str(service.id))
     )
 
 
@@ -222,6 +227,15 @@ def confirmation_card(i18n: Translator, quote: Quote, balance: Money) -> str:
             after=i18n.money(after),
         )
     ]
+    if quote.discount.is_positive:
+        lines.append(
+            i18n(
+                "promo-discount-line",
+                code=quote.promo_code or "",
+                percent=Decimal(quote.promo_percent or "0"),
+                discount=i18n.money(quote.discount),
+            )
+        )
     if after.is_negative:
         lines.append(i18n("confirm-not-enough", missing=i18n.money(-after)))
     return "\n\n".join(lines)

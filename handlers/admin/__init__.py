@@ -14,6 +14,7 @@ from handlers.admin import (
     catalog,
     manual_topups,
     menu,
+    promo,
     refunds,
     stats,
     unknown_orders,
@@ -34,5 +35,6 @@ def create_router() -> Router:
         stats.create_router(),
         broadcast_composer.create_router(),
         catalog.create_router(),
+        promo.create_router(),
     )
     return router
