@@ -132,12 +132,15 @@ class PromoRepository:
                 (code, user_id, None if percent is None else str(percent), utc_now()),
             )
         except sqlite3.IntegrityError as error:
-            text = str(error)
-            if "promo_redemptions.user_id" in text and "promo_redemptions.code" not in text:
-                raise DiscountPendingError(code) from None
-            if "UNIQUE" in text or "PRIMARY KEY" in text:
+            if "UNIQUE" not in str(error):
+                raise
+            # Either key may be the one SQLite names first: ask which one holds.
+            again = await self._db.fetch_value(
+                "SELECT 1 FROM promo_redemptions WHERE code = ? AND user_id = ?", (code, user_id)
+            )
+            if again:
                 raise AlreadyRedeemedError(code) from None
-            raise
+            raise DiscountPendingError(code) from None
 
     async def pending_discount(self, user_id: int) -> PendingDiscount | None:
         row = await self._db.fetch_one(

@@ -236,3 +236,14 @@ def test_running_without_configuration_prints_one_line_and_exits_2(tmp_path: Pat
     assert len(lines) == 1, result.stderr
     assert "BOT_TOKEN" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.usefixtures("minimal")
+def test_referral_percent_is_validated_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().REFERRAL_PERCENT == 5
+    monkeypatch.setenv("REFERRAL_PERCENT", "0")
+    assert load_settings().REFERRAL_PERCENT == 0
+    for bad in ("101", "-1", "lots"):
+        monkeypatch.setenv("REFERRAL_PERCENT", bad)
+        message = str(configuration_error())
+        assert message.startswith("REFERRAL_PERCENT") and "\n" not in message, message

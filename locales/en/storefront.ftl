@@ -26,7 +26,7 @@ help =
 
     You get a message here whenever an order changes status. If an order is delivered only partly or canceled, the undelivered part returns to your balance automatically.
 
-    Commands: /order, /orders, /balance, /language, /cancel, /menu.
+    Commands: /order, /orders, /balance, /search, /promo, /invite, /mass, /language, /cancel, /menu.
 flow-cancelled = ✖️ Canceled. Nothing was charged.
 flow-nothing-to-cancel = There is nothing to cancel. Here is the menu.
 banned = ⛔ Your access to this shop has been suspended. If you think this is a mistake, contact the shop owner.

@@ -38,6 +38,7 @@ async def test_default_order_from_start_to_my_orders(storefront: Storefront, lan
         t("menu-balance"),
         t("menu-language"),
         t("menu-help"),
+        t("menu-invite"),  # REFERRAL_PERCENT is 5 by default
     ]
     await storefront.credit(ALICE, "100")
 
@@ -48,6 +49,7 @@ async def test_default_order_from_start_to_my_orders(storefront: Storefront, lan
         "Instagram (3)",
         "Telegram (2)",
         "YouTube (1)",
+        t("button-search"),
         t("button-main-menu"),
     ]  # the Subscriptions service (a type we cannot order) is hidden
 
@@ -74,7 +76,7 @@ async def test_default_order_from_start_to_my_orders(storefront: Storefront, lan
         cancel=t("word-yes"),
         description="-",
         howto=t("service-howto-default"),
-    )
+    ) + "\n\n" + t("service-card-id", id=str(FOLLOWERS.service_id))
 
     prompt = await alice.tap(t("button-order-this"))
     assert prompt.text == t("order-ask-link", service=FOLLOWERS.name)

@@ -20,6 +20,7 @@ from bot.testing.telegram.records import (
     ApiError,
     BotMessage,
     CallbackAnswer,
+    InlineAnswer,
     JsonDict,
     PreCheckoutAnswer,
     UploadedFile,
@@ -34,11 +35,13 @@ from bot.testing.telegram.validation import (
     bad_request,
     caption_fields,
     checked_reply_markup,
+    render,
     render_checked,
     scope_key,
 )
 
 Method = Callable[[JsonDict], Awaitable[Any]]
+MAX_INLINE_RESULTS = 50
 
 
 class FakeBotApi:
@@ -62,7 +65,7 @@ class FakeBotApi:
             "username": bot_username,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
         }
         # Knobs tests may change at any time (the refusals' too, through the properties below).
         self.latency = latency
@@ -75,6 +78,7 @@ class FakeBotApi:
         self.errors: list[ApiError] = []
         self.callback_answers: dict[str, CallbackAnswer] = {}
         self.pre_checkout_answers: dict[str, PreCheckoutAnswer] = {}
+        self.inline_answers: dict[str, InlineAnswer] = {}
         self.commands: dict[tuple[str, str], list[JsonDict]] = {}
         self.bot_settings: dict[str, Any] = {}
         self.menu_buttons: dict[int | None, JsonDict] = {}  # chat id (None: default) -> button
@@ -86,6 +90,7 @@ class FakeBotApi:
 
         self._open_callback_queries: set[str] = set()
         self._open_pre_checkout_queries: set[str] = set()
+        self._open_inline_queries: set[str] = set()
         self._charges: dict[str, tuple[int, bool]] = {}  # charge id -> (user id, refunded)
         self._file_ids = itertools.count(1)
         # Notified after every request and every recorded change: what the waits wait on.
@@ -116,6 +121,7 @@ class FakeBotApi:
             "deleteMessage": self._delete_message,
             "answerCallbackQuery": self._answer_callback_query,
             "answerPreCheckoutQuery": self._answer_pre_checkout_query,
+            "answerInlineQuery": self._answer_inline_query,
             "refundStarPayment": self._refund_star_payment,
         }
         # Telegram matches method names case-insensitively.
@@ -532,6 +538,36 @@ class FakeBotApi:
             show_alert=bool(params.get("show_alert", False)),
             url=params.get("url"),
             cache_time=params.get("cache_time"),
+        )
+        return True
+
+    async def _answer_inline_query(self, params: JsonDict) -> bool:
+        query_id = str(params.get("inline_query_id", ""))
+        if query_id not in self._open_inline_queries:
+            raise bad_request(QUERY_TOO_OLD.removeprefix("Bad Request: "))
+        results = params.get("results")
+        if not isinstance(results, list) or len(results) > MAX_INLINE_RESULTS:
+            raise bad_request("RESULTS_TOO_MUCH")
+        ids = [str(result.get("id", "")) for result in results]
+        if any(not 1 <= len(result_id.encode()) <= 64 for result_id in ids):
+            raise bad_request("RESULT_ID_INVALID")
+        if len(set(ids)) != len(ids):
+            raise bad_request("RESULT_ID_DUPLICATE")
+        for result in results:
+            content = result.get("input_message_content") or {}
+            if result.get("type") != "article" or not result.get("title"):
+                raise bad_request("RESULT_TYPE_INVALID")
+            if "message_text" in content:
+                render(str(content["message_text"]), content.get("parse_mode"))
+        self._open_inline_queries.discard(query_id)
+        button = params.get("button")
+        self.inline_answers[query_id] = InlineAnswer(
+            seq=self.chats.next_seq(),
+            inline_query_id=query_id,
+            results=results,
+            cache_time=params.get("cache_time"),
+            is_personal=bool(params.get("is_personal", False)),
+            button=button if isinstance(button, dict) else None,
         )
         return True
 

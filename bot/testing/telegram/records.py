@@ -115,3 +115,13 @@ class PreCheckoutAnswer:
     pre_checkout_query_id: str
     ok: bool
     error_message: str | None
+
+
+@dataclass(frozen=True)
+class InlineAnswer:
+    seq: int
+    inline_query_id: str
+    results: list[JsonDict]
+    cache_time: int | None
+    is_personal: bool
+    button: JsonDict | None

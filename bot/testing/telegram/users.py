@@ -16,6 +16,7 @@ from bot.testing.telegram.api import FakeBotApi
 from bot.testing.telegram.records import (
     BotMessage,
     CallbackAnswer,
+    InlineAnswer,
     JsonDict,
     PreCheckoutAnswer,
     UploadedFile,
@@ -164,6 +165,23 @@ class FakeTelegram(FakeBotApi):
         if "callback_data" not in button:
             raise AssertionError(f"Button {button['text']!r} is not a callback button: {button}")
         return await self.click(user_id, message.message_id, button["callback_data"])
+
+    async def inline_query(self, user_id: int, query: str, *, offset: str = "") -> str:
+        """The user types ``@bot <query>`` in some chat; returns the inline query id."""
+        query_id = str(next(self._query_ids))
+        self._open_inline_queries.add(query_id)
+        await self.send_update(
+            {
+                "inline_query": {
+                    "id": query_id,
+                    "from": self.set_user(user_id),
+                    "query": query,
+                    "offset": offset,
+                    "chat_type": "supergroup",
+                }
+            }
+        )
+        return query_id
 
     async def pre_checkout(
         self, user_id: int, *, currency: str, total_amount: int, invoice_payload: str
@@ -341,6 +359,18 @@ class FakeTelegram(FakeBotApi):
             lambda: self.pre_checkout_answers.get(pre_checkout_query_id),
             timeout=timeout,
             description=f"an answer to pre-checkout query {pre_checkout_query_id}",
+        )
+
+    async def wait_for_inline_answer(
+        self,
+        inline_query_id: str,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> InlineAnswer:
+        return await self.wait_for(
+            lambda: self.inline_answers.get(inline_query_id),
+            timeout=timeout,
+            description=f"an answer to inline query {inline_query_id}",
         )
 
     def describe(self) -> str:
