@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import aiosqlite
 
 from bot.core.money import Money
-from storage.database import Database, utc_now
+from storage.database import Database, parse_time, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,14 @@ class User:
     blocked_bot: bool
     created_at: str
     last_seen_at: str
+
+    @property
+    def last_seen(self) -> datetime | None:
+        """When the user was last seen, as a time (None if the stored text is not one)."""
+        try:
+            return parse_time(self.last_seen_at)
+        except ValueError:
+            return None
 
 
 def _user(row: aiosqlite.Row) -> User:

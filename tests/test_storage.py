@@ -8,6 +8,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +17,13 @@ import pytest
 
 from bot.core.money import Money
 from storage.catalog import CatalogRepository, ServiceRecord
-from storage.database import Database, available_migrations, split_sql_script
+from storage.database import (
+    Database,
+    available_migrations,
+    format_time,
+    parse_time,
+    split_sql_script,
+)
 from storage.errors import (
     DuplicateEntryError,
     DuplicateOrderError,
@@ -837,3 +844,27 @@ async def test_refills_are_added_and_listed_newest_first(orders: OrderRepository
     assert await orders.refills(other_id + 1000) == []
     with pytest.raises(sqlite3.IntegrityError):
         await orders.add_refill(other_id + 1000, 1, "Pending")
+
+
+def test_stored_times_convert_in_one_place() -> None:
+    # Every timestamp column holds this text; storage.database converts both ways, and no
+    # other production module writes or parses the shape itself (bot/testing holds fakes).
+    moment = datetime(2026, 12, 1, 14, 5, 9, tzinfo=UTC)
+    assert format_time(moment) == "2026-12-01 14:05:09"
+    assert format_time(moment.astimezone(timezone(timedelta(hours=3)))) == "2026-12-01 14:05:09"
+    assert parse_time("2026-12-01 14:05:09") == moment
+    with pytest.raises(ValueError):
+        parse_time("yesterday")
+    root = Path(__file__).resolve().parents[1]
+    sources = [
+        path
+        for folder in ("bot", "handlers", "storage")
+        for path in (root / folder).rglob("*.py")
+        if "testing" not in path.relative_to(root).parts
+    ]
+    writers = [
+        path.relative_to(root).as_posix()
+        for path in sources
+        if "%H:%M:%S" in path.read_text(encoding="utf-8")
+    ]
+    assert writers == ["storage/database.py"]

@@ -27,12 +27,12 @@ from bot.core.errors import (
 from bot.services import order_form
 from bot.services.catalog import Pricing
 from bot.services.ordering import OrderingService, Quote
+from storage.database import format_time
 from storage.orders import Order
 from storage.repository import Repository
 
 # As long as the Mini App's own sign-in lasts: a quote left open overnight is still honoured.
 QUOTE_LIFETIME = timedelta(hours=24)
-_STAMP = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class QuoteBook:
             answers = order_form.give_answer(step, service, answers, fields.get(step.key, ""))
         quote = order_form.quote(service, self._pricing, answers)
         now = datetime.now(UTC)
-        await self._repo.quotes.prune(before=(now - QUOTE_LIFETIME).strftime(_STAMP))
+        await self._repo.quotes.prune(before=format_time(now - QUOTE_LIFETIME))
         await self._repo.quotes.save(quote.token, user_id, quote.to_data())
         return quote
 
@@ -85,7 +85,7 @@ class QuoteBook:
         placed = await self._repo.orders.by_token(token)
         if placed is not None and placed.user_id == user_id:
             return Placement(placed, duplicate=True)
-        since = (datetime.now(UTC) - QUOTE_LIFETIME).strftime(_STAMP)
+        since = format_time(datetime.now(UTC) - QUOTE_LIFETIME)
         data = await self._repo.quotes.get(token, user_id, since=since)
         if data is None:
             raise ConfirmationExpiredError()

@@ -10,6 +10,7 @@ from bot.core.money import Money, panel_cost
 from bot.services.catalog import is_package
 from bot.upstream import PanelAPI, PanelBalance, UpstreamError
 from bot.upstream.types import FINAL_STATUSES, STATUS_CANCELED
+from storage.database import format_time
 from storage.orders import LOCAL_STATES
 from storage.repository import Repository
 from storage.stats import OrderCostRow, RailTotal
@@ -93,9 +94,8 @@ async def collect(repo: Repository, panel: PanelAPI, now: datetime | None = None
     now = now or datetime.now(UTC)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     week = now - timedelta(days=7)
-    stamp = "%Y-%m-%d %H:%M:%S"
     total, new_today, new_week, blocked, banned = await repo.stats.users(
-        today.strftime(stamp), week.strftime(stamp)
+        format_time(today), format_time(week)
     )
     by_status = await repo.orders.count_by_status()
     active = sum(
@@ -116,8 +116,8 @@ async def collect(repo: Repository, panel: PanelAPI, now: datetime | None = None
         users_banned=banned,
         orders_by_status=by_status,
         active_orders=active,
-        today=await _period(repo, today.strftime(stamp)),
-        week=await _period(repo, week.strftime(stamp)),
+        today=await _period(repo, format_time(today)),
+        week=await _period(repo, format_time(week)),
         all_time=await _period(repo, "0000"),
         panel_balance=balance,
     )

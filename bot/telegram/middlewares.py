@@ -125,7 +125,7 @@ async def register_user(
     """As :func:`remember_user`, and whether this call created the user."""
     user = await repo.users.get(user_id)
     created = False
-    if user is None or _stale(user.last_seen_at) or user.blocked_bot:
+    if user is None or _stale(user.last_seen) or user.blocked_bot:
         user, created = await repo.users.register(
             user_id,
             language=translations.resolve_language(language_code),
@@ -135,12 +135,8 @@ async def register_user(
     return user, created
 
 
-def _stale(last_seen_at: str) -> bool:
-    try:
-        seen = datetime.strptime(last_seen_at, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-    except ValueError:
-        return True
-    return datetime.now(UTC) - seen > LAST_SEEN_REFRESH
+def _stale(last_seen: datetime | None) -> bool:
+    return last_seen is None or datetime.now(UTC) - last_seen > LAST_SEEN_REFRESH
 
 
 class AnswersFirst(BaseMiddleware):

@@ -23,6 +23,7 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.core.money import Money
 from bot.telegram import keyboards, render
 from bot.telegram.i18n import Translations, Translator
+from storage.database import format_time
 from storage.outbox import (
     NOTIFY_ORDER_SETTLED,
     NOTIFY_ORDER_STATUS,
@@ -134,7 +135,7 @@ class OutboxSender:
             logger.error("Gave up on notification %s after %d tries", message.id, MAX_ATTEMPTS)
             return
         delay = timedelta(seconds=min(300, 2 ** (message.attempts + 1)))
-        next_try = (datetime.now(UTC) + delay).strftime("%Y-%m-%d %H:%M:%S")
+        next_try = format_time(datetime.now(UTC) + delay)
         await self._repo.outbox.retry_later(message.id, reason, next_try)
 
     async def _render(

@@ -34,6 +34,7 @@ from bot.services.payments.rails import (
     TopupError,
     TopupLimits,
 )
+from storage.database import format_time
 from storage.repository import Repository
 from storage.topups import EXPIRED, FAILED, PENDING, Topup
 
@@ -285,7 +286,7 @@ class CryptoPayRail:
     async def poll(self) -> None:
         """Ask about every open invoice; settle those paid or expired."""
         await self._repo.topups.fail_stale(
-            self.name, before=(datetime.now(UTC) - STALE_CREATION).strftime("%Y-%m-%d %H:%M:%S")
+            self.name, before=format_time(datetime.now(UTC) - STALE_CREATION)
         )
         open_topups = {
             int(topup.provider_payment_id): topup
