@@ -7,6 +7,7 @@ Each test walks several cases through one running bot, to keep the suite quick.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +16,9 @@ from urllib.parse import parse_qsl, urlencode
 import aiohttp
 import pytest
 
+from bot.app import set_menu_button
 from bot.core.money import Money
+from bot.testing.harness import make_bot
 from bot.testing.panel import FakePanel
 from bot.testing.telegram import TEST_TOKEN, BotMessage, FakeTelegramServer
 from bot.web.api import plain_text
@@ -354,3 +357,20 @@ async def test_in_webhook_mode_the_webhook_server_serves_the_mini_app(
             assert telegram.menu_buttons[None]["web_app"]["url"] == f"{WEBAPP_URL}/app/"
         finally:
             await front.stop()
+
+
+async def test_a_refused_menu_button_is_one_warning_not_a_failed_start(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with FakeTelegramServer() as telegram:
+        bot = make_bot(telegram)
+        try:
+            telegram.fail_next("setChatMenuButton", error_code=400, description="Bad Request: x")
+            with caplog.at_level(logging.WARNING, logger="bot.app"):
+                await set_menu_button(bot, shared_translations("en"), f"{WEBAPP_URL}/app/")
+        finally:
+            await bot.session.close()
+    warnings = [record for record in caplog.records if record.name == "bot.app"]
+    assert [record.levelno for record in warnings] == [logging.WARNING]
+    assert "menu button" in warnings[0].getMessage()
+    assert telegram.menu_buttons == {}
