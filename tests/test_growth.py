@@ -26,7 +26,8 @@ from bot.core.money import Money
 from bot.services.catalog import Pricing
 from bot.services.mass_order import MassOrders
 from bot.services.ordering import OrderingService, make_quote
-from bot.services.payments import StarsTopups, TopupCrediting
+from bot.services.payments import StarsTopups, TopupCrediting, TopupError, TopupLimits
+from bot.services.payments.manual import PROOF_TEXT, ManualTopups, Proof
 from bot.services.promotions import (
     Promotions,
     WrongCodeLimiter,
@@ -180,6 +181,32 @@ async def test_the_bonus_is_credited_once_per_payment_with_its_message(repo: Rep
     await repo.ledger.post(BOB, EntryKind.ADMIN_CREDIT, money("100"))
     assert await repo.ledger.balance(ALICE) == money("0.5")
     assert await repo.ledger.mismatched_balances() == []
+
+
+async def test_every_rail_pays_the_bonus_through_the_one_crediting_path(
+    repo: Repository,
+) -> None:
+    """A manual transfer an admin approves is a payment like a Stars one: bonus once."""
+    program = ReferralProgram(repo, Decimal("2.5"))
+    await program.bind(BOB, await program.code_for(ALICE), is_new_user=True)
+    crediting = TopupCrediting(repo, "USD", referrals=program)
+    manual = ManualTopups(
+        repo,
+        crediting,
+        TopupLimits(minimum=money("1"), maximum=money("500"), presets=()),
+        instructions="IBAN …",
+        currency="USD",
+    )
+    checkout = await manual.create(BOB, money("40"))
+    await manual.attach_proof(checkout.topup_id, BOB, Proof(PROOF_TEXT, BOB, 1, "paid"))
+    await manual.approve(checkout.topup_id, admin_id=1)
+    with pytest.raises(TopupError):
+        await manual.approve(checkout.topup_id, admin_id=1)  # decided already
+    assert await repo.ledger.balance(ALICE) == money("1")  # 2.5% of 40
+    kinds = await repo.database.fetch_all(
+        "SELECT kind, amount FROM ledger WHERE user_id = ? ORDER BY id", (ALICE,)
+    )
+    assert [(row["kind"], row["amount"]) for row in kinds] == [("referral", 1_000_000)]
 
 
 # --- promo codes ----------------------------------------------------------------------------
