@@ -30,6 +30,7 @@ from bot.core.errors import (
     PanelOrderNotFoundError,
     StorefrontError,
 )
+from bot.core.ids import parse_id
 from bot.core.money import Money
 from bot.services import order_form
 from bot.services.catalog import is_package
@@ -546,7 +547,10 @@ class ShopApi:
         ``{"panel_order_id": 123}`` (it is on the panel) or ``{"failed": true}`` (refund)."""
         caller = _require_admin(request)
         i18n = caller.i18n
-        order_id = int(request.match_info["order_id"])
+        # \d also matches "²" and "٣": the one id parser decides what an id is.
+        order_id = parse_id(request.match_info["order_id"])
+        if order_id is None:
+            raise ApiError(404, "admin-order-not-found", order_id=0)
         data = await _read_json(request)
         failed = data.get("failed") is True
         if failed == ("panel_order_id" in data):

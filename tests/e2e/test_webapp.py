@@ -317,6 +317,11 @@ async def test_admin_endpoints(storefront: Storefront, http: aiohttp.ClientSessi
     reply = await admin.post(f"/api/admin/orders/{unknown[1]}/settle", {"failed": True})
     assert reply.status == 200 and reply.body["order"]["status"] == "failed"
     assert (await admin.post("/api/admin/orders/99999/settle", {"failed": True})).status == 404
+    for odd in ("%C2%B2", "%D9%A3", "99999999999999999999"):  # "²", "٣", past SQLite's 2**63
+        assert (await admin.post(f"/api/admin/orders/{odd}/settle", {"failed": True})).status in (
+            404,
+            405,
+        ), odd
     await storefront.telegram.wait_for_message(ALICE, contains=en.money(Money.parse("1.08")))
 
     stats = (await admin.get("/api/admin/stats?days=30")).body
