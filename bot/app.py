@@ -354,6 +354,9 @@ async def startup(services: Services, bot: Bot) -> None:
         if rail.poll_seconds is not None:
             # Outcomes nobody reports to us by themselves (and a webhook may never arrive).
             tasks.periodic(f"{rail.name}-poll", rail.poll_seconds, rail.poll)
+    if services.cryptopay is not None:
+        # In the background: a slow or unreachable Crypto Pay must not hold up the start.
+        tasks.start("cryptopay-check", services.cryptopay.check_token())
     if services.panel_watch.threshold is not None:
         tasks.periodic("panel-balance", PANEL_CHECK_SECONDS, check_panel_balance(services))
 

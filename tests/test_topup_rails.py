@@ -228,6 +228,18 @@ async def test_a_refusal_by_crypto_pay_is_told_apart_from_an_outage(
     await swiss.aclose()
 
 
+async def test_the_token_is_checked_once_without_holding_anything_up(
+    repo: Repository, rail: CryptoPayRail, fake: FakeCryptoPay
+) -> None:
+    assert await rail.check_token()
+    fake.down = True
+    assert not await rail.check_token()
+    fake.down = False
+    fake.token = "1:a-token-crypto-pay-revoked"
+    assert not await rail.check_token()
+    assert [method for method, _ in fake.calls] == ["getMe"] * 3
+
+
 async def test_the_client_reports_refusals_without_the_token(fake: FakeCryptoPay) -> None:
     wrong = CryptoPayClient(fake.url, "999:not-the-token-at-all", timeout=httpx.Timeout(2.0))
     with pytest.raises(CryptoPayError) as refused:

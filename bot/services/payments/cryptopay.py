@@ -41,6 +41,7 @@ from storage.topups import EXPIRED, FAILED, PENDING, Topup
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://pay.crypt.bot/api"
+TESTNET_API_URL = "https://testnet-pay.crypt.bot/api"
 DEFAULT_ASSETS = ("USDT", "TON", "BTC", "ETH", "LTC", "TRX")
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
 TOKEN_HEADER = "Crypto-Pay-API-Token"
@@ -249,6 +250,24 @@ class CryptoPayRail:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    async def check_token(self) -> bool:
+        """Say in the log, once at start-up, whether Crypto Pay takes the token (getMe)."""
+        try:
+            app = await self._client.get_me()
+        except CryptoPayError as error:
+            logger.error(
+                "Crypto Pay refuses CRYPTOPAY_TOKEN (%s): crypto top-ups will fail until it is"
+                " fixed; a testnet token needs CRYPTOPAY_API_URL=%s",
+                error.name,
+                TESTNET_API_URL,
+            )
+            return False
+        except CryptoPayUnavailableError as error:
+            logger.warning("Crypto Pay is not reachable at start-up (%s); polling goes on", error)
+            return False
+        logger.info("Crypto Pay app %r (id %s) is ready", app.get("name"), app.get("app_id"))
+        return True
 
     async def create(self, user_id: int, amount: Money) -> Checkout:
         """An invoice for ``amount`` of the shop currency; TopupError if Crypto Pay fails."""
