@@ -161,3 +161,15 @@ class PromoRepository:
             (order_id, utc_now(), code, user_id),
         )
         return changed > 0
+
+    async def restore_discount(self, order_id: int) -> bool:
+        """Give back the discount a failed order spent (unless another one waits already,
+        one at a time). Call inside the transaction that refunds the order."""
+        changed = await self._db.execute(
+            "UPDATE promo_redemptions SET order_id = NULL, consumed_at = NULL"
+            " WHERE order_id = ? AND NOT EXISTS (SELECT 1 FROM promo_redemptions AS waiting"
+            " WHERE waiting.user_id = promo_redemptions.user_id"
+            " AND waiting.percent IS NOT NULL AND waiting.order_id IS NULL)",
+            (order_id,),
+        )
+        return changed > 0

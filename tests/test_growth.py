@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pytest
 
 from bot.core.errors import (
     MassLineError,
+    OrderRefusedError,
     PromoAlreadyRedeemedError,
     PromoDiscountPendingError,
     PromoDiscountUsedError,
@@ -36,7 +38,7 @@ from bot.services.promotions import (
 )
 from bot.services.referrals import ReferralProgram, invite_code_from_start
 from bot.services.search import CatalogSearch, normalize, search_query, words
-from bot.upstream import PanelAPI
+from bot.upstream import PanelAPI, PanelRefusedError
 from storage.catalog import ServiceRecord
 from storage.database import Database
 from storage.ledger import EntryKind
@@ -65,10 +67,13 @@ async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
 class StubPanel:
     """Accepts every order (only ``add`` is called by these tests)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, refuse: bool = False) -> None:
         self.added = 0
+        self.refuse = refuse
 
     async def add(self, order: object) -> int:
+        if self.refuse:
+            raise PanelRefusedError("Incorrect link", action="add")
         self.added += 1
         return 70_000 + self.added
 
@@ -330,6 +335,18 @@ async def test_a_percent_code_discounts_the_next_order_once(repo: Repository) ->
     assert await repo.ledger.balance(ALICE) == money("10") - Money(899_100)
     assert await promotions.apply_discount(ALICE, full) == full
     assert await repo.orders.count_for_user(ALICE) == 1
+    # An order the panel refuses gives the money and the discount back, once.
+    await promotions.redeem(ALICE, "twenty")
+    balance = await repo.ledger.balance(ALICE)
+    refusing = OrderingService(repo, cast(PanelAPI, StubPanel(refuse=True)))
+    quote = await promotions.apply_discount(ALICE, dataclasses.replace(full, token="t3"))
+    assert quote.promo_code == "TWENTY"
+    with pytest.raises(OrderRefusedError):
+        await refusing.place(ALICE, quote)
+    refused = (await repo.orders.for_user(ALICE))[0]
+    await refusing.fail_and_refund(refused.id, "again")  # a second refund changes nothing
+    assert await repo.ledger.balance(ALICE) == balance
+    assert (await promotions.apply_discount(ALICE, full)).promo_code == "TWENTY"
 
 
 # --- search ---------------------------------------------------------------------------------

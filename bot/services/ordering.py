@@ -397,6 +397,8 @@ class OrderingService:
                 await self._repo.ledger.post(
                     order.user_id, EntryKind.ORDER_REFUND, order.price, reference=reference
                 )
+                # A promo discount this order spent waits for the next order again.
+                await self._repo.promos.restore_discount(order_id)
         return await self._require(order_id)
 
     async def settle_placed(self, order_id: int, upstream_id: int) -> Order:
