@@ -7,7 +7,9 @@ Each test walks several cases through one running bot, to keep the suite quick.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -379,3 +381,23 @@ async def test_a_refused_menu_button_is_one_warning_not_a_failed_start(
     assert [record.levelno for record in warnings] == [logging.WARNING]
     assert "menu button" in warnings[0].getMessage()
     assert telegram.menu_buttons == {}
+
+
+async def test_an_order_on_its_way_to_the_panel_finishes_when_the_bot_stops(
+    storefront: Storefront, http: aiohttp.ClientSession
+) -> None:
+    alice = client(http, ALICE)
+    await alice.get("/api/me")
+    await storefront.credit(ALICE, "10")
+    quote = await alice.post(
+        "/api/quote", {"service_id": 1, "link": INSTAGRAM_LINK, "quantity": 1000}
+    )
+    storefront.panel.latency = 2.5  # the panel takes its time to answer the add
+    placing = asyncio.create_task(alice.post("/api/orders", {"token": quote.body["token"]}))
+    await storefront.panel.wait_until(lambda: storefront.panel.count("add") == 1)
+    await storefront.stop()  # SIGTERM's path: the web server stops first, then the rest
+    with contextlib.suppress(aiohttp.ClientError):
+        await placing  # answered or cut off: either way the order itself must be complete
+    with sqlite3.connect(storefront.database_path) as database:
+        rows = database.execute("SELECT status, upstream_id FROM orders").fetchall()
+    assert len(rows) == 1 and rows[0][0] == "Pending" and rows[0][1] is not None
