@@ -49,27 +49,23 @@ async def _redeem(
 
 
 @router.message(Command("promo"))
-async def promo_command(
-    message: Message,
-    command: CommandObject,
+@router.callback_query(MenuCallback.filter(F.action == MenuAction.PROMO))
+async def promo_screen(
+    event: Message | CallbackQuery,
     state: FSMContext,
     i18n: Translator,
     user: User,
     promotions: Promotions,
+    command: CommandObject | None = None,
 ) -> None:
+    """Ask for a code; ``/promo CODE`` redeems it at once."""
     await state.clear()
-    if not (command.args or "").strip():
-        await state.set_state(PromoFlow.code)
-        await message.answer(i18n("promo-ask"), reply_markup=keyboards.flow_cancel(i18n))
+    code = (command.args or "").strip() if command is not None else ""
+    if isinstance(event, Message) and code:
+        await _redeem(event, code, i18n, user, promotions)
         return
-    await _redeem(message, command.args or "", i18n, user, promotions)
-
-
-@router.callback_query(MenuCallback.filter(F.action == MenuAction.PROMO))
-async def promo_button(callback: CallbackQuery, state: FSMContext, i18n: Translator) -> None:
-    await state.clear()
     await state.set_state(PromoFlow.code)
-    await show(callback, i18n("promo-ask"), keyboards.flow_cancel(i18n))
+    await show(event, i18n("promo-ask"), keyboards.flow_cancel(i18n))
 
 
 @router.message(PromoFlow.code, F.text, ~F.text.startswith("/"))

@@ -66,27 +66,23 @@ async def _results(
 
 
 @router.message(Command("search"))
-async def search_command(
-    message: Message,
-    command: CommandObject,
+@router.callback_query(MenuCallback.filter(F.action == MenuAction.SEARCH))
+async def search_screen(
+    event: Message | CallbackQuery,
     state: FSMContext,
     i18n: Translator,
     catalog_search: CatalogSearch,
     pricing: Pricing,
+    command: CommandObject | None = None,
 ) -> None:
+    """Ask for words; ``/search words`` shows the results at once."""
     await state.clear()
-    if not (command.args or "").strip():
-        await state.set_state(SearchFlow.words)
-        await message.answer(i18n("search-ask"), reply_markup=keyboards.flow_cancel(i18n))
+    words = (command.args or "").strip() if command is not None else ""
+    if words:
+        await _results(event, words, 0, i18n, catalog_search, pricing)
         return
-    await _results(message, command.args or "", 0, i18n, catalog_search, pricing)
-
-
-@router.callback_query(MenuCallback.filter(F.action == MenuAction.SEARCH))
-async def search_button(callback: CallbackQuery, state: FSMContext, i18n: Translator) -> None:
-    await state.clear()
     await state.set_state(SearchFlow.words)
-    await show(callback, i18n("search-ask"), keyboards.flow_cancel(i18n))
+    await show(event, i18n("search-ask"), keyboards.flow_cancel(i18n))
 
 
 @router.message(SearchFlow.words, F.text, ~F.text.startswith("/"))
