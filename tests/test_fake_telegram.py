@@ -1,7 +1,9 @@
-"""The fake Bot API and the polling harness, proved with a throwaway shop router.
+"""The fake Bot API, the polling harness and the in-process lane, proved with a throwaway shop
+router.
 
-The real aiogram Bot and Dispatcher run over HTTP against FakeTelegramServer; the tests speak
-as the user and assert on what the bot sent.
+The real aiogram Bot and Dispatcher run against the fake on both lanes (over HTTP with a
+FakeTelegramServer, and in process with InProcessSession and ``feed_update``) unless a test is
+about HTTP itself; the tests speak as the user and assert on what the bot sent.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 
 import aiohttp
 import pytest
@@ -35,8 +38,9 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.testing.harness import make_bot, running_bot
-from bot.testing.telegram import FakeTelegramServer
+from bot.testing.harness import RunningBot, make_bot, running_bot
+from bot.testing.in_process import InProcessSession, make_in_process_bot, running_in_process
+from bot.testing.telegram import FakeTelegram, FakeTelegramServer
 
 USER = 42
 ADMIN = 7
@@ -142,22 +146,39 @@ def build_dispatcher() -> Dispatcher:
     return dispatcher
 
 
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegramServer]:
-    async with FakeTelegramServer() as server:
-        yield server
+LANES = ["http", "in_process"]
+HTTP_ONLY = pytest.mark.parametrize("telegram", ["http"], indirect=True)
+
+
+@pytest.fixture(params=LANES)
+async def telegram(request: pytest.FixtureRequest) -> AsyncIterator[FakeTelegram]:
+    if request.param == "http":
+        async with FakeTelegramServer() as server:
+            yield server
+    else:
+        yield FakeTelegram()
 
 
 @pytest.fixture
-async def bot(telegram: FakeTelegramServer) -> AsyncIterator[Bot]:
-    async with make_bot(telegram) as bot:
+async def bot(telegram: FakeTelegram) -> AsyncIterator[Bot]:
+    if isinstance(telegram, FakeTelegramServer):
+        made = make_bot(telegram)
+    else:
+        made = make_in_process_bot(telegram)
+    async with made as bot:
         yield bot
 
 
-async def test_start_replies_with_an_inline_keyboard(
-    telegram: FakeTelegramServer, bot: Bot
-) -> None:
-    async with running_bot(build_dispatcher(), bot):
+def running(dispatcher: Dispatcher, bot: Bot) -> AbstractAsyncContextManager[RunningBot]:
+    """The bot at work on its lane: polling over HTTP, or fed updates in process."""
+    if isinstance(bot.session, InProcessSession):
+        return running_in_process(dispatcher, bot)
+    return running_bot(dispatcher, bot)
+
+
+@HTTP_ONLY
+async def test_start_replies_with_an_inline_keyboard(telegram: FakeTelegram, bot: Bot) -> None:
+    async with running(build_dispatcher(), bot):
         await telegram.send_message(USER, "/start", first_name="<Ann>")
         welcome = await telegram.wait_for_message(USER, contains="Welcome")
 
@@ -179,9 +200,9 @@ async def test_start_replies_with_an_inline_keyboard(
 
 
 async def test_click_edits_the_message_and_answers_the_callback(
-    telegram: FakeTelegramServer, bot: Bot
+    telegram: FakeTelegram, bot: Bot
 ) -> None:
-    async with running_bot(build_dispatcher(), bot):
+    async with running(build_dispatcher(), bot):
         await telegram.send_message(USER, "/start")
         welcome = await telegram.wait_for_message(USER)
         query_id = await telegram.click_button(USER, "price")
@@ -201,13 +222,13 @@ async def test_click_edits_the_message_and_answers_the_callback(
 
 
 async def test_observers_see_each_successful_request_as_it_happens(
-    telegram: FakeTelegramServer, bot: Bot
+    telegram: FakeTelegram, bot: Bot
 ) -> None:
     seen: list[tuple[str, object, object]] = []
     telegram.observers.append(
         lambda method, params, result: seen.append((method, params.get("chat_id"), result))
     )
-    async with running_bot(build_dispatcher(), bot):
+    async with running(build_dispatcher(), bot):
         await telegram.send_message(USER, "/start")
         welcome = await telegram.wait_for_message(USER)
         await telegram.click_button(USER, "Refresh")  # refused edit: not reported
@@ -221,10 +242,10 @@ async def test_observers_see_each_successful_request_as_it_happens(
 
 
 async def test_unchanged_edit_raises_message_not_modified_in_the_bot(
-    telegram: FakeTelegramServer, bot: Bot
+    telegram: FakeTelegram, bot: Bot
 ) -> None:
     dispatcher = build_dispatcher()
-    async with running_bot(dispatcher, bot):
+    async with running(dispatcher, bot):
         await telegram.send_message(USER, "/start")
         welcome = await telegram.wait_for_message(USER)
         query_id = await telegram.click_button(USER, "Refresh")
@@ -238,9 +259,9 @@ async def test_unchanged_edit_raises_message_not_modified_in_the_bot(
 
 
 async def test_order_conversation_walks_through_fsm_states(
-    telegram: FakeTelegramServer, bot: Bot
+    telegram: FakeTelegram, bot: Bot
 ) -> None:
-    async with running_bot(build_dispatcher(), bot):
+    async with running(build_dispatcher(), bot):
         await telegram.send_message(USER, "/start")
         await telegram.wait_for_message(USER)
         await telegram.click_button(USER, "New order")
@@ -251,8 +272,8 @@ async def test_order_conversation_walks_through_fsm_states(
         assert (await telegram.wait_for_message(USER)).text == "Ordered 3 item(s)"
 
 
-async def test_star_payment_and_refund(telegram: FakeTelegramServer, bot: Bot) -> None:
-    async with running_bot(build_dispatcher(), bot):
+async def test_star_payment_and_refund(telegram: FakeTelegram, bot: Bot) -> None:
+    async with running(build_dispatcher(), bot):
         await telegram.send_message(USER, "/buy")
         invoice = await telegram.wait_for_message(USER, where=lambda message: bool(message.invoice))
         charge_id = await telegram.pay_invoice(USER)
@@ -272,14 +293,14 @@ async def test_star_payment_and_refund(telegram: FakeTelegramServer, bot: Bot) -
             await bot.refund_star_payment(USER, charge_id)
 
 
-async def test_a_handler_crash_fails_the_run(telegram: FakeTelegramServer, bot: Bot) -> None:
+async def test_a_handler_crash_fails_the_run(telegram: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(AssertionError, match="ValueError: boom"):
-        async with running_bot(build_dispatcher(), bot):
+        async with running(build_dispatcher(), bot):
             await telegram.send_message(USER, "/crash")
             await telegram.wait_for_message(USER, contains="About to fail")
 
 
-async def test_blocked_user_raises_forbidden(telegram: FakeTelegramServer, bot: Bot) -> None:
+async def test_blocked_user_raises_forbidden(telegram: FakeTelegram, bot: Bot) -> None:
     telegram.blocked_users.add(USER)
 
     with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
@@ -290,7 +311,7 @@ async def test_blocked_user_raises_forbidden(telegram: FakeTelegramServer, bot: 
     assert [message.text for message in telegram.messages(ADMIN)] == ["News"]
 
 
-async def test_rate_limit_raises_retry_after(telegram: FakeTelegramServer, bot: Bot) -> None:
+async def test_rate_limit_raises_retry_after(telegram: FakeTelegram, bot: Bot) -> None:
     telegram.rate_limit_per_second = 2
     await bot.send_message(USER, "one")
     await bot.send_message(ADMIN, "two")
@@ -316,9 +337,7 @@ async def test_rate_limit_raises_retry_after(telegram: FakeTelegramServer, bot: 
     assert [message.text for message in telegram.messages(USER)] == ["one", "five"]
 
 
-async def test_set_my_commands_is_recorded_per_language(
-    telegram: FakeTelegramServer, bot: Bot
-) -> None:
+async def test_set_my_commands_is_recorded_per_language(telegram: FakeTelegram, bot: Bot) -> None:
     await bot.set_my_commands([BotCommand(command="start", description="Main menu")])
     await bot.set_my_commands(
         [BotCommand(command="start", description="Главное меню")], language_code="ru"
@@ -334,8 +353,9 @@ async def test_set_my_commands_is_recorded_per_language(
         await bot.set_my_commands([BotCommand(command="Start", description="Main menu")])
 
 
+@HTTP_ONLY
 async def test_long_poll_wakes_on_a_new_update_and_honours_offset(
-    telegram: FakeTelegramServer, bot: Bot
+    telegram: FakeTelegram, bot: Bot
 ) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=5))
     await telegram.wait_for(lambda: telegram.calls_to("getUpdates"), description="a poll")
@@ -351,7 +371,8 @@ async def test_long_poll_wakes_on_a_new_update_and_honours_offset(
     assert telegram.pending_updates == 0
 
 
-async def test_errors_look_like_telegram(telegram: FakeTelegramServer, bot: Bot) -> None:
+@HTTP_ONLY
+async def test_errors_look_like_telegram(telegram: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(TelegramBadRequest, match="message to edit not found"):
         await bot.edit_message_text("New text", chat_id=USER, message_id=999)
     with pytest.raises(TelegramBadRequest, match='Unsupported start tag "br"'):
@@ -365,7 +386,7 @@ async def test_errors_look_like_telegram(telegram: FakeTelegramServer, bot: Bot)
             await stranger.get_me()
 
 
-async def test_uploads_and_copies_are_recorded(telegram: FakeTelegramServer, bot: Bot) -> None:
+async def test_uploads_and_copies_are_recorded(telegram: FakeTelegram, bot: Bot) -> None:
     photo = BufferedInputFile(b"png-bytes", filename="cover.png")
     sent = await bot.send_photo(ADMIN, photo, caption="<b>Cover</b>")
     copied = await bot.copy_message(USER, from_chat_id=ADMIN, message_id=sent.message_id)
@@ -379,7 +400,7 @@ async def test_uploads_and_copies_are_recorded(telegram: FakeTelegramServer, bot
 
 
 async def test_click_button_lists_the_buttons_when_none_matches(
-    telegram: FakeTelegramServer, bot: Bot
+    telegram: FakeTelegram, bot: Bot
 ) -> None:
     await bot.send_message(USER, "Menu", reply_markup=main_menu())
 

@@ -25,7 +25,7 @@ from aiogram.methods.base import TelegramType
 
 from bot.testing.telegram import FakeTelegramServer
 
-__all__ = ["LocalAiohttpSession", "RunningBot", "make_bot", "running_bot"]
+__all__ = ["LocalAiohttpSession", "RunningBot", "make_bot", "raise_handler_errors", "running_bot"]
 
 
 class LocalAiohttpSession(AiohttpSession):
@@ -131,10 +131,16 @@ async def running_bot(
         loggers.event.removeHandler(collector)
         bot.session.middleware.unregister(notice_polling)
         await bot.session.close()
-    if fail_on_handler_errors and run.handler_errors:
-        first = run.handler_errors[0]
+    if fail_on_handler_errors:
+        raise_handler_errors(run.handler_errors)
+
+
+def raise_handler_errors(errors: list[BaseException]) -> None:
+    """Fail the test with the first exception that escaped the bot's handlers, if any."""
+    if errors:
+        first = errors[0]
         raise AssertionError(
-            f"{len(run.handler_errors)} error(s) escaped the bot's handlers; first: "
+            f"{len(errors)} error(s) escaped the bot's handlers; first: "
             f"{type(first).__name__}: {first}"
         ) from first
 

@@ -1,7 +1,18 @@
-"""The whole storefront against a fake Telegram server and a fake panel, over real HTTP.
+"""The whole storefront against a fake Telegram and a fake panel (over real HTTP).
 
 The ``storefront`` fixture starts the bot; a marker changes how it is built, e.g.
-``@pytest.mark.storefront(panel_read_timeout=0.3, settings={"THROTTLE_BURST": 3})``.
+``@pytest.mark.storefront(panel_read_timeout=0.3, settings={"THROTTLE_BURST": 3})``. Markers
+on a module and on a test add up (the test's options win).
+
+Two lanes, the same tests and test user on both:
+
+- ``http`` (the default): the real Dispatcher polls a FakeTelegramServer over HTTP.
+- ``in_process`` (``storefront(lane="in_process")``): updates go to ``Dispatcher.feed_update``
+  and the Bot's requests to the same fake in process (:mod:`bot.testing.in_process`), for
+  texts and screens. A test runs on both with
+  ``@pytest.mark.parametrize("storefront", LANES, indirect=True)``; ``E2E_LANE=http`` (or
+  ``in_process``) runs every storefront test on that lane.
+
 A test restarts the bot on the same database with ``await storefront.stop()`` followed by
 ``async with storefront.running(): ...``.
 """
@@ -9,6 +20,7 @@ A test restarts the bot on the same database with ``await storefront.stop()`` fo
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,8 +35,9 @@ from bot.config import Settings
 from bot.core.money import Money
 from bot.telegram.i18n import Translations
 from bot.testing.harness import make_bot, running_bot
+from bot.testing.in_process import make_in_process_bot, running_in_process
 from bot.testing.panel import FakePanel
-from bot.testing.telegram import TEST_TOKEN, FakeTelegramServer
+from bot.testing.telegram import TEST_TOKEN, FakeTelegram, FakeTelegramServer
 from bot.testing.user import ChatUser, shared_translations
 from bot.upstream.client import DEFAULT_TIMEOUT, HttpPanelClient
 from storage.database import Database
@@ -32,6 +45,7 @@ from storage.ledger import EntryKind
 from storage.repository import Repository
 
 ADMIN = 900_000_001
+LANES = ["http", "in_process"]
 ALICE = 100_000_001
 BOB = 100_000_002
 
@@ -58,13 +72,14 @@ class ErrorLogCollector(logging.Handler):
 class Storefront:
     """A running bot plus handles on everything around it."""
 
-    telegram: FakeTelegramServer
+    telegram: FakeTelegram  # a FakeTelegramServer on the http lane
     panel: FakePanel
     database_path: Path
     settings: Settings
     translations: Translations
     errors: ErrorLogCollector
     panel_timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
+    lane: str = "http"
     services: Services | None = None
     repo: Repository | None = None
     _run: AsyncExitStack | None = field(default=None, repr=False)
@@ -127,14 +142,20 @@ class Storefront:
             connect_retries=0,
             retry_backoff=0.01,
         )
-        bot = make_bot(self.telegram)
+        in_process = self.lane == "in_process"
+        if in_process:
+            bot = make_in_process_bot(self.telegram)
+        else:
+            assert isinstance(self.telegram, FakeTelegramServer)
+            bot = make_bot(self.telegram)
         try:
             self.repo = Repository(database)
             self.services = build_services(
                 self.settings, self.repo, panel_client, bot, self.translations
             )
             dispatcher = build_dispatcher(self.services)
-            async with running_bot(dispatcher, bot):
+            lane = running_in_process if in_process else running_bot
+            async with lane(dispatcher, bot):
                 yield self
         finally:
             await panel_client.aclose()
@@ -142,6 +163,16 @@ class Storefront:
             await database.close()
             self.repo = None
             self.services = None
+
+
+@asynccontextmanager
+async def running_server(telegram: FakeTelegram) -> AsyncIterator[None]:
+    """Serve ``telegram`` over HTTP for the block, if it is a server (the in-process one is not)."""
+    if isinstance(telegram, FakeTelegramServer):
+        async with telegram:
+            yield
+    else:
+        yield
 
 
 def make_settings(panel: FakePanel, database_path: Path, **overrides: object) -> Settings:
@@ -163,20 +194,27 @@ def make_settings(panel: FakePanel, database_path: Path, **overrides: object) ->
 
 @pytest.fixture
 async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Storefront]:
-    marker = request.node.get_closest_marker("storefront")
-    options = dict(marker.kwargs) if marker is not None else {}
+    options: dict[str, object] = {}
+    for marker in reversed(list(request.node.iter_markers("storefront"))):  # closest last
+        options.update(marker.kwargs)
+    lane = str(
+        os.environ.get("E2E_LANE") or getattr(request, "param", None) or options.pop("lane", "http")
+    )
+    options.pop("lane", None)
+    assert lane in LANES, f"unknown lane {lane!r}"
     read_timeout = options.pop("panel_read_timeout", None)
-    setting_overrides = dict(options.pop("settings", {}))
+    setting_overrides = dict(options.pop("settings", {}))  # type: ignore[call-overload]
     assert not options, f"unknown storefront options: {sorted(options)}"
     panel_timeout = (
         DEFAULT_TIMEOUT
         if read_timeout is None
-        else httpx.Timeout(connect=1.0, read=read_timeout, write=1.0, pool=1.0)
+        else httpx.Timeout(connect=1.0, read=float(read_timeout), write=1.0, pool=1.0)
     )
     errors = ErrorLogCollector()
     logging.getLogger().addHandler(errors)
     try:
-        async with FakePanel() as panel, FakeTelegramServer() as telegram:
+        telegram = FakeTelegram() if lane == "in_process" else FakeTelegramServer()
+        async with FakePanel() as panel, running_server(telegram):
             database_path = tmp_path / "storefront.sqlite3"
             settings = make_settings(panel, database_path, **setting_overrides)
             front = Storefront(
@@ -187,6 +225,7 @@ async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIte
                 translations=shared_translations(settings.DEFAULT_LANGUAGE),
                 errors=errors,
                 panel_timeout=panel_timeout,
+                lane=lane,
             )
             await front.start()
             try:

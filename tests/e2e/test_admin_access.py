@@ -7,10 +7,15 @@ button, with nothing done behind it.
 
 from __future__ import annotations
 
+import pytest
+
 from storage.broadcasts import DRAFT
 from storage.ledger import EntryKind
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront
 from tests.e2e.journey import send_formatted_text
+
+# Texts and screens: the in-process lane (no HTTP), see tests/e2e/conftest.py.
+pytestmark = pytest.mark.storefront(lane="in_process")
 
 # Every admin command, bare and with arguments an admin would give (aimed at real targets,
 # so that a leak would have something to act on).
@@ -47,6 +52,7 @@ FORGED_ADMIN_BUTTONS = [
 ]
 
 
+@pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
 async def test_admin_commands_from_a_customer_look_like_unknown_commands(
     storefront: Storefront,
 ) -> None:
@@ -95,6 +101,7 @@ async def test_the_command_menu_shown_to_everyone_lists_no_admin_command(
     assert admin_names.isdisjoint(registered)
 
 
+@pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
 async def test_forged_admin_buttons_from_a_customer_are_just_out_of_date(
     storefront: Storefront,
 ) -> None:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
 from bot.core.money import Money
 from storage.ledger import EntryKind
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront
 from tests.e2e.journey import ledger, money
+
+# Texts and screens: the in-process lane (no HTTP), see tests/e2e/conftest.py.
+pytestmark = pytest.mark.storefront(lane="in_process")
 
 GROUP_CHAT = -1_001_234_567_890
 
@@ -79,6 +84,7 @@ async def test_addbalance_usage_mistakes_get_the_usage_text(storefront: Storefro
     assert balance.content.endswith(alice.t("balance-how-to-top-up", user_id=ALICE))
 
 
+@pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
 async def test_a_banned_user_gets_one_polite_line_and_nothing_else(
     storefront: Storefront,
 ) -> None:
@@ -103,6 +109,7 @@ async def test_a_banned_user_gets_one_polite_line_and_nothing_else(
     assert storefront.panel.count("add") == 0
 
 
+@pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
 async def test_group_chats_are_ignored(storefront: Storefront) -> None:
     telegram = storefront.telegram
     stranger = {"id": BOB, "is_bot": False, "first_name": "Bob", "language_code": "en"}

@@ -9,6 +9,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from bot.core.money import Money
 from bot.services.ordering import make_quote
 from bot.services.stats import Period, collect
@@ -24,6 +26,9 @@ from tests.e2e.journey import (
     seed_users,
     service_label,
 )
+
+# Texts and screens: the in-process lane (no HTTP), see tests/e2e/conftest.py.
+pytestmark = pytest.mark.storefront(lane="in_process")
 
 CAROL = 100_000_003
 DAVE = 100_000_004
@@ -312,6 +317,7 @@ async def test_ban_turns_a_user_away_politely_and_unban_lets_them_back(
 # --- prices ---------------------------------------------------------------------------------
 
 
+@pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
 async def test_markups_change_prices_at_once_and_placed_orders_keep_theirs(
     storefront: Storefront,
 ) -> None:
@@ -439,6 +445,7 @@ async def test_hide_and_show_categories_and_services(storefront: Storefront) -> 
     assert (await admin.say("/hide 1")).text == t("admin-hide-usage")
 
 
+@pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
 async def test_sync_reports_changes_and_a_vanished_service_keeps_its_old_orders(
     storefront: Storefront,
 ) -> None:
@@ -523,6 +530,7 @@ def alerts(front: Storefront, message_id: str) -> list[str]:
     ]
 
 
+@pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
 async def test_a_low_panel_balance_alerts_admins_once_per_crossing(
     storefront: Storefront,
 ) -> None:

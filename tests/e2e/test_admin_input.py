@@ -11,6 +11,9 @@ from storage.orders import UNKNOWN
 from tests.e2e.conftest import ADMIN, ALICE, Storefront
 from tests.e2e.journey import FOLLOWERS, INSTAGRAM_LINK
 
+# Texts and screens: the in-process lane (no HTTP), see tests/e2e/conftest.py.
+pytestmark = pytest.mark.storefront(lane="in_process")
+
 HUGE = "99999999999999999999"  # past SQLite's 2**63: an OverflowError if it reached a query
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.testing.user import ChatUser
 from tests.e2e.conftest import ALICE, Storefront
 from tests.e2e.journey import (
@@ -12,6 +14,9 @@ from tests.e2e.journey import (
     money,
     orders_of,
 )
+
+# Texts and screens: the in-process lane (no HTTP), see tests/e2e/conftest.py.
+pytestmark = pytest.mark.storefront(lane="in_process")
 
 BAD_QUANTITIES = [
     "one thousand",

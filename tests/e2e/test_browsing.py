@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from bot.testing.panel import FakeService
 from tests.e2e.conftest import ALICE, Storefront
 from tests.e2e.journey import orders_of
+
+# Texts and screens: the in-process lane (no HTTP), see tests/e2e/conftest.py.
+pytestmark = pytest.mark.storefront(lane="in_process")
 
 
 async def test_a_long_catalog_is_paged(storefront: Storefront) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from bot.app import Services
 from bot.services.ordering import MAX_INTERVAL_MINUTES, MAX_RUNS
 from bot.telegram.i18n import Markup, Translator
@@ -22,6 +24,9 @@ from tests.e2e.journey import (
     orders_of,
     usd,
 )
+
+# Texts and screens: the in-process lane (no HTTP), see tests/e2e/conftest.py.
+pytestmark = pytest.mark.storefront(lane="in_process")
 
 
 def services(front: Storefront) -> Services:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bot.app import BOT_COMMANDS
 from tests.e2e.conftest import ADMIN, ALICE, BOB, Storefront
 from tests.e2e.journey import COMMENTS, INSTAGRAM_LINK, usd
+
+# Texts and screens: the in-process lane (no HTTP), see tests/e2e/conftest.py.
+pytestmark = pytest.mark.storefront(lane="in_process")
 
 CYRILLIC = re.compile(r"[а-яА-ЯёЁ]")
 # The commands of the customer's journey; app.BOT_COMMANDS may list more.
@@ -48,6 +53,7 @@ async def test_russian_plural_forms_in_the_comments_step(storefront: Storefront)
         )
 
 
+@pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
 async def test_language_menu_choice_persists_and_reaches_notifications(
     storefront: Storefront,
 ) -> None:

@@ -20,6 +20,9 @@ from tests.e2e.journey import (
     orders_of,
 )
 
+# Texts and screens: the in-process lane (no HTTP), see tests/e2e/conftest.py.
+pytestmark = pytest.mark.storefront(lane="in_process")
+
 
 class AdminReference:
     """Equal to the ledger reference of any one admin command message: admin:<chat>:<message>."""
@@ -291,6 +294,7 @@ async def test_lost_panel_answer_leaves_the_order_being_verified(
     assert storefront.panel.count("add") == 1
 
 
+@pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
 async def test_unreachable_panel_refunds_and_says_so(storefront: Storefront) -> None:
     alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
@@ -345,6 +349,7 @@ async def test_refill_refused_by_the_panel_shows_its_reason_as_written(
     assert await storefront.r.orders.refills(order.id) == []
 
 
+@pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
 async def test_refresh_while_the_panel_is_down_says_so(storefront: Storefront) -> None:
     alice = storefront.user(ALICE, first_name="Alice")
     t = alice.t
@@ -362,6 +367,7 @@ async def test_refresh_while_the_panel_is_down_says_so(storefront: Storefront) -
 
 
 @pytest.mark.parametrize("button", ["button-refill", "button-cancel-order"])
+@pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
 async def test_refill_or_cancel_while_the_panel_is_down_is_not_called_a_refusal(
     storefront: Storefront, button: str
 ) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from bot.testing.panel import CANCELED, COMPLETED
 from storage.ledger import EntryKind
-from tests.e2e.conftest import ALICE, Storefront
+from tests.e2e.conftest import ALICE, LANES, Storefront
 from tests.e2e.journey import (
     COMMENTS,
     FOLLOWERS,
@@ -19,7 +19,12 @@ from tests.e2e.journey import (
     usd,
 )
 
+# Texts and screens: the in-process lane (no HTTP), see tests/e2e/conftest.py.
+pytestmark = pytest.mark.storefront(lane="in_process")
 
+
+# The whole journey on both lanes: over real HTTP as in production, and in process.
+@pytest.mark.parametrize("storefront", LANES, indirect=True)
 @pytest.mark.parametrize("language", ["en", "ru"])
 async def test_default_order_from_start_to_my_orders(storefront: Storefront, language: str) -> None:
     alice = storefront.user(ALICE, language=language, first_name="Alice")

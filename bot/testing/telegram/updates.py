@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Awaitable, Callable
 
 from bot.testing.telegram.records import JsonDict
 from bot.testing.telegram.validation import GET_UPDATES_CONFLICT, ApiFailure, update_type
 
 
 class UpdateQueue:
+    """Updates for the bot: queued for ``getUpdates`` (or a webhook), or handed to ``deliver``."""
+
     def __init__(self) -> None:
         # Queued and not yet confirmed by the bot, oldest first.
         self.pending: list[JsonDict] = []
@@ -21,6 +24,9 @@ class UpdateQueue:
         self._poll_generation = 0
         self._release_generation = 0
         self.closing = False
+        # Set by the in-process lane: updates go straight to the Dispatcher instead of waiting
+        # for a poll.
+        self.deliver: Callable[[JsonDict], Awaitable[None]] | None = None
         self._changed = asyncio.Condition()
 
     def next_id(self) -> int:
@@ -30,6 +36,9 @@ class UpdateQueue:
         """Queue an update (an ``update_id`` is assigned if missing) and wake the poll."""
         if "update_id" not in update:
             update = {"update_id": self.next_id(), **update}
+        if self.deliver is not None:
+            await self.deliver(update)
+            return update
         self.pending.append(update)
         await self._wake()
         return update
