@@ -18,6 +18,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiohttp import InvalidURL
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ async def wait_for_telegram(
             wait = float(max(error.retry_after, 1))
             reason = error.message
         except (TelegramNetworkError, TelegramServerError) as error:
+            if isinstance(error.__cause__, InvalidURL):
+                raise  # TELEGRAM_API_URL cannot work: no network will fix it
             wait = delay
             reason = error.message
             delay = min(delay * 2, max_retry)
