@@ -55,7 +55,7 @@ from tests.service_harness import (
 SECRET = "webhook-test-secret_ABCdef0123456789"
 WENDY = 100_000_301
 VICTOR = 100_000_302
-USED_UPDATE_TYPES = ["callback_query", "message", "pre_checkout_query"]
+USED_UPDATE_TYPES = ["callback_query", "inline_query", "message", "pre_checkout_query"]
 _update_ids = itertools.count(500_000)
 _message_ids = itertools.count(1)
 

@@ -84,7 +84,6 @@ NOT_ASKED_FOR = {
     "channel_post",
     "edited_channel_post",
     "my_chat_member",
-    "inline_query",
     "message_reaction",
     "chat_join_request",
     "poll",
