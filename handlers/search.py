@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -26,6 +29,7 @@ from handlers.common import show
 from storage.repository import Repository
 
 router = RouterTemplate(__name__)
+logger = logging.getLogger(__name__)
 SERVICE_PREFIX = "svc_"
 # Results change only when the catalog does; short enough that a price change shows soon.
 INLINE_CACHE_SECONDS = 30
@@ -168,14 +172,22 @@ async def inline_search(
                 reply_markup=keyboards.open_in_bot(i18n, url),
             )
         )
-    await query.answer(
-        results,
-        cache_time=INLINE_CACHE_SECONDS,
-        # Prices are the same for everyone, but texts are in the asker's language.
-        is_personal=True,
-        button=None
+    button = (
+        None
         if results
         else InlineQueryResultsButton(
             text=render.plain(i18n, "inline-nothing"), start_parameter="inline"
-        ),
+        )
     )
+    try:
+        await query.answer(
+            results,
+            cache_time=INLINE_CACHE_SECONDS,
+            # Prices are the same for everyone, but texts are in the asker's language.
+            is_personal=True,
+            button=button,
+        )
+    except TelegramBadRequest as error:
+        # The asker typed on (or gave up) before the answer arrived: Telegram calls the query
+        # too old. Nobody is waiting for it any more; nothing else to do.
+        logger.info("Inline query %s not answered: %s", query.id, error.message)

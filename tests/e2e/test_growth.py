@@ -258,6 +258,15 @@ async def test_inline_query_lists_services_with_a_deep_link(storefront: Storefro
     )
     assert none.results == [] and none.button is not None
 
+    # Answered too late (Telegram refuses the answer): a log line, not an error.
+    await storefront.telegram.send_update(
+        {"inline_query": {"id": "777", "from": {"id": BOB, "is_bot": False, "first_name": "B"},
+                          "query": "likes", "offset": ""}}
+    )  # fmt: skip
+    await storefront.telegram.wait_for(
+        lambda: any(error.method == "answerInlineQuery" for error in storefront.telegram.errors)
+    )
+
     # The deep link opens the service's card; a gone one says so.
     card = await alice.say(f"/start svc_{FOLLOWERS.service_id}")
     assert FOLLOWERS.name in card.text and t("button-order-this") in card.button_texts
