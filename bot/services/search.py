@@ -60,6 +60,7 @@ class _Entry:
     name_words: tuple[str, ...]
     category: str
     category_words: tuple[str, ...]
+    haystack: str  # name and category: one substring test rules most entries out
 
 
 def _entry(position: int, service: Service) -> _Entry:
@@ -71,6 +72,7 @@ def _entry(position: int, service: Service) -> _Entry:
         tuple(_WORD.findall(name)),
         category,
         tuple(_WORD.findall(category)),
+        f"{name}\n{category}",
     )
 
 
@@ -92,6 +94,8 @@ def score(query_words: list[str], entry: _Entry) -> int:
     """The entry's score for the query, 0 when some word is missing."""
     total = 0
     for word in query_words:
+        if word not in entry.haystack:
+            return 0
         points = _word_score(word, entry)
         if points == 0:
             return 0
