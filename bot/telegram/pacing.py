@@ -176,7 +176,12 @@ class SendBudget:
     def _grant(self, priority: Priority) -> None:
         self._in_flight += 1
         if priority is not Priority.ANSWER:
-            self._next_background = self._clock() + self._background_gap
+            # From the slot it was given, not from when the timer fired: timers fire late by
+            # a little, and a pace that lost that each time would fall short of the limit.
+            now = self._clock()
+            self._next_background = (
+                max(self._next_background, now - self._background_gap) + self._background_gap
+            )
 
     def _dispatch(self) -> None:
         """Let waiters go in priority order while they may; wake up when the first may."""
