@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -92,6 +93,8 @@ _OFFERED = "s.active = 1 AND s.hidden = 0"
 _CATEGORY_OFFERED = "c.active = 1 AND c.hidden = 0"
 # Answers kept between catalog changes; past this many the memory starts over.
 _REMEMBERED_LIMIT = 10_000
+# Rows a refresh reads or writes per trip to the database: a customer's read waits for one.
+WRITE_BATCH = 500
 
 T = TypeVar("T")
 
@@ -106,6 +109,7 @@ class CatalogRepository:
         self._db = database
         self._remembered: dict[tuple[Any, ...], Any] = {}
         self._generation = 0
+        self._replacing = asyncio.Lock()
 
     async def _remember(self, key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> T:
         if key in self._remembered:
@@ -135,38 +139,20 @@ class CatalogRepository:
             self._forget()
 
     async def _replace(self, records: list[ServiceRecord]) -> CatalogChanges:
-        changes = CatalogChanges()
-        now = utc_now()
-        async with self._db.transaction():
-            existing = {
-                row["id"]: row
-                for row in await self._db.fetch_all(
-                    f"SELECT {_SERVICE_COLUMNS} FROM services s"
-                    " JOIN categories c ON c.id = s.category_id"
-                )
-            }
-            category_ids: dict[str, int] = {}
-            for position, name in enumerate(dict.fromkeys(record.category for record in records)):
-                await self._db.execute(
-                    "INSERT INTO categories (name, position, active) VALUES (?, ?, 1)"
-                    " ON CONFLICT (name) DO UPDATE SET position = excluded.position, active = 1",
-                    (name, position),
-                )
-                category_ids[name] = int(
-                    await self._db.fetch_value("SELECT id FROM categories WHERE name = ?", (name,))
-                )
-            if category_ids:
-                marks = ",".join("?" * len(category_ids))
-                await self._db.execute(
-                    f"UPDATE categories SET active = 0 WHERE id NOT IN ({marks})",
-                    tuple(category_ids.values()),
-                )
-            else:
-                await self._db.execute("UPDATE categories SET active = 0")
-            seen: set[int] = set()
+        # What to write is worked out from one read of each table, outside any transaction;
+        # only rows that differ are written, a batch per transaction, so customers' reads
+        # wait for one batch at most, never for the whole catalog. Replacements run one at a
+        # time (the periodic refresh and /sync), so the rows read are still those in the
+        # database when the batches are written. A crash between batches leaves every row
+        # valid, and the next refresh writes what is still missing.
+        async with self._replacing:
+            changes = CatalogChanges()
+            now = utc_now()
+            names = list(dict.fromkeys(record.category for record in records))
+            category_ids = await self._store_categories(names)
+            stored = await self._stored_services()
+            writes: list[tuple[object, ...]] = []
             for position, record in enumerate(records):
-                seen.add(record.id)
-                old = existing.get(record.id)
                 values = (
                     category_ids[record.category],
                     record.name,
@@ -179,11 +165,16 @@ class CatalogRepository:
                     int(record.dripfeed),
                     record.description,
                 )
+                old = stored.get(record.id)
                 if old is None:
                     changes.added.append(record.id)
-                elif not old["active"] or _differs(_service(old), record):
+                elif not old["active"] or _differs(old, values, record.rate):
                     changes.changed.append(record.id)
-                await self._db.execute(
+                elif old["position"] == position:
+                    continue  # exactly as stored: nothing to write
+                writes.append((*values, record.id, position, now))
+            for batch in _batches(writes):
+                await self._db.execute_many(
                     "INSERT INTO services (category_id, name, type, rate, min_quantity,"
                     " max_quantity, refill, cancel, dripfeed, description, id, position,"
                     " active, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
@@ -193,16 +184,69 @@ class CatalogRepository:
                     " refill = excluded.refill, cancel = excluded.cancel,"
                     " dripfeed = excluded.dripfeed, description = excluded.description,"
                     " position = excluded.position, active = 1, updated_at = excluded.updated_at",
-                    (*values, record.id, position, now),
+                    batch,
                 )
-            for service_id, row in existing.items():
-                if service_id not in seen and row["active"]:
-                    changes.removed.append(service_id)
-                    await self._db.execute(
-                        "UPDATE services SET active = 0, updated_at = ? WHERE id = ?",
-                        (now, service_id),
+            seen = {record.id for record in records}
+            changes.removed = [
+                service_id
+                for service_id, row in stored.items()
+                if service_id not in seen and row["active"]
+            ]
+            for removed in _batches([(now, service_id) for service_id in changes.removed]):
+                await self._db.execute_many(
+                    "UPDATE services SET active = 0, updated_at = ? WHERE id = ?", removed
+                )
+            return changes
+
+    async def _stored_services(self) -> dict[int, aiosqlite.Row]:
+        """Every service row, a page per read: one read of them all held the lock for long."""
+        stored: dict[int, aiosqlite.Row] = {}
+        last = -1
+        while True:
+            rows = await self._db.fetch_all(
+                "SELECT id, category_id, name, type, rate, min_quantity, max_quantity,"
+                " refill, cancel, dripfeed, description, position, active FROM services"
+                " WHERE id > ? ORDER BY id LIMIT ?",
+                (last, WRITE_BATCH),
+            )
+            stored.update((row["id"], row) for row in rows)
+            if len(rows) < WRITE_BATCH:
+                return stored
+            last = rows[-1]["id"]
+
+    async def _store_categories(self, names: list[str]) -> dict[str, int]:
+        """Categories in the panel's order, the others inactive; their ids by name."""
+        stored = {
+            row["name"]: row
+            for row in await self._db.fetch_all("SELECT id, name, position, active FROM categories")
+        }
+        upserts = [
+            (name, position)
+            for position, name in enumerate(names)
+            if name not in stored
+            or (stored[name]["position"], stored[name]["active"]) != (position, 1)
+        ]
+        wanted = set(names)
+        retired = [
+            (row["id"],) for name, row in stored.items() if row["active"] and name not in wanted
+        ]
+        if upserts or retired:
+            async with self._db.transaction():
+                if upserts:
+                    await self._db.execute_many(
+                        "INSERT INTO categories (name, position, active) VALUES (?, ?, 1)"
+                        " ON CONFLICT (name) DO UPDATE SET position = excluded.position,"
+                        " active = 1",
+                        upserts,
                     )
-        return changes
+                if retired:
+                    await self._db.execute_many(
+                        "UPDATE categories SET active = 0 WHERE id = ?", retired
+                    )
+        if all(name in stored for name in names):
+            return {name: stored[name]["id"] for name in names}
+        rows = await self._db.fetch_all("SELECT id, name FROM categories")
+        return {row["name"]: row["id"] for row in rows}
 
     async def count_categories(self) -> int:
         async def load() -> int:
@@ -322,16 +366,20 @@ class CatalogRepository:
         return int(await self._db.fetch_value(sql))
 
 
-def _differs(old: Service, new: ServiceRecord) -> bool:
+def _differs(old: aiosqlite.Row, values: tuple[object, ...], rate: Decimal) -> bool:
+    """Whether a stored service row differs from the values the refresh would write."""
     return (
-        old.name != new.name
-        or old.type != new.type
-        or old.rate != new.rate
-        or old.min_quantity != new.min_quantity
-        or old.max_quantity != new.max_quantity
-        or old.refill != new.refill
-        or old.cancel != new.cancel
-        or old.dripfeed != new.dripfeed
-        or old.category != new.category
-        or old.description != new.description
-    )
+        old["category_id"],
+        old["name"],
+        old["type"],
+        old["min_quantity"],
+        old["max_quantity"],
+        old["refill"],
+        old["cancel"],
+        old["dripfeed"],
+        old["description"],
+    ) != (values[0], *values[1:3], *values[4:]) or Decimal(old["rate"]) != rate
+
+
+def _batches(rows: list[T]) -> list[list[T]]:
+    return [rows[start : start + WRITE_BATCH] for start in range(0, len(rows), WRITE_BATCH)]

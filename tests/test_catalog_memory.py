@@ -124,3 +124,47 @@ async def test_misses_are_not_remembered_and_lists_are_copies(
     listed = await catalog.categories()
     listed.clear()
     assert len(await catalog.categories()) == 1
+
+
+async def test_a_refresh_writes_only_what_differs_a_batch_at_a_time(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("storage.catalog.WRITE_BATCH", 2)  # so 5 services take 3 batches
+    catalog = CatalogRepository(database)
+    first = [record(i, "Instagram" if i < 4 else "TikTok") for i in range(1, 6)]
+    changes = await catalog.replace(first)
+    assert (changes.added, changes.changed, changes.removed) == ([1, 2, 3, 4, 5], [], [])
+    writes: list[int] = []
+    execute_many = database.execute_many
+
+    async def counting(sql: str, rows: Any) -> None:
+        rows = list(rows)
+        writes.append(len(rows))
+        await execute_many(sql, rows)
+
+    monkeypatch.setattr(database, "execute_many", counting)
+    unchanged = await catalog.replace(first)
+    assert (unchanged.added, unchanged.changed, unchanged.removed) == ([], [], [])
+    assert writes == []  # nothing differs: nothing written, not even a timestamp
+
+    # A new rate, a service moved to another category, one gone, one new, the rest reordered.
+    second = [
+        record(5, "TikTok"),
+        record(1, "Instagram", "1.5"),
+        record(2, "TikTok"),
+        record(6, "YouTube"),
+        record(3, "Instagram", "1.000"),  # the same rate, spelled otherwise
+    ]
+    changes = await catalog.replace(second)
+    assert (changes.added, changes.changed, changes.removed) == ([6], [1, 2], [4])
+    # The three categories (reordered, one new), the five services in batches of two (3 only
+    # moved), then the removal.
+    assert writes == [3, 2, 2, 1, 1]
+    [tiktok, instagram, youtube] = await catalog.categories()
+    assert (tiktok.name, instagram.name, youtube.name) == ("TikTok", "Instagram", "YouTube")
+    assert [s.id for s in await catalog.services(tiktok.id)] == [5, 2]
+    assert [s.id for s in await catalog.services(instagram.id)] == [1, 3]
+    gone = await catalog.service(4)
+    assert gone is not None and not gone.active
+    moved = await catalog.service(1)
+    assert moved is not None and moved.rate == Decimal("1.5")
