@@ -50,6 +50,7 @@ from bot.upstream.client import HttpPanelClient
 from storage.database import Database
 from storage.repository import Repository
 from tests.fakes.panel import FakePanel, FakeService
+from tests.fakes.telegram import TEST_TOKEN, FakeTelegramServer
 
 MiB = 1024 * 1024
 
@@ -73,13 +74,47 @@ def panel_process(connection: Connection) -> None:
 
 async def _serve_panel(connection: Connection) -> None:
     loop = asyncio.get_running_loop()
-    async with FakePanel(record_calls=False) as panel:
-        connection.send((panel.url, panel.api_key))
+    async with FakePanel(record_calls=False) as panel, FakeTelegramServer() as telegram:
+        answered: dict[int, asyncio.Event] = {}
+
+        def observe(method: str, params: dict[str, Any], _result: Any) -> None:
+            waiting = answered.get(params.get("chat_id"))  # type: ignore[arg-type]
+            if method == "sendMessage" and waiting is not None:
+                waiting.set()
+
+        telegram.observers.append(observe)
+        connection.send((panel.url, panel.api_key, telegram.base_url))
         while True:
             command, argument = await loop.run_in_executor(None, connection.recv)
             if command == "stop":
                 return
+            if command == "starts":  # user ids: each sends /start, 50 at a time
+                connection.send(await _starts(telegram, answered, argument))
+                continue
             connection.send(_panel_command(panel, command, argument))
+
+
+async def _starts(
+    telegram: FakeTelegramServer, answered: dict[int, asyncio.Event], user_ids: list[int]
+) -> float:
+    """Seconds for every user's /start to be answered."""
+    started = time.perf_counter()
+    queue = iter(user_ids)
+
+    async def customer() -> None:
+        for user_id in queue:
+            answered[user_id] = asyncio.Event()
+            await telegram.send_message(user_id, "/start", first_name="Customer")
+            try:
+                async with asyncio.timeout(20):
+                    await answered[user_id].wait()
+            except TimeoutError:
+                print("CHILD TIMEOUT", user_id, answered[user_id], file=sys.stderr, flush=True)
+                raise
+            del answered[user_id]
+
+    await asyncio.gather(*(customer() for _ in range(50)))
+    return time.perf_counter() - started
 
 
 def _panel_command(panel: FakePanel, command: str, argument: Any) -> Any:
@@ -112,7 +147,7 @@ class PanelProcess:
         self._connection, child = multiprocessing.Pipe()
         self._process = multiprocessing.Process(target=panel_process, args=(child,), daemon=True)
         self._process.start()
-        self.url, self.api_key = self._connection.recv()
+        self.url, self.api_key, self.telegram_url = self._connection.recv()
 
     def ask(self, command: str, argument: Any = None) -> Any:
         self._connection.send((command, argument))
@@ -375,6 +410,132 @@ async def bench_orders(options: argparse.Namespace) -> None:
             await database.close()
 
 
+# --- memory -----------------------------------------------------------------------------------
+
+
+async def seed_world(database: Database, users: int, upstream_ids: list[int]) -> None:
+    """Users, and one active order each for the first len(upstream_ids) of them."""
+    now = "2026-11-30 12:00:00"
+    user_ids = [100_000_000 + index for index in range(users)]
+    for start in range(0, users, 50_000):
+        await database.execute_many(
+            "INSERT INTO users (id, language, first_name, created_at, last_seen_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (user_id, "en" if user_id % 3 else "ru", f"Customer {user_id}", now, now)
+                for user_id in user_ids[start : start + 50_000]
+            ],
+        )
+    rows = [
+        (
+            index + 1,
+            user_ids[index % users],
+            f"token-{index}",
+            upstream_id,
+            1000,
+            "Telegram Members [Fast] 🔥",
+            "Default",
+            "Network 0 · kind 0",
+            "1.25",
+            1,
+            1,
+            f"https://t.me/c/{index}",
+            1000,
+            1_250_000,
+            "In progress",
+            now,
+            now,
+        )
+        for index, upstream_id in enumerate(upstream_ids)
+    ]
+    for start in range(0, len(rows), 50_000):
+        await _insert_orders(database, rows[start : start + 50_000])
+
+
+async def bench_memory(options: argparse.Namespace) -> None:
+    # Imported here: the figure "before the bot" is the interpreter with the bot's modules.
+    from aiogram import Bot
+    from aiogram.client.default import DefaultBotProperties
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.enums import ParseMode
+
+    from bot.app import build_dispatcher, build_services
+    from bot.config import Settings
+    from bot.telegram.i18n import Translations
+    from tests.fakes.harness import LocalAiohttpSession, running_bot
+
+    print(f"\n## Memory: {options.users:,} users, {options.active:,} active orders")
+    panel = PanelProcess()
+    lines = [("interpreter and the bot's modules", rss_mib())]
+    try:
+        panel.ask("services", (1000, options.seed))
+        upstream_ids = panel.ask("orders", options.active)
+        with tempfile.TemporaryDirectory(prefix="bench-growth-") as folder:
+            path = Path(folder) / "bot.sqlite3"
+            database = await Database.open(path)
+            await seed_world(database, options.users, upstream_ids)
+            await database.close()
+            gc.collect()
+            lines.append(("seeded (database closed)", rss_mib()))
+            settings = Settings(
+                BOT_TOKEN=TEST_TOKEN,  # type: ignore[arg-type]
+                SMM_API_URL=panel.url,
+                SMM_API_KEY=panel.api_key,  # type: ignore[arg-type]
+                DATABASE_PATH=path,
+                THROTTLE_BURST=100_000,
+                THROTTLE_RATE=Decimal(100_000),
+                _env_file=None,  # type: ignore[call-arg]
+            )
+            database = await Database.open(path)
+            http = httpx.AsyncClient(verify=False)
+            client = HttpPanelClient(panel.url, panel.api_key, http_client=http)
+            session = LocalAiohttpSession(api=TelegramAPIServer.from_base(panel.telegram_url))
+            bot = Bot(
+                TEST_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+            )
+            try:
+                services = build_services(
+                    settings, Repository(database), client, bot, Translations("en")
+                )
+                async with running_bot(build_dispatcher(services), bot):
+                    lines.append(("bot started (catalog of 1,000 services loaded)", rss_mib()))
+                    started = time.perf_counter()
+                    await services.status_sync.run_round()
+                    round_seconds = time.perf_counter() - started
+                    gc.collect()
+                    lines.append((f"after a status sync round ({round_seconds:.1f} s)", rss_mib()))
+                    starters = [100_000_000 + index for index in range(options.starts)]
+                    # Asked from a thread: this process's loop must go on serving the updates.
+                    loop = asyncio.get_running_loop()
+                    seconds = await loop.run_in_executor(None, panel.ask, "starts", starters)
+                    gc.collect()
+                    lines.append(
+                        (
+                            f"after {options.starts:,} users sent /start"
+                            f" ({options.starts / seconds:.0f}/s)",
+                            rss_mib(),
+                        )
+                    )
+                    others = [user_id + options.starts for user_id in starters]
+                    await loop.run_in_executor(None, panel.ask, "starts", others)
+                    gc.collect()
+                    lines.append((f"after {options.starts:,} other users", rss_mib()))
+            finally:
+                await client.aclose()
+                await http.aclose()
+                await database.close()
+            size = sum(f.stat().st_size for f in Path(folder).iterdir()) / MiB  # noqa: ASYNC240
+    finally:
+        panel.stop()
+    print("| moment | RSS |")
+    print("|---|--:|")
+    for label, value in lines:
+        print(f"| {label} | {value:.0f} MiB |")
+    per_user = (lines[-2][1] - lines[-3][1]) * MiB / options.starts
+    print(f"database files {size:.0f} MiB; each new user who writes adds ~{per_user:,.0f} bytes")
+    print(f"(ru_maxrss {peak_rss_mib():.0f} MiB)")
+
+
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", choices=["catalog", "orders", "memory"], default=None)
@@ -382,6 +543,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--active", type=int, default=100_000)
+    parser.add_argument("--starts", type=int, default=10_000, help="users who send /start (memory)")
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args()
 
@@ -393,6 +555,8 @@ async def main_async(options: argparse.Namespace) -> None:
         await bench_catalog(options)
     if "orders" in parts:
         await bench_orders(options)
+    if "memory" in parts:
+        await bench_memory(options)
     print(f"\nload average {os.getloadavg()[0]:.2f} (1 min)")
 
 

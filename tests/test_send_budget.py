@@ -22,6 +22,9 @@ async def send(budget: SendBudget, priority: Priority, log: list[str], name: str
 async def test_answers_take_the_reserved_slot_and_go_before_waiting_background_sends() -> None:
     budget = SendBudget(3, reserve=1, window=WINDOW)
     log: list[str] = []
+    await send(budget, Priority.ANSWER, log, "earlier answer")  # someone is using the bot
+    await asyncio.sleep(WINDOW)  # and that answer has aged out of the window
+    log.clear()
     await budget.acquire(Priority.BROADCAST)
     await budget.acquire(Priority.NOTIFICATION)
     assert budget.in_window == 2  # background is full: one short of the limit
@@ -50,6 +53,26 @@ async def test_many_senders_never_exceed_the_window_and_answers_overtake() -> No
     # spread over the window (one each 1/4 of it): every answer goes before its second copy.
     await asyncio.gather(*(send(budget, priority, log, priority.name) for priority in priorities))
     assert log == ["BROADCAST"] + ["ANSWER"] * 10 + ["BROADCAST"] * 29
+
+
+async def test_the_reserve_is_kept_only_while_people_use_the_bot() -> None:
+    budget = SendBudget(3, reserve=1, reserve_seconds=60, window=WINDOW)
+    for _ in range(3):
+        await budget.acquire(Priority.BROADCAST)
+    assert budget.in_window == 3  # nobody used the bot: the broadcast takes the whole window
+    for _ in range(3):
+        budget.release()
+    await send(budget, Priority.ANSWER, [], "answer")
+    await asyncio.sleep(WINDOW)
+    assert budget.in_window == 0
+    for _ in range(2):
+        await budget.acquire(Priority.BROADCAST)
+    third = asyncio.create_task(budget.acquire(Priority.BROADCAST))
+    await asyncio.sleep(2 * WINDOW)
+    assert not third.done()  # one slot stays free for the next answer
+    budget.release()
+    await third  # once that send aged out of the window: two in flight again
+    assert budget.in_window == 2
 
 
 async def test_retry_after_holds_background_senders_only() -> None:

@@ -3,7 +3,8 @@
 Telegram allows a bot about 30 messages a second, counted over a sliding second. Answers to
 a user's own update, notifications and broadcasts all draw on that one budget: an answer
 takes a slot as soon as the window has one, background senders fill what answers leave,
-always one slot short of the limit so the next answer never waits behind them.
+one slot short of the limit while people use the bot, so the next answer never waits
+behind them.
 
 A send counts from the moment Telegram answers it, the only moment by which it has surely
 been counted there, and stops counting one window later; so however long a request takes,
@@ -74,9 +75,10 @@ def paid_broadcast_stars(messages: int) -> int:
 class SendBudget:
     """A sliding window of ``per_second`` sends shared by priority.
 
-    Answers may use the whole window; background senders leave ``reserve`` slots free and
-    are spread evenly over the window, so the slots they free come one at a time and an
-    answer that finds the window full waits for one slot, not for a burst to age out.
+    Answers may use the whole window. While people are using the bot (an answer went out in
+    the last ``reserve_seconds``), background senders leave ``reserve`` slots free; they are
+    spread evenly over the window, so the slots they free come one at a time and an answer
+    that finds the window full waits for one slot, not for a burst to age out.
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class SendBudget:
         per_second: int = TELEGRAM_MESSAGES_PER_SECOND,
         *,
         reserve: int = 1,
+        reserve_seconds: float = 60.0,
         window: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -91,9 +94,10 @@ class SendBudget:
             raise ValueError("per_second must exceed the reserve")
         self.per_second = per_second
         self.reserve = reserve
+        self.reserve_seconds = reserve_seconds
         self.window = window
         self._clock = clock
-        self._background_gap = window / (per_second - reserve)
+        self._last_answer = -math.inf
         self._next_background = 0.0
         self._held_until = 0.0
         self._in_flight = 0
@@ -164,7 +168,7 @@ class SendBudget:
         delay = 0.0
         limit = self.per_second
         if priority is not Priority.ANSWER:
-            limit -= self.reserve
+            limit = self._background_limit(now)
             delay = max(self._held_until - now, self._next_background - now, 0.0)
         excess = self._in_flight + len(self._expiries) - limit
         if excess >= 0:
@@ -173,15 +177,22 @@ class SendBudget:
             delay = max(delay, self._expiries[excess] - now)
         return delay
 
+    def _background_limit(self, now: float) -> int:
+        if now - self._last_answer < self.reserve_seconds:
+            return self.per_second - self.reserve
+        return self.per_second  # nobody is using the bot: the broadcast may take it all
+
     def _grant(self, priority: Priority) -> None:
         self._in_flight += 1
-        if priority is not Priority.ANSWER:
-            # From the slot it was given, not from when the timer fired: timers fire late by
-            # a little, and a pace that lost that each time would fall short of the limit.
-            now = self._clock()
-            self._next_background = (
-                max(self._next_background, now - self._background_gap) + self._background_gap
-            )
+        now = self._clock()
+        if priority is Priority.ANSWER:
+            self._last_answer = now
+            return
+        # From the slot it was given, not from when the timer fired: timers fire late by a
+        # little, and a pace that lost that each time would fall short of the limit. (After
+        # a pause the next slot is half a gap away, never a burst.)
+        gap = self.window / self._background_limit(now)
+        self._next_background = max(self._next_background, now - gap / 2) + gap
 
     def _dispatch(self) -> None:
         """Let waiters go in priority order while they may; wake up when the first may."""
