@@ -46,11 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 
 from bot.services.catalog import CatalogService
+from bot.testing.panel import FakePanel, FakeService
+from bot.testing.telegram import TEST_TOKEN, FakeTelegramServer
 from bot.upstream.client import HttpPanelClient
 from storage.database import Database
 from storage.repository import Repository
-from tests.fakes.panel import FakePanel, FakeService
-from tests.fakes.telegram import TEST_TOKEN, FakeTelegramServer
 
 MiB = 1024 * 1024
 
@@ -462,7 +462,7 @@ async def bench_memory(options: argparse.Namespace) -> None:
     from bot.app import build_dispatcher, build_services
     from bot.config import Settings
     from bot.telegram.i18n import Translations
-    from tests.fakes.harness import LocalAiohttpSession, running_bot
+    from bot.testing.harness import LocalAiohttpSession, running_bot
 
     print(f"\n## Memory: {options.users:,} users, {options.active:,} active orders")
     panel = PanelProcess()
