@@ -9,9 +9,11 @@ finds nothing to recover and the half-way customer goes on where they left off.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,25 @@ PANEL_LATENCY = 1.0
 # A handler (or background task) that never finishes is given up on after the 5 s grace
 # period; the exit must still beat a service manager's stop timeout (10 s in Docker).
 HUNG_EXIT_WITHIN = 9.0
+
+
+async def in_both_modes(body: Callable[[Path, str], Awaitable[None]], tmp_path: Path) -> None:
+    """Run ``body`` for polling and for webhook mode at the same time, each with its own fakes,
+    database and bot process: these tests mostly wait (grace periods, a slow panel), so side by
+    side they take the time of one."""
+
+    async def one(mode: str) -> None:
+        directory = tmp_path / mode
+        directory.mkdir()
+        try:
+            await body(directory, mode)
+        except BaseException as error:
+            error.add_note(f"(in {mode} mode)")
+            raise
+
+    async with asyncio.TaskGroup() as group:
+        for mode in ("polling", "webhook"):
+            group.create_task(one(mode))
 
 
 async def _stop(process: BotProcess, signal_number: int) -> tuple[int, float]:
@@ -283,10 +304,13 @@ def _webhook_env(
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize("mode", ["polling", "webhook"])
-async def test_a_signal_during_start_up_is_a_clean_stop(tmp_path: Path, mode: str) -> None:
+async def test_a_signal_during_start_up_is_a_clean_stop(tmp_path: Path) -> None:
     """SIGTERM while start-up waits on a slow panel (the currency, then the catalog):
     exit 0, not death by SIGTERM; a webhook is not even set."""
+    await in_both_modes(_signal_during_start_up, tmp_path)
+
+
+async def _signal_during_start_up(tmp_path: Path, mode: str) -> None:
     database = tmp_path / "storefront.sqlite3"
     async with FakePanel(slow_seconds=2.0) as panel, WebhookTelegram() as telegram:
         make_env = bot_env if mode == "polling" else _webhook_env
@@ -312,13 +336,16 @@ async def test_a_signal_during_start_up_is_a_clean_stop(tmp_path: Path, mode: st
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_sigterm_while_the_panel_hangs_exits_and_leaves_the_order_to_recover(
-    tmp_path: Path, mode: str
+    tmp_path: Path,
 ) -> None:
     """The panel never answers the add: shutdown gives up after its grace period, exits 0,
     and the order is left where a restart finishes it (unknown, for the admin to settle),
     with the customer's money held, not lost or doubled."""
+    await in_both_modes(_panel_hung_at_sigterm, tmp_path)
+
+
+async def _panel_hung_at_sigterm(tmp_path: Path, mode: str) -> None:
     database = tmp_path / "storefront.sqlite3"
     log_path = tmp_path / "bot.log"
     async with FakePanel(slow_seconds=120.0) as panel, WebhookTelegram() as telegram:
@@ -366,13 +393,16 @@ async def test_sigterm_while_the_panel_hangs_exits_and_leaves_the_order_to_recov
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_a_panel_hung_under_an_update_and_the_status_sync_costs_one_grace_period(
-    tmp_path: Path, mode: str
+    tmp_path: Path,
 ) -> None:
     """The updates in flight and the background work get their grace periods at the same
     time: stuck in both, the bot still exits well within a service manager's stop timeout
     (Docker sends SIGKILL after 10 s)."""
+    await in_both_modes(_panel_hung_twice, tmp_path)
+
+
+async def _panel_hung_twice(tmp_path: Path, mode: str) -> None:
     database = tmp_path / "storefront.sqlite3"
     async with FakePanel(slow_seconds=120.0) as panel, WebhookTelegram() as telegram:
         env = (bot_env if mode == "polling" else _webhook_env)(telegram, panel, database)
