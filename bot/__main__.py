@@ -20,13 +20,13 @@ def main() -> None:
 
     from bot.app import run
     from bot.runtime.logging_setup import configure_logging
-    from bot.runtime.telegram_link import TelegramTokenRejectedError
+    from bot.runtime.telegram_link import TelegramSettingsError
 
     configure_logging(settings)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run(settings))
-    except TelegramTokenRejectedError as error:
+    except TelegramSettingsError as error:
         # Like a bad setting: one line, exit code 2 (a service manager should not restart it).
         print(f"Configuration error: {error}", file=sys.stderr)
         sys.exit(2)

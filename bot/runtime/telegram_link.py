@@ -28,8 +28,9 @@ MAX_RETRY_SECONDS = 60.0
 ATTEMPT_TIMEOUT_SECONDS = 10
 
 
-class TelegramTokenRejectedError(Exception):
-    """Telegram refused the bot token (401, or 404 for a bot it does not know)."""
+class TelegramSettingsError(Exception):
+    """A setting no network can fix: Telegram refused the bot token (401, or 404 for a bot it
+    does not know), or TELEGRAM_API_URL is not a usable URL. The text never quotes either."""
 
 
 async def wait_for_telegram(
@@ -41,7 +42,8 @@ async def wait_for_telegram(
 ) -> bool:
     """Return once Telegram answers ``getMe`` (True), or when ``stop`` is set first (False).
 
-    Raises TelegramTokenRejectedError when Telegram answers that the token is not a bot's.
+    Raises TelegramSettingsError when Telegram answers that the token is not a bot's, or the
+    URL of Telegram cannot be used at all.
     """
     delay = first_retry
     while not stop.is_set():
@@ -49,11 +51,11 @@ async def wait_for_telegram(
             await bot.get_me(request_timeout=ATTEMPT_TIMEOUT_SECONDS)
             return True
         except TelegramUnauthorizedError as error:
-            raise TelegramTokenRejectedError(
+            raise TelegramSettingsError(
                 f"Telegram rejected BOT_TOKEN ({error.message}): copy the token from @BotFather"
             ) from None
         except TelegramNotFound as error:
-            raise TelegramTokenRejectedError(
+            raise TelegramSettingsError(
                 f"Telegram knows no bot with this BOT_TOKEN ({error.message}):"
                 " check BOT_TOKEN and TELEGRAM_API_URL"
             ) from None
@@ -62,7 +64,10 @@ async def wait_for_telegram(
             reason = error.message
         except (TelegramNetworkError, TelegramServerError) as error:
             if isinstance(error.__cause__, InvalidURL):
-                raise  # TELEGRAM_API_URL cannot work: no network will fix it
+                # No network will fix it. The client's text quotes the URL, token included.
+                raise TelegramSettingsError(
+                    "TELEGRAM_API_URL is not a usable URL: check its scheme, host and port"
+                ) from None
             wait = delay
             reason = error.message
             delay = min(delay * 2, max_retry)
