@@ -1,10 +1,11 @@
 """One send budget for every message the bot sends to a chat, answers first.
 
 Telegram allows a bot about 30 messages a second, counted over a sliding second. Answers to
-a user's own update, notifications and broadcasts all draw on that one budget: an answer
-takes a slot as soon as the window has one, background senders fill what answers leave,
-one slot short of the limit while people use the bot, so the next answer never waits
-behind them.
+a user's own update, notifications and broadcasts are all counted in that one window, but
+answers never wait for it: Telegram's limit is for bulk sending (replies to the users who
+write are not held to it), and an answer held back is a slower bot. Background senders fill
+what answers leave, one slot short of the limit while people use the bot, so the next answer
+does not push a second over it.
 
 A send counts from the moment Telegram answers it, the only moment by which it has surely
 been counted there, and stops counting one window later; so however long a request takes,
@@ -75,10 +76,9 @@ def paid_broadcast_stars(messages: int) -> int:
 class SendBudget:
     """A sliding window of ``per_second`` sends shared by priority.
 
-    Answers may use the whole window. While people are using the bot (an answer went out in
+    Answers go at once and are counted. While people are using the bot (an answer went out in
     the last ``reserve_seconds``), background senders leave ``reserve`` slots free; they are
-    spread evenly over the window, so the slots they free come one at a time and an answer
-    that finds the window full waits for one slot, not for a burst to age out.
+    spread evenly over the window, so the slots they free come one at a time.
     """
 
     def __init__(
@@ -114,6 +114,9 @@ class SendBudget:
 
     async def acquire(self, priority: Priority) -> None:
         """Wait for a slot; every acquire is followed by exactly one :meth:`release`."""
+        if priority is Priority.ANSWER:
+            self._grant(priority)  # counted, never held back
+            return
         if not self._waiting and self._delay(priority, self._clock()) == 0.0:
             self._grant(priority)
             return
@@ -165,11 +168,8 @@ class SendBudget:
     def _delay(self, priority: Priority, now: float) -> float:
         """Seconds until ``priority`` may send (``inf``: when a send in flight is answered)."""
         self._expire(now)
-        delay = 0.0
-        limit = self.per_second
-        if priority is not Priority.ANSWER:
-            limit = self._background_limit(now)
-            delay = max(self._held_until - now, self._next_background - now, 0.0)
+        limit = self._background_limit(now)
+        delay = max(self._held_until - now, self._next_background - now, 0.0)
         excess = self._in_flight + len(self._expiries) - limit
         if excess >= 0:
             if excess >= len(self._expiries):
@@ -206,7 +206,7 @@ class SendBudget:
                 continue
             delay = self._delay(priority, self._clock())
             if delay > 0.0:
-                # Lower priorities have stricter limits: if the first cannot go, none can.
+                # Every waiter has the same limits: if the first cannot go, none can.
                 if delay != math.inf:
                     self._timer = asyncio.get_running_loop().call_later(delay, self._dispatch)
                 return
