@@ -20,9 +20,10 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, MenuButtonWebApp, WebAppInfo
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiohttp import web
+from httpx import Timeout
 
 import handlers
-from bot.config import Settings
+from bot.config import PanelSettings, Settings
 from bot.core.money import Money
 from bot.dependencies import Services
 from bot.runtime.observability import HandlerName, UpdateLog
@@ -55,7 +56,8 @@ from bot.telegram.outbox_sender import OutboxSender
 from bot.telegram.pacing import PAID_BROADCAST_MESSAGES_PER_SECOND, SendBudget
 from bot.telegram.throttling import Throttle, ThrottlingMiddleware
 from bot.upstream import PanelAPI, UpstreamError
-from bot.upstream.client import HttpPanelClient
+from bot.upstream.client import DEFAULT_TIMEOUT, HttpPanelClient
+from bot.upstream.panels import Panel, Panels
 from bot.upstream.sandbox import SandboxPanel
 from bot.web import setup_web
 from bot.web.payment_webhooks import add_cryptopay_webhook
@@ -84,11 +86,36 @@ BOT_COMMANDS = (
 
 
 def create_panel(settings: Settings) -> PanelAPI:
-    if settings.is_demo_panel:
-        logger.info("Using the built-in demo panel (SMM_API_URL=demo): no real orders are made")
-        return SandboxPanel(state_path=settings.DATABASE_PATH.parent / "demo-panel.json")
-    key = settings.SMM_API_KEY.get_secret_value() if settings.SMM_API_KEY else ""
-    return HttpPanelClient(settings.SMM_API_URL, key.strip())
+    """The main panel's client (SMM_API_URL / SMM_API_KEY)."""
+    return _panel_client(settings, settings.panels[0], main=True)
+
+
+def create_panels(settings: Settings) -> Panels:
+    """Every panel's own client, the main panel first."""
+    return Panels(
+        [
+            Panel(panel.name, _panel_client(settings, panel, main=index == 0))
+            for index, panel in enumerate(settings.panels)
+        ]
+    )
+
+
+def _panel_client(settings: Settings, panel: PanelSettings, *, main: bool) -> PanelAPI:
+    if panel.is_demo:
+        logger.info("Panel %s is the built-in demo panel: no real orders are made", panel.name)
+        # Each demo panel keeps its own orders; the main one keeps the file it always had.
+        state = "demo-panel.json" if main else f"demo-panel-{panel.name}.json"
+        return SandboxPanel(state_path=settings.DATABASE_PATH.parent / state)
+    key = panel.key.get_secret_value() if panel.key else ""
+    if main:
+        return HttpPanelClient(panel.url, key.strip())
+    read = float(panel.timeout)
+    timeout = Timeout(
+        connect=DEFAULT_TIMEOUT.connect, read=read, write=DEFAULT_TIMEOUT.write, pool=read
+    )
+    return HttpPanelClient(
+        panel.url, key.strip(), timeout=timeout, max_concurrency=panel.concurrency
+    )
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -124,21 +151,25 @@ async def detect_currency(panel: PanelAPI) -> str:
 def build_services(
     settings: Settings,
     repo: Repository,
-    panel: PanelAPI,
+    panel: PanelAPI | Panels,
     bot: Bot,
     translations: Translations | None = None,
     currency: str | None = None,
 ) -> Services:
+    """Wire every service; ``panel`` is the registry, or one client (a shop of one panel)."""
+    panels = panel if isinstance(panel, Panels) else Panels.single(settings.SMM_PANEL_NAME, panel)
     translations = translations or Translations(settings.DEFAULT_LANGUAGE)
     currency = currency or settings.SHOP_CURRENCY or DEFAULT_CURRENCY
+    panels.use_currency(currency)
     translations.use_currency(
         currency, settings.mini_app_url, invites=settings.REFERRAL_PERCENT > 0
     )
+    panel = panels.main.api
     messenger = Messenger(bot, repo, translations, settings.ADMIN_IDS)
     admin_alerts = AdminAlerts(messenger)
-    tracker = OrderTracker(repo, panel)
+    tracker = OrderTracker(repo, panels)
     pricing = Pricing(settings.PRICE_MARKUP_PERCENT)
-    ordering = OrderingService(repo, panel, admin_alerts.placement)
+    ordering = OrderingService(repo, panels, admin_alerts.placement)
     tasks = BackgroundTasks()
     # One budget under Telegram's limit for every message to a chat, answers first.
     send_budget = SendBudget()
@@ -155,15 +186,16 @@ def build_services(
         settings=settings,
         repo=repo,
         panel=panel,
+        panels=panels,
         translations=translations,
         messenger=messenger,
         pricing=pricing,
-        catalog=CatalogService(repo, panel),
+        catalog=CatalogService(repo, panels),
         ordering=ordering,
         tracker=tracker,
         status_sync=StatusSync(
             repo,
-            panel,
+            panels,
             tracker,
             on_notifications=outbox.wake,
             alert=admin_alerts.placement,
@@ -175,7 +207,7 @@ def build_services(
             bot, repo, translations, tasks=tasks, paid=settings.BROADCAST_PAID
         ),
         panel_watch=PanelBalanceWatch(
-            repo, panel, admin_alerts.low_panel_balance, settings.PANEL_BALANCE_ALERT
+            repo, panels, admin_alerts.low_panel_balance, settings.PANEL_BALANCE_ALERT
         ),
         topups=stars,
         rails=rails,
@@ -332,6 +364,10 @@ async def startup(services: Services, bot: Bot) -> None:
     if services.settings.mini_app_url:
         await set_menu_button(bot, services.translations, services.settings.mini_app_url)
     await services.pricing.load(services.repo)
+    # Rows from before several panels belong to the main panel, under its configured name.
+    main = services.panels.main.name
+    await services.repo.catalog.adopt_legacy(main)
+    await services.repo.orders.adopt_legacy(main)
     await refresh_catalog(services.catalog)
     recovered = await services.ordering.recover_interrupted()
     if recovered:
@@ -411,14 +447,18 @@ async def run(settings: Settings) -> None:
     # start-up step under way is done (otherwise SIGTERM would kill it on the spot).
     stop = stop_on_signals()
     database = await Database.open(settings.DATABASE_PATH)
-    panel = create_panel(settings)
+    panels = create_panels(settings)
+    panel = panels.main.api
     bot = create_bot(settings)
     try:
         if not await wait_for_telegram(bot, stop):
             logger.info("Stop requested while waiting for Telegram")
             return
         currency = settings.SHOP_CURRENCY or await detect_currency(panel)
-        services = build_services(settings, Repository(database), panel, bot, currency=currency)
+        panels.use_currency(currency)
+        if panels.several:
+            await panels.detect_currencies()
+        services = build_services(settings, Repository(database), panels, bot, currency=currency)
         dispatcher = build_dispatcher(services)
         if settings.WEBHOOK_URL:
             logger.info("Storefront starting with a webhook (database %s)", settings.DATABASE_PATH)
@@ -443,6 +483,6 @@ async def run(settings: Settings) -> None:
             await dispatcher.start_polling(bot, close_bot_session=False)
     finally:
         await bot.session.close()
-        await panel.aclose()
+        await panels.aclose()
         await database.close()
         logger.info("Storefront stopped")

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.stars import MAX_STARS_PER_INVOICE
@@ -17,10 +26,82 @@ DEMO_PANEL = "demo"
 SUPPORTED_LANGUAGES = ("en", "ru")
 _BOT_TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_PANEL_NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
+_PANEL_URL = re.compile(r"^https?://[^\s/]+\S*$")
+_EXTRA_PANELS_SHAPE = (
+    'must be a JSON list like [{"name": "backup", "url": "https://panel.example/api/v2",'
+    ' "key": "..."}]'
+)
+MAX_EXTRA_PANELS = 20
 
 
 class ConfigurationError(Exception):
     """A setting is missing or malformed; the message names the variable, never its value."""
+
+
+class PanelSettings(BaseModel):
+    """One supplier panel: the main one (SMM_API_URL/KEY) or an entry of SMM_EXTRA_PANELS."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    url: str  # the API URL, or "demo"
+    key: SecretStr | None = None
+    # Optional per panel: parallel requests, and seconds to wait for an answer.
+    concurrency: int = 4
+    timeout: Decimal = Decimal(30)
+
+    @property
+    def is_demo(self) -> bool:
+        return self.url == DEMO_PANEL
+
+
+def _panel_url(value: str) -> str | None:
+    """The panel URL as stored ("demo" in any case becomes "demo"), or None if unusable."""
+    value = value.strip()
+    if value.lower() == DEMO_PANEL:
+        return DEMO_PANEL
+    return value if _PANEL_URL.match(value) else None
+
+
+def _extra_panel(position: int, entry: Any) -> PanelSettings:
+    """One entry of SMM_EXTRA_PANELS, or ValueError naming what is wrong (never a value)."""
+    where = f"entry {position + 1}"
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where} is not an object: {_EXTRA_PANELS_SHAPE}")
+    unknown = sorted(set(entry) - {"name", "url", "key", "concurrency", "timeout"})
+    if unknown:
+        raise ValueError(
+            f"{where} has unknown fields (known: name, url, key, concurrency, timeout)"
+        )
+    name = entry.get("name")
+    if not isinstance(name, str) or not _PANEL_NAME.match(name.strip()):
+        raise ValueError(f"{where}: name must be 1-32 characters of a-z, 0-9, _ and -")
+    url = entry.get("url")
+    url = _panel_url(url) if isinstance(url, str) else None
+    if url is None:
+        raise ValueError(f"{where} ({name.strip()}): url must be the panel's API URL or 'demo'")
+    key = entry.get("key")
+    if key is not None and not isinstance(key, str):
+        raise ValueError(f"{where} ({name.strip()}): key must be a string")
+    key = (key or "").strip()
+    if url != DEMO_PANEL and not key:
+        raise ValueError(f"{where} ({name.strip()}): key is required unless url is 'demo'")
+    concurrency = entry.get("concurrency", 4)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+        concurrency = 0
+    if not 1 <= concurrency <= 32:
+        raise ValueError(f"{where} ({name.strip()}): concurrency must be 1 to 32")
+    timeout = entry.get("timeout", 30)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 1 <= timeout <= 300:
+        raise ValueError(f"{where} ({name.strip()}): timeout must be 1 to 300 seconds")
+    return PanelSettings(
+        name=name.strip(),
+        url=url,
+        key=SecretStr(key) if key else None,
+        concurrency=concurrency,
+        timeout=Decimal(str(timeout)),
+    )
 
 
 class Settings(BaseSettings):
@@ -36,6 +117,9 @@ class Settings(BaseSettings):
     BOT_TOKEN: SecretStr
     SMM_API_URL: str
     SMM_API_KEY: SecretStr | None = None
+    SMM_PANEL_NAME: str = "main"
+    # Read as JSON by the validator below (NoDecode), so a mistake is one line naming it.
+    SMM_EXTRA_PANELS: Annotated[tuple[PanelSettings, ...], NoDecode] = ()
     ADMIN_IDS: Annotated[frozenset[int], NoDecode] = frozenset()
     TELEGRAM_API_URL: str | None = None
     DATABASE_PATH: Path = Path("data/storefront.sqlite3")
@@ -94,12 +178,37 @@ class Settings(BaseSettings):
     @field_validator("SMM_API_URL")
     @classmethod
     def _panel_url(cls, value: str) -> str:
-        value = value.strip()
-        if value.lower() == DEMO_PANEL:
-            return DEMO_PANEL
-        if not re.match(r"^https?://[^\s/]+\S*$", value):
+        url = _panel_url(value)
+        if url is None:
             raise ValueError("must be the panel's API URL (https://...) or 'demo'")
+        return url
+
+    @field_validator("SMM_PANEL_NAME")
+    @classmethod
+    def _panel_name(cls, value: str) -> str:
+        value = value.strip()
+        if not _PANEL_NAME.match(value):
+            raise ValueError("must be 1-32 characters of a-z, 0-9, _ and -")
         return value
+
+    @field_validator("SMM_EXTRA_PANELS", mode="before")
+    @classmethod
+    def _extra_panels(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return ()
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValueError(f"is not valid JSON: it {_EXTRA_PANELS_SHAPE}") from None
+        if isinstance(value, tuple | list):
+            if len(value) > MAX_EXTRA_PANELS:
+                raise ValueError(f"lists at most {MAX_EXTRA_PANELS} panels")
+            return tuple(
+                entry if isinstance(entry, PanelSettings) else _extra_panel(position, entry)
+                for position, entry in enumerate(value)
+            )
+        raise ValueError(_EXTRA_PANELS_SHAPE)
 
     @field_validator("TELEGRAM_API_URL")
     @classmethod
@@ -249,6 +358,22 @@ class Settings(BaseSettings):
         if self.SMM_API_URL != DEMO_PANEL and not key:
             raise ValueError("SMM_API_KEY is required unless SMM_API_URL is 'demo'")
         return self
+
+    @model_validator(mode="after")
+    def _panel_names_unique(self) -> Settings:
+        names = [self.SMM_PANEL_NAME, *(panel.name for panel in self.SMM_EXTRA_PANELS)]
+        if len(names) != len(set(names)):
+            raise ValueError("SMM_EXTRA_PANELS names must be unique and differ from SMM_PANEL_NAME")
+        return self
+
+    @property
+    def panels(self) -> tuple[PanelSettings, ...]:
+        """Every panel, the main one first."""
+        key = self.SMM_API_KEY.get_secret_value().strip() if self.SMM_API_KEY else ""
+        main = PanelSettings(
+            name=self.SMM_PANEL_NAME, url=self.SMM_API_URL, key=SecretStr(key) if key else None
+        )
+        return (main, *self.SMM_EXTRA_PANELS)
 
     @property
     def is_demo_panel(self) -> bool:

@@ -35,6 +35,7 @@ from bot.telegram.messenger import Messenger
 from bot.telegram.outbox_sender import OutboxSender
 from bot.telegram.throttling import Throttle
 from bot.upstream import PanelAPI
+from bot.upstream.panels import Panels
 from storage.repository import Repository
 
 
@@ -44,7 +45,8 @@ class Services:
 
     settings: Settings
     repo: Repository
-    panel: PanelAPI
+    panel: PanelAPI  # the main panel
+    panels: Panels
     translations: Translations
     messenger: Messenger
     pricing: Pricing

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -66,6 +66,8 @@ class CatalogChanges:
     added: list[int] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
     changed: list[int] = field(default_factory=list)
+    # Panels whose catalog could not be read this time (they keep their last one): the reason.
+    failed_panels: dict[str, str] = field(default_factory=dict)
 
 
 def _service(row: aiosqlite.Row) -> Service:
@@ -129,74 +131,182 @@ class CatalogRepository:
         self._generation += 1
         self._remembered.clear()
 
-    async def replace(self, records: list[ServiceRecord]) -> CatalogChanges:
-        """Make the cache match the panel; vanished services become inactive, not deleted,
-        so old orders and their cards keep working."""
+    async def replace(self, records: list[ServiceRecord], *, panel: str = "main") -> CatalogChanges:
+        """The catalog of a shop with one panel: ``records`` are all it sells."""
+        return await self.replace_panels({panel: records}, [panel])
+
+    async def replace_panels(
+        self, fresh: dict[str, list[ServiceRecord]], panels: list[str]
+    ) -> CatalogChanges:
+        """Store what each panel in ``fresh`` sells now and rebuild the shop's services.
+
+        ``panels`` are the panels in use, the main one first (the order breaks ties between
+        equal rates); a panel in use but not in ``fresh`` keeps its last catalog, one no longer
+        in use is left out. Vanished services become inactive, not deleted, so old orders and
+        their cards keep working.
+        """
         self._forget()
         try:
-            return await self._replace(records)
+            async with self._replacing:
+                return await self._replace_panels(fresh, panels)
         finally:
             self._forget()
 
-    async def _replace(self, records: list[ServiceRecord]) -> CatalogChanges:
+    async def _replace_panels(
+        self, fresh: dict[str, list[ServiceRecord]], panels: list[str]
+    ) -> CatalogChanges:
+        # As for the shop's services below: what to write is worked out outside any
+        # transaction and only rows that differ are written, a batch per transaction.
+        now = utc_now()
+        # Rows from before several panels were the main panel's.
+        await self._db.execute("UPDATE panel_services SET panel = ? WHERE panel = ''", (panels[0],))
+        stored = {
+            (row["panel"], row["service_id"]): row
+            for row in await self._db.fetch_all("SELECT * FROM panel_services")
+        }
+        shops = {
+            row["id"]: row
+            for row in await self._db.fetch_all(
+                "SELECT s.id, s.name, s.type, s.pinned_route, c.name AS category FROM services s"
+                " JOIN categories c ON c.id = s.category_id"
+            )
+        }
+        # Members that stay after this refresh: a panel service that vanished no longer holds
+        # its panel's place in a shop service (a new id for the same thing joins it).
+        listed = {(panel, record.id) for panel, records in fresh.items() for record in records}
+        staying = {
+            key: row
+            for key, row in stored.items()
+            if key in listed or (key[0] not in fresh and key[0] in panels and row["active"])
+        }
+        grouping = _Grouping(shops, staying, main=panels[0])
+        members = {key: _member(row) for key, row in stored.items()}
+        writes: list[tuple[object, ...]] = []
+        retired: list[tuple[object, ...]] = []
+        for panel, records in fresh.items():
+            for position, record in enumerate(records):
+                key = (panel, record.id)
+                old = stored.get(key)
+                shop_id = (
+                    old["shop_service_id"] if old is not None else grouping.assign(panel, record)
+                )
+                member = _member_of(panel, record, shop_id, position, old)
+                if old is None or _member(old) != member:
+                    writes.append(
+                        (
+                            panel,
+                            record.id,
+                            shop_id,
+                            record.category,
+                            record.name,
+                            record.type,
+                            str(record.rate),
+                            record.min_quantity,
+                            record.max_quantity,
+                            int(record.refill),
+                            int(record.cancel),
+                            int(record.dripfeed),
+                            record.description,
+                            position,
+                            now,
+                        )
+                    )
+                members[key] = member
+            for key, row in stored.items():
+                if key[0] == panel and key not in listed and row["active"]:
+                    retired.append((now, panel, key[1]))
+                    members[key] = replace(members[key], active=False)
+        for batch in _batches(writes):
+            await self._db.execute_many(
+                "INSERT INTO panel_services (panel, service_id, shop_service_id, category,"
+                " name, type, rate, min_quantity, max_quantity, refill, cancel, dripfeed,"
+                " description, position, active, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
+                " ON CONFLICT (panel, service_id) DO UPDATE SET"
+                " category = excluded.category, name = excluded.name, type = excluded.type,"
+                " rate = excluded.rate, min_quantity = excluded.min_quantity,"
+                " max_quantity = excluded.max_quantity, refill = excluded.refill,"
+                " cancel = excluded.cancel, dripfeed = excluded.dripfeed,"
+                " description = excluded.description, position = excluded.position,"
+                " active = 1, updated_at = excluded.updated_at",
+                batch,
+            )
+        for batch in _batches(retired):
+            await self._db.execute_many(
+                "UPDATE panel_services SET active = 0, updated_at = ?"
+                " WHERE panel = ? AND service_id = ?",
+                batch,
+            )
+        pinned = {shop_id for shop_id, row in shops.items() if row["pinned_route"]}
+        return await self._write_services(_shop_records(members.values(), pinned, panels))
+
+    async def _rebuild_services(self, panels: list[str]) -> CatalogChanges:
+        """Rewrite the shop's services from the members as stored (after a route change)."""
+        members = [_member(row) for row in await self._db.fetch_all("SELECT * FROM panel_services")]
+        pinned = {
+            row[0]
+            for row in await self._db.fetch_all("SELECT id FROM services WHERE pinned_route = 1")
+        }
+        return await self._write_services(_shop_records(members, pinned, panels))
+
+    async def _write_services(self, records: list[ServiceRecord]) -> CatalogChanges:
         # What to write is worked out from one read of each table, outside any transaction;
         # only rows that differ are written, a batch per transaction, so customers' reads
         # wait for one batch at most, never for the whole catalog. Replacements run one at a
         # time (the periodic refresh and /sync), so the rows read are still those in the
         # database when the batches are written. A crash between batches leaves every row
         # valid, and the next refresh writes what is still missing.
-        async with self._replacing:
-            changes = CatalogChanges()
-            now = utc_now()
-            names = list(dict.fromkeys(record.category for record in records))
-            category_ids = await self._store_categories(names)
-            stored = await self._stored_services()
-            writes: list[tuple[object, ...]] = []
-            for position, record in enumerate(records):
-                values = (
-                    category_ids[record.category],
-                    record.name,
-                    record.type,
-                    str(record.rate),
-                    record.min_quantity,
-                    record.max_quantity,
-                    int(record.refill),
-                    int(record.cancel),
-                    int(record.dripfeed),
-                    record.description,
-                )
-                old = stored.get(record.id)
-                if old is None:
-                    changes.added.append(record.id)
-                elif not old["active"] or _differs(old, values, record.rate):
-                    changes.changed.append(record.id)
-                elif old["position"] == position:
-                    continue  # exactly as stored: nothing to write
-                writes.append((*values, record.id, position, now))
-            for batch in _batches(writes):
-                await self._db.execute_many(
-                    "INSERT INTO services (category_id, name, type, rate, min_quantity,"
-                    " max_quantity, refill, cancel, dripfeed, description, id, position,"
-                    " active, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
-                    " ON CONFLICT (id) DO UPDATE SET category_id = excluded.category_id,"
-                    " name = excluded.name, type = excluded.type, rate = excluded.rate,"
-                    " min_quantity = excluded.min_quantity, max_quantity = excluded.max_quantity,"
-                    " refill = excluded.refill, cancel = excluded.cancel,"
-                    " dripfeed = excluded.dripfeed, description = excluded.description,"
-                    " position = excluded.position, active = 1, updated_at = excluded.updated_at",
-                    batch,
-                )
-            seen = {record.id for record in records}
-            changes.removed = [
-                service_id
-                for service_id, row in stored.items()
-                if service_id not in seen and row["active"]
-            ]
-            for removed in _batches([(now, service_id) for service_id in changes.removed]):
-                await self._db.execute_many(
-                    "UPDATE services SET active = 0, updated_at = ? WHERE id = ?", removed
-                )
-            return changes
+        changes = CatalogChanges()
+        now = utc_now()
+        names = list(dict.fromkeys(record.category for record in records))
+        category_ids = await self._store_categories(names)
+        stored = await self._stored_services()
+        writes: list[tuple[object, ...]] = []
+        for position, record in enumerate(records):
+            values = (
+                category_ids[record.category],
+                record.name,
+                record.type,
+                str(record.rate),
+                record.min_quantity,
+                record.max_quantity,
+                int(record.refill),
+                int(record.cancel),
+                int(record.dripfeed),
+                record.description,
+            )
+            old = stored.get(record.id)
+            if old is None:
+                changes.added.append(record.id)
+            elif not old["active"] or _differs(old, values, record.rate):
+                changes.changed.append(record.id)
+            elif old["position"] == position:
+                continue  # exactly as stored: nothing to write
+            writes.append((*values, record.id, position, now))
+        for batch in _batches(writes):
+            await self._db.execute_many(
+                "INSERT INTO services (category_id, name, type, rate, min_quantity,"
+                " max_quantity, refill, cancel, dripfeed, description, id, position,"
+                " active, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET category_id = excluded.category_id,"
+                " name = excluded.name, type = excluded.type, rate = excluded.rate,"
+                " min_quantity = excluded.min_quantity, max_quantity = excluded.max_quantity,"
+                " refill = excluded.refill, cancel = excluded.cancel,"
+                " dripfeed = excluded.dripfeed, description = excluded.description,"
+                " position = excluded.position, active = 1, updated_at = excluded.updated_at",
+                batch,
+            )
+        seen = {record.id for record in records}
+        changes.removed = [
+            service_id
+            for service_id, row in stored.items()
+            if service_id not in seen and row["active"]
+        ]
+        for removed in _batches([(now, service_id) for service_id in changes.removed]):
+            await self._db.execute_many(
+                "UPDATE services SET active = 0, updated_at = ? WHERE id = ?", removed
+            )
+        return changes
 
     async def _stored_services(self) -> dict[int, aiosqlite.Row]:
         """Every service row, a page per read: one read of them all held the lock for long."""
@@ -247,6 +357,85 @@ class CatalogRepository:
             return {name: stored[name]["id"] for name in names}
         rows = await self._db.fetch_all("SELECT id, name FROM categories")
         return {row["name"]: row["id"] for row in rows}
+
+    # --- routes -------------------------------------------------------------------------
+
+    async def adopt_legacy(self, main_panel: str) -> int:
+        """Panel services from before several panels are the main panel's."""
+        return await self._db.execute(
+            "UPDATE panel_services SET panel = ? WHERE panel = ''", (main_panel,)
+        )
+
+    async def members(self, shop_service_id: int) -> tuple[bool, list[RouteMember]]:
+        """(route set by an admin, every panel service of the shop service, active or not)."""
+        pinned = await self._db.fetch_value(
+            "SELECT pinned_route FROM services WHERE id = ?", (shop_service_id,)
+        )
+        rows = await self._db.fetch_all(
+            "SELECT * FROM panel_services WHERE shop_service_id = ? ORDER BY panel, service_id",
+            (shop_service_id,),
+        )
+        return bool(pinned), [_member(row) for row in rows]
+
+    async def route(self, shop_service_id: int, panels: list[str]) -> list[RouteMember]:
+        """The panel services that may serve the shop service, in the order to try them."""
+        pinned, members = await self.members(shop_service_id)
+        return route_order(members, pinned=pinned, panels=panels)
+
+    async def all_members(self) -> list[RouteMember]:
+        """Every active panel service (for /catalog)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM panel_services WHERE active = 1 ORDER BY shop_service_id, panel"
+        )
+        return [_member(row) for row in rows]
+
+    async def panel_counts_by_category(self) -> dict[int, dict[str, int]]:
+        """How many offered services of each category each panel serves (for /catalog)."""
+        rows = await self._db.fetch_all(
+            "SELECT s.category_id, p.panel, COUNT(*) FROM panel_services p"
+            " JOIN services s ON s.id = p.shop_service_id"
+            " WHERE p.active = 1 AND s.active = 1 GROUP BY s.category_id, p.panel"
+            " ORDER BY s.category_id, p.panel"
+        )
+        counts: dict[int, dict[str, int]] = {}
+        for row in rows:
+            counts.setdefault(row[0], {})[row[1]] = row[2]
+        return counts
+
+    async def panel_service(self, panel: str, service_id: int) -> RouteMember | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM panel_services WHERE panel = ? AND service_id = ?", (panel, service_id)
+        )
+        return None if row is None else _member(row)
+
+    async def set_route(
+        self, shop_service_id: int, route: list[tuple[str, int]] | None, panels: list[str]
+    ) -> CatalogChanges:
+        """Pin the route (these panel services, in this order, join the shop service; its other
+        members stay out of it), or with None go back to cheapest first. The caller checked
+        that the shop service and every named panel service exist."""
+        self._forget()
+        try:
+            async with self._replacing:
+                async with self._db.transaction():
+                    await self._db.execute(
+                        "UPDATE panel_services SET route_position = NULL WHERE shop_service_id = ?",
+                        (shop_service_id,),
+                    )
+                    for position, (panel, service_id) in enumerate(route or []):
+                        await self._db.execute(
+                            "UPDATE panel_services SET shop_service_id = ?, route_position = ?"
+                            " WHERE panel = ? AND service_id = ?",
+                            (shop_service_id, position, panel, service_id),
+                        )
+                    await self._db.execute(
+                        "UPDATE services SET pinned_route = ? WHERE id = ?",
+                        (int(route is not None), shop_service_id),
+                    )
+                return await self._rebuild_services(panels)
+
+        finally:
+            self._forget()
 
     async def count_categories(self) -> int:
         async def load() -> int:
@@ -364,6 +553,185 @@ class CatalogRepository:
     async def count_services(self, *, active_only: bool = True) -> int:
         sql = "SELECT COUNT(*) FROM services" + (" WHERE active = 1" if active_only else "")
         return int(await self._db.fetch_value(sql))
+
+
+@dataclass(frozen=True, slots=True)
+class RouteMember:
+    """One panel's service inside a shop service."""
+
+    panel: str
+    service_id: int
+    shop_service_id: int
+    category: str
+    name: str
+    type: str
+    rate: Decimal  # in the panel's currency
+    min_quantity: int
+    max_quantity: int
+    refill: bool
+    cancel: bool
+    dripfeed: bool
+    description: str
+    position: int
+    active: bool
+    route_position: int | None
+
+    def as_record(self, shop_service_id: int) -> ServiceRecord:
+        return ServiceRecord(
+            id=shop_service_id,
+            category=self.category,
+            name=self.name,
+            type=self.type,
+            rate=self.rate,
+            min_quantity=self.min_quantity,
+            max_quantity=self.max_quantity,
+            refill=self.refill,
+            cancel=self.cancel,
+            dripfeed=self.dripfeed,
+            description=self.description,
+        )
+
+
+def _member(row: aiosqlite.Row) -> RouteMember:
+    return RouteMember(
+        panel=row["panel"],
+        service_id=row["service_id"],
+        shop_service_id=row["shop_service_id"],
+        category=row["category"],
+        name=row["name"],
+        type=row["type"],
+        rate=Decimal(row["rate"]),
+        min_quantity=row["min_quantity"],
+        max_quantity=row["max_quantity"],
+        refill=bool(row["refill"]),
+        cancel=bool(row["cancel"]),
+        dripfeed=bool(row["dripfeed"]),
+        description=row["description"],
+        position=row["position"],
+        active=bool(row["active"]),
+        route_position=row["route_position"],
+    )
+
+
+def route_order(
+    members: list[RouteMember], *, pinned: bool, panels: list[str]
+) -> list[RouteMember]:
+    """The active members on panels in use, in the order to try them: as an admin set them,
+    else cheapest first (equal rates: the panel listed first, the main panel before others).
+    Rows from before several panels ("" as their panel) are the main panel's."""
+    rank = {name: index for index, name in enumerate(panels)}
+    usable = [
+        member
+        for member in members
+        if member.active and (member.panel in rank or (member.panel == "" and panels))
+    ]
+
+    def panel_rank(member: RouteMember) -> int:
+        return rank.get(member.panel, 0)
+
+    if pinned:
+        chosen = [member for member in usable if member.route_position is not None]
+        return sorted(chosen, key=lambda member: member.route_position or 0)
+    return sorted(usable, key=lambda member: (member.rate, panel_rank(member), member.position))
+
+
+def grouping_key(category: str, name: str, service_type: str) -> tuple[str, str, str]:
+    """Services alike on different panels: same category, name and type, whatever the case
+    and spacing."""
+    return tuple(" ".join(text.split()).casefold() for text in (category, name, service_type))  # type: ignore[return-value]
+
+
+class _Grouping:
+    """Gives a panel service seen for the first time its shop service."""
+
+    def __init__(
+        self,
+        shops: dict[int, aiosqlite.Row],
+        members: dict[tuple[str, int], aiosqlite.Row],
+        *,
+        main: str,
+    ) -> None:
+        self._main = main
+        self._taken = set(shops)
+        self._by_key: dict[tuple[str, str, str], list[int]] = {}
+        self._panels_of: dict[int, set[str]] = {}
+        for shop_id, row in sorted(shops.items()):
+            self._add(shop_id, grouping_key(row["category"], row["name"], row["type"]))
+        for (panel, _), row in members.items():
+            shop_id = row["shop_service_id"]
+            self._panels_of.setdefault(shop_id, set()).add(panel)
+            self._add(shop_id, grouping_key(row["category"], row["name"], row["type"]))
+
+    def _add(self, shop_id: int, key: tuple[str, str, str]) -> None:
+        ids = self._by_key.setdefault(key, [])
+        if shop_id not in ids:
+            ids.append(shop_id)
+            ids.sort()
+
+    def assign(self, panel: str, record: ServiceRecord) -> int:
+        """The alike shop service that has nothing of this panel yet (a shop service takes
+        one service per panel, so a panel's own look-alikes stay apart); else the panel's
+        own id for the main panel (so a shop of one panel keeps the panel's ids); else a new
+        id."""
+        key = grouping_key(record.category, record.name, record.type)
+        shop_id = next(
+            (
+                candidate
+                for candidate in self._by_key.get(key, [])
+                if panel not in self._panels_of.get(candidate, set())
+            ),
+            None,
+        )
+        if shop_id is None:
+            if panel == self._main and record.id not in self._taken:
+                shop_id = record.id
+            else:
+                shop_id = max(self._taken, default=0) + 1
+        self._taken.add(shop_id)
+        self._panels_of.setdefault(shop_id, set()).add(panel)
+        self._add(shop_id, key)
+        return shop_id
+
+
+def _member_of(
+    panel: str, record: ServiceRecord, shop_id: int, position: int, old: aiosqlite.Row | None
+) -> RouteMember:
+    return RouteMember(
+        panel=panel,
+        service_id=record.id,
+        shop_service_id=shop_id,
+        category=record.category,
+        name=record.name,
+        type=record.type,
+        rate=record.rate,
+        min_quantity=record.min_quantity,
+        max_quantity=record.max_quantity,
+        refill=record.refill,
+        cancel=record.cancel,
+        dripfeed=record.dripfeed,
+        description=record.description,
+        position=position,
+        active=True,
+        route_position=None if old is None else old["route_position"],
+    )
+
+
+def _shop_records(
+    members: Iterable[RouteMember], pinned: set[int], panels: list[str]
+) -> list[ServiceRecord]:
+    """Each shop service as its route's first member describes it, in the order the panels
+    list them (the main panel's catalog first)."""
+    rank = {name: index for index, name in enumerate(panels)}
+    by_shop: dict[int, list[RouteMember]] = {}
+    usable = [m for m in members if m.active and m.panel in rank]
+    for member in sorted(usable, key=lambda m: (rank[m.panel], m.position)):
+        by_shop.setdefault(member.shop_service_id, []).append(member)
+    records = []
+    for shop_id, group in by_shop.items():
+        route = route_order(group, pinned=shop_id in pinned, panels=panels)
+        if route:
+            records.append(route[0].as_record(shop_id))
+    return records
 
 
 def _differs(old: aiosqlite.Row, values: tuple[object, ...], rate: Decimal) -> bool:

@@ -42,6 +42,9 @@ class OrderDraft:
     extras: dict[str, Any] = field(default_factory=dict)
     runs: int | None = None  # drip-feed: quantity delivered this many times
     interval: int | None = None  # drip-feed: minutes between runs
+    # The panel tried first and its service id ("" and the shop's id: the main panel's).
+    panel: str = ""
+    panel_service_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,9 @@ class Order:
     updated_at: str
     runs: int | None = None
     interval: int | None = None
+    # The panel the order is on (or was last sent to), and that panel's service id.
+    panel: str = ""
+    panel_service_id: int | None = None
 
     @property
     def total_quantity(self) -> int | None:
@@ -143,6 +149,8 @@ def _order(row: aiosqlite.Row) -> Order:
         updated_at=row["updated_at"],
         runs=row["runs"],
         interval=row["interval_minutes"],
+        panel=row["panel"],
+        panel_service_id=row["panel_service_id"],
     )
 
 
@@ -168,8 +176,9 @@ class OrderRepository:
             return await self._db.insert(
                 "INSERT INTO orders (user_id, confirm_token, service_id, service_name,"
                 " service_type, category, rate, refill_allowed, cancel_allowed, link, quantity,"
-                " extras, price, runs, interval_minutes, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " extras, price, runs, interval_minutes, status, created_at, updated_at, panel,"
+                " panel_service_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     draft.user_id,
                     draft.confirm_token,
@@ -189,6 +198,8 @@ class OrderRepository:
                     PLACING,
                     now,
                     now,
+                    draft.panel,
+                    draft.service_id if draft.panel_service_id is None else draft.panel_service_id,
                 ),
             )
         except sqlite3.IntegrityError as error:
@@ -224,19 +235,47 @@ class OrderRepository:
         )
         return [_order(row) for row in rows]
 
-    async def mark_placed(self, order_id: int, upstream_id: int, status: str) -> bool:
-        """Record the panel's order id; only an order still placing or unknown can be placed."""
+    async def mark_placed(
+        self, order_id: int, upstream_id: int, status: str, *, panel: str | None = None
+    ) -> bool:
+        """Record the panel's order id (on ``panel``, else the panel the order was sent to);
+        only an order still placing or unknown can be placed."""
         try:
             changed = await self._db.execute(
                 "UPDATE orders SET upstream_id = ?, status = ?, error = NULL, missing_since = NULL,"
-                " updated_at = ? WHERE id = ? AND status IN (?, ?)",
-                (upstream_id, status, utc_now(), order_id, PLACING, UNKNOWN),
+                " updated_at = ?, panel = COALESCE(?, panel) WHERE id = ? AND status IN (?, ?)",
+                (upstream_id, status, utc_now(), panel, order_id, PLACING, UNKNOWN),
             )
         except sqlite3.IntegrityError as error:
             if "upstream_id" in str(error):
                 raise DuplicateUpstreamIdError(str(upstream_id)) from None
             raise
         return changed > 0
+
+    async def move_to_panel(
+        self, order_id: int, from_panel: str, to_panel: str, panel_service_id: int
+    ) -> bool:
+        """Send a placing order to the next panel of its route: only while it is still placing
+        on ``from_panel`` (whatever else happened to it meanwhile wins)."""
+        changed = await self._db.execute(
+            "UPDATE orders SET panel = ?, panel_service_id = ?, updated_at = ?"
+            " WHERE id = ? AND status = ? AND panel = ?",
+            (to_panel, panel_service_id, utc_now(), order_id, PLACING, from_panel),
+        )
+        return changed > 0
+
+    async def adopt_legacy(self, main_panel: str) -> int:
+        """Orders from before several panels are the main panel's."""
+        return await self._db.execute("UPDATE orders SET panel = ? WHERE panel = ''", (main_panel,))
+
+    async def active_by_panel(self) -> dict[str, int]:
+        """Placed orders not final yet, per panel."""
+        rows = await self._db.fetch_all(
+            "SELECT panel, COUNT(*) FROM orders WHERE upstream_id IS NOT NULL"
+            " AND status NOT IN ('Completed', 'Partial', 'Canceled', 'failed', 'unknown',"
+            " 'placing') GROUP BY panel"
+        )
+        return {row[0]: row[1] for row in rows}
 
     async def mark_failed(self, order_id: int, error: str) -> bool:
         changed = await self._db.execute(
@@ -292,13 +331,18 @@ class OrderRepository:
 
     # --- status sync --------------------------------------------------------------------
 
-    async def sync_queue(self) -> SyncQueue:
-        """Placed orders that are not final, the longest-unchecked first."""
+    async def sync_queue(self, panels: list[str] | None = None) -> SyncQueue:
+        """Placed orders that are not final (on one of ``panels``, else on any), the
+        longest-unchecked first."""
+        on_panels = ""
+        if panels is not None:
+            on_panels = f" AND panel IN ({','.join('?' * len(panels))})"
         rows = await self._db.fetch_all(
             "SELECT id, upstream_id FROM orders INDEXED BY orders_to_sync"
             " WHERE upstream_id IS NOT NULL"
             " AND status NOT IN ('Completed', 'Partial', 'Canceled', 'failed', 'unknown',"
-            " 'placing') ORDER BY checked_at, id"
+            f" 'placing'){on_panels} ORDER BY checked_at, id",
+            tuple(panels or ()),
         )
         queue = SyncQueue()
         for row in rows:
@@ -395,6 +439,18 @@ class OrderRepository:
             " AND status NOT IN ('Completed', 'Rejected', 'Error') ORDER BY checked_at, id"
         )
         return [_refill(row) for row in rows]
+
+    async def refills_to_sync_by_panel(self) -> dict[str, list[Refill]]:
+        """The refills to ask about, by the panel of their order."""
+        rows = await self._db.fetch_all(
+            "SELECT r.*, o.panel AS order_panel FROM refills r INDEXED BY refills_to_sync"
+            " JOIN orders o ON o.id = r.order_id WHERE r.upstream_id IS NOT NULL"
+            " AND r.status NOT IN ('Completed', 'Rejected', 'Error') ORDER BY r.checked_at, r.id"
+        )
+        by_panel: dict[str, list[Refill]] = {}
+        for row in rows:
+            by_panel.setdefault(row["order_panel"], []).append(_refill(row))
+        return by_panel
 
     async def update_refill(self, refill_id: int, status: str) -> None:
         now = utc_now()

@@ -115,3 +115,36 @@ class StatsRepository:
             (since,),
         )
         return [RailTotal(row[0], int(row[1]), Money(int(row[2]))) for row in rows]
+
+    async def order_costs_by_panel_since(self, since: str) -> list[tuple[int, str, OrderCostRow]]:
+        """(order id, panel, cost figures) of each order not failed since ``since``."""
+        rows = await self._db.fetch_all(
+            "SELECT id, panel, status, service_type, rate, quantity, panel_charge, runs"
+            " FROM orders WHERE created_at >= ? AND status <> 'failed'",
+            (since,),
+        )
+        return [
+            (
+                row[0],
+                row[1],
+                OrderCostRow(
+                    status=row[2],
+                    service_type=row[3],
+                    rate=Decimal(row[4]),
+                    quantity=row[5],
+                    panel_charge=None if row[6] is None else Decimal(row[6]),
+                    runs=row[7],
+                ),
+            )
+            for row in rows
+        ]
+
+    async def paid_by_reference_since(self, since: str) -> dict[str, int]:
+        """What customers paid (charges minus refunds) per ledger reference, in micro-units."""
+        rows = await self._db.fetch_all(
+            "SELECT reference, SUM(-amount) FROM ledger"
+            " WHERE kind IN ('order_charge', 'order_refund') AND created_at >= ?"
+            " GROUP BY reference",
+            (since,),
+        )
+        return {row[0]: int(row[1]) for row in rows}

@@ -38,7 +38,13 @@ def secrets_of(settings: Settings) -> list[str]:
     token = settings.BOT_TOKEN.get_secret_value()
     # The part after the bot id is the secret; the id itself is public and logged as such.
     values = [token, token.partition(":")[2]]
-    for secret in (settings.SMM_API_KEY, settings.WEBHOOK_SECRET, settings.CRYPTOPAY_TOKEN):
+    panel_keys = [panel.key for panel in settings.SMM_EXTRA_PANELS]
+    for secret in (
+        settings.SMM_API_KEY,
+        settings.WEBHOOK_SECRET,
+        settings.CRYPTOPAY_TOKEN,
+        *panel_keys,
+    ):
         if secret is not None:
             values.append(secret.get_secret_value())
     return values

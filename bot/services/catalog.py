@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from decimal import Decimal
 
 from bot.core.money import Money, unit_price
 from bot.upstream import SUPPORTED_SERVICE_TYPES, PanelAPI, PanelService, UpstreamError
+from bot.upstream.panels import Panels, as_panels
 from bot.upstream.types import TYPE_PACKAGE
-from storage.catalog import CatalogChanges, Service, ServiceRecord
+from storage.catalog import CatalogChanges, RouteMember, Service, ServiceRecord
 from storage.repository import Repository
 from storage.settings import CATEGORY
 
@@ -64,29 +66,67 @@ def is_package(service_type: str) -> bool:
 
 
 class CatalogService:
-    def __init__(self, repo: Repository, panel: PanelAPI) -> None:
+    def __init__(self, repo: Repository, panel: PanelAPI | Panels) -> None:
         self._repo = repo
-        self._panel = panel
+        self._panels = as_panels(panel)
 
     async def refresh(self) -> CatalogChanges:
-        """Fetch the panel's catalog and store the services we can sell.
+        """Fetch every panel's catalog and rebuild the shop's services from them.
 
-        Raises the upstream error on failure, leaving the cached catalog as it was.
+        A panel that fails (or answers an empty catalog) keeps its last catalog; its failure
+        is in ``failed_panels``. When every panel fails, the first failure is raised and the
+        cached catalog stays as it was.
         """
-        services = await self._panel.services()
-        if not services:
-            # A panel hiccup answering [] must not wipe the shop window.
-            raise EmptyCatalogError("the panel returned an empty catalog", action="services")
-        records = [record for service in services if (record := _record(service)) is not None]
-        changes = await self._repo.catalog.replace(records)
+        panels = self._panels.usable()
+        results = await asyncio.gather(
+            *(self._fetch(panel.api) for panel in panels), return_exceptions=True
+        )
+        fresh: dict[str, list[ServiceRecord]] = {}
+        failed: dict[str, UpstreamError] = {}
+        for panel, result in zip(panels, results, strict=True):
+            if isinstance(result, UpstreamError):
+                failed[panel.name] = result
+                if self._panels.several:
+                    logger.warning(
+                        "Catalog of panel %s not refreshed, its last one is kept: %r",
+                        panel.name,
+                        result,
+                    )
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                fresh[panel.name] = result
+        if not fresh:
+            raise next(iter(failed.values()))
+        changes = await self._repo.catalog.replace_panels(fresh, [panel.name for panel in panels])
+        changes.failed_panels = {name: error.detail for name, error in failed.items()}
         logger.info(
             "Catalog refreshed: %d services offered (%d added, %d changed, %d removed)",
-            len(records),
+            sum(len(records) for records in fresh.values()),
             len(changes.added),
             len(changes.changed),
             len(changes.removed),
         )
         return changes
+
+    async def _fetch(self, panel: PanelAPI) -> list[ServiceRecord]:
+        services = await panel.services()
+        if not services:
+            # A panel hiccup answering [] must not wipe the shop window.
+            raise EmptyCatalogError("the panel returned an empty catalog", action="services")
+        return [record for service in services if (record := _record(service)) is not None]
+
+    async def route(self, shop_service_id: int) -> list[RouteMember]:
+        """The panel services that may serve a shop service, in the order to try them."""
+        names = [panel.name for panel in self._panels.usable()]
+        return await self._repo.catalog.route(shop_service_id, names)
+
+    async def set_route(
+        self, shop_service_id: int, route: list[tuple[str, int]] | None
+    ) -> CatalogChanges:
+        """Pin a shop service's route (panel services in order), or None: cheapest first."""
+        names = [panel.name for panel in self._panels.usable()]
+        return await self._repo.catalog.set_route(shop_service_id, route, names)
 
 
 def _record(service: PanelService) -> ServiceRecord | None:

@@ -30,7 +30,7 @@ from bot.core.errors import (
     PanelUnavailableError,
     PromoDiscountUsedError,
 )
-from bot.core.money import Money, order_price
+from bot.core.money import Money, order_price, panel_cost
 from bot.services.catalog import Pricing, is_package
 from bot.upstream import (
     NewOrder,
@@ -40,9 +40,10 @@ from bot.upstream import (
     PanelUnreachableError,
     UpstreamError,
 )
+from bot.upstream.panels import Panel, Panels, as_panels
 from bot.upstream.refusals import Refusal, classify_refusal
 from bot.upstream.types import STATUS_PENDING, TYPE_CUSTOM_COMMENTS, TYPE_POLL
-from storage.catalog import Service
+from storage.catalog import RouteMember, Service, route_order
 from storage.errors import DuplicateOrderError, DuplicateUpstreamIdError, InsufficientBalanceError
 from storage.ledger import EntryKind
 from storage.orders import FAILED, PLACING, UNKNOWN, Order, OrderDraft
@@ -279,8 +280,11 @@ class PlacementAlert:
     """Something admins must hear about after a placement attempt."""
 
     order: Order
-    kind: str  # "unknown" | "supplier_funds" | "supplier_setup"
+    # "unknown" | "supplier_funds" | "supplier_setup" | "panel_refused" (the order moves on)
+    kind: str
     detail: str
+    # The panel concerned, when the shop has several ("" with one: the messages need no name).
+    panel: str = ""
 
 
 AlertSink = Callable[[PlacementAlert], Awaitable[None]]
@@ -290,10 +294,36 @@ async def _log_alert(alert: PlacementAlert) -> None:
     logger.warning("Admin alert (%s) for order %s: %s", alert.kind, alert.order.id, alert.detail)
 
 
+def serves(member: RouteMember, quote: Quote) -> bool:
+    """Whether a panel's service can take the order as quoted: same type, the quantity within
+    its bounds, drip-feed when asked, and its cost no more than the customer's price."""
+    if member.type != quote.service_type:
+        return False
+    package = is_package(quote.service_type)
+    quantity = quote.quantity or 1
+    if not package and not member.min_quantity <= quantity <= member.max_quantity:
+        return False
+    if quote.runs is not None and not member.dripfeed:
+        return False
+    cost = panel_cost(member.rate, quantity, per_package=package, runs=quote.runs or 1)
+    return cost <= quote.price
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    panel: Panel
+    service_id: int  # the panel's own
+
+
+NO_PANEL_FOR_PRICE = "no panel serves this service at the quoted price now"
+
+
 class OrderingService:
-    def __init__(self, repo: Repository, panel: PanelAPI, alert: AlertSink = _log_alert) -> None:
+    def __init__(
+        self, repo: Repository, panel: PanelAPI | Panels, alert: AlertSink = _log_alert
+    ) -> None:
         self._repo = repo
-        self._panel = panel
+        self._panels = as_panels(panel)
         self._alert = alert
 
     async def _raise_alert(self, alert: PlacementAlert) -> None:
@@ -302,15 +332,52 @@ class OrderingService:
         except Exception:  # an alert that fails must not change the customer's outcome
             logger.exception("Could not deliver an admin alert for order %s", alert.order.id)
 
-    async def place(self, user_id: int, quote: Quote) -> Order:
-        """Charge the customer and place the order with the panel.
+    def _tag(self, panel: str) -> str:
+        """The panel's name for an admin message, when there is more than one panel."""
+        if not self._panels.several:
+            return ""
+        found = self._panels.get(panel)
+        return found.name if found is not None else panel
 
-        The charge and the order row commit together before the panel is called, so a crash
+    async def _route(self, quote: Quote) -> list[_Attempt] | None:
+        """The panels to try, in order; None when the shop service has no panel service at
+        all (a service stored before several panels, never refreshed since: it goes to the
+        main panel under its own id, as it always did)."""
+        names = [panel.name for panel in self._panels.usable()]
+        pinned, members = await self._repo.catalog.members(quote.service_id)
+        if not members:
+            return None
+        attempts: list[_Attempt] = []
+        for member in route_order(members, pinned=pinned, panels=names):
+            panel = self._panels.get(member.panel)
+            if panel is None:
+                continue
+            if not serves(member, quote):
+                logger.info(
+                    "Panel %s not used for service %s: it cannot serve the quote (rate %s)",
+                    panel.name,
+                    quote.service_id,
+                    member.rate,
+                )
+                continue
+            attempts.append(_Attempt(panel, member.service_id))
+        return attempts
+
+    async def place(self, user_id: int, quote: Quote) -> Order:
+        """Charge the customer and place the order with the first panel of its route that
+        takes it.
+
+        The charge and the order row commit together before any panel is called, so a crash
         can never leave money taken without an order (an order still ``placing`` after a
-        restart is turned ``unknown`` for an admin). The panel's outcome decides the rest:
-        placed → tracked; refused or provably not sent → failed and refunded once; anything
-        ambiguous → ``unknown``, never retried.
+        restart is turned ``unknown`` for an admin). Each panel's outcome decides the rest:
+        placed → tracked; refused in words or provably not sent → the next panel of the route
+        (only its panel fields change), and when none is left, failed and refunded once;
+        anything ambiguous → ``unknown`` on that panel, never sent anywhere else.
         """
+        route = await self._route(quote)
+        if route is None:
+            route = [_Attempt(self._panels.main, quote.service_id)]
+        first = route[0] if route else _Attempt(self._panels.main, quote.service_id)
         draft = OrderDraft(
             user_id=user_id,
             confirm_token=quote.token,
@@ -327,6 +394,8 @@ class OrderingService:
             extras=quote.extras,
             runs=quote.runs,
             interval=quote.interval,
+            panel=first.panel.name,
+            panel_service_id=first.service_id,
         )
         try:
             async with self._repo.database.transaction():
@@ -347,28 +416,70 @@ class OrderingService:
             balance = await self._repo.ledger.balance(user_id)
             raise NotEnoughBalanceError(missing=quote.price - balance, balance=balance) from None
 
-        try:
-            upstream_id = await self._panel.add(quote.new_order(quote.service_id))
-        except PanelRefusedError as error:
-            order = await self.fail_and_refund(order_id, error.detail)
-            refusal = error.refusal
-            if refusal is Refusal.SUPPLIER_FUNDS:
-                await self._raise_alert(PlacementAlert(order, "supplier_funds", error.detail))
-            elif refusal is Refusal.SUPPLIER_SETUP:
-                await self._raise_alert(PlacementAlert(order, "supplier_setup", error.detail))
+        if not route:
+            await self.fail_and_refund(order_id, NO_PANEL_FOR_PRICE)
             raise OrderRefusedError(
                 order_id=order_id,
-                reason_id=_REFUSAL_MESSAGE_IDS[refusal],
-                detail=error.detail,
+                reason_id="refusal-no-panel",
+                detail=NO_PANEL_FOR_PRICE,
                 price=quote.price,
-            ) from None
-        except PanelUnreachableError as error:
-            await self.fail_and_refund(order_id, error.detail)
-            raise PanelUnavailableError(order_id=order_id, price=quote.price) from None
-        except PanelOutcomeUnknownError as error:
-            await self._become_unknown(order_id, error.detail)
-            raise OrderOutcomeUnknownError(order_id=order_id) from None
+            )
+        last: UpstreamError | None = None
+        current = first
+        for attempt in route:
+            if attempt is not first:
+                moved = await self._repo.orders.move_to_panel(
+                    order_id, current.panel.name, attempt.panel.name, attempt.service_id
+                )
+                if not moved:  # pragma: no cover - nothing else touches a placing order
+                    raise OrderOutcomeUnknownError(order_id=order_id)
+                current = attempt
+                logger.info("Order %s goes to panel %s", order_id, attempt.panel.name)
+            try:
+                upstream_id = await attempt.panel.api.add(quote.new_order(attempt.service_id))
+            except (PanelRefusedError, PanelUnreachableError) as error:
+                last = error
+                if attempt is not route[-1]:
+                    await self._moving_on(order_id, attempt.panel.name, error)
+                continue
+            except PanelOutcomeUnknownError as error:
+                await self._become_unknown(order_id, error.detail)
+                raise OrderOutcomeUnknownError(order_id=order_id) from None
+            return await self._placed(order_id, upstream_id)
+        assert last is not None
+        return await self._all_refused(order_id, quote, last)
 
+    async def _moving_on(self, order_id: int, panel: str, error: UpstreamError) -> None:
+        """A panel did not take the order and another will try: admins hear of a panel out
+        of funds or refusing its key, since it will refuse every order."""
+        logger.warning("Order %s: panel %s did not take it (%r)", order_id, panel, error)
+        if isinstance(error, PanelRefusedError) and error.refusal in (
+            Refusal.SUPPLIER_FUNDS,
+            Refusal.SUPPLIER_SETUP,
+        ):
+            order = await self._require(order_id)
+            await self._raise_alert(PlacementAlert(order, "panel_refused", error.detail, panel))
+
+    async def _all_refused(self, order_id: int, quote: Quote, error: UpstreamError) -> Order:
+        """No panel took the order: refund once, with the last panel's reason."""
+        order = await self.fail_and_refund(order_id, error.detail)
+        if isinstance(error, PanelUnreachableError):
+            raise PanelUnavailableError(order_id=order_id, price=quote.price)
+        assert isinstance(error, PanelRefusedError)
+        tag = self._tag(order.panel)
+        refusal = error.refusal
+        if refusal is Refusal.SUPPLIER_FUNDS:
+            await self._raise_alert(PlacementAlert(order, "supplier_funds", error.detail, tag))
+        elif refusal is Refusal.SUPPLIER_SETUP:
+            await self._raise_alert(PlacementAlert(order, "supplier_setup", error.detail, tag))
+        raise OrderRefusedError(
+            order_id=order_id,
+            reason_id=_REFUSAL_MESSAGE_IDS[refusal],
+            detail=error.detail,
+            price=quote.price,
+        )
+
+    async def _placed(self, order_id: int, upstream_id: int) -> Order:
         try:
             await self._repo.orders.mark_placed(order_id, upstream_id, STATUS_PENDING)
         except DuplicateUpstreamIdError:
@@ -377,14 +488,17 @@ class OrderingService:
                 order_id, f"the panel answered with order id {upstream_id}, already another order's"
             )
             raise OrderOutcomeUnknownError(order_id=order_id) from None
-        logger.info("Order %s placed upstream as %s", order_id, upstream_id)
-        return await self._require(order_id)
+        order = await self._require(order_id)
+        logger.info(
+            "Order %s placed upstream as %s on panel %s", order_id, upstream_id, order.panel
+        )
+        return order
 
     async def _become_unknown(self, order_id: int, detail: str) -> None:
         """The add's outcome is unknown: keep the charge, list it for an admin, tell them now."""
         await self._repo.orders.mark_unknown(order_id, detail)
         order = await self._require(order_id)
-        await self._raise_alert(PlacementAlert(order, "unknown", detail))
+        await self._raise_alert(PlacementAlert(order, "unknown", detail, self._tag(order.panel)))
         logger.warning("Order %s: outcome of the panel's add is unknown: %s", order_id, detail)
 
     async def fail_and_refund(self, order_id: int, reason: str) -> Order:
@@ -401,18 +515,28 @@ class OrderingService:
                 await self._repo.promos.restore_discount(order_id)
         return await self._require(order_id)
 
-    async def settle_placed(self, order_id: int, upstream_id: int) -> Order:
-        """An admin found the order on the panel: track it from now on and tell the user.
+    async def settle_placed(
+        self, order_id: int, upstream_id: int, panel: str | None = None
+    ) -> Order:
+        """An admin found the order on the panel (the one it was sent to, unless ``panel``
+        names another): track it from now on and tell the user.
 
-        The panel is asked about ``upstream_id`` first: an id it refuses (a typo, another
+        That panel is asked about ``upstream_id`` first: an id it refuses (a typo, another
         shop's order) raises PanelOrderNotFoundError, and a panel that does not answer
         PanelCheckUnavailableError; nothing changes then.
         """
         order = await self._require(order_id)
         if order.status != UNKNOWN:
             raise OrderNotUnknownError(order_id=order_id, status=order.status)
+        if panel is None:
+            # The panel it was sent to, by its name (orders from before panels have none).
+            sent_to = self._panels.get(order.panel)
+            panel = order.panel if sent_to is None else sent_to.name
+        on_panel = self._panels.get(panel)
+        if on_panel is None:
+            raise PanelCheckUnavailableError(upstream_id=str(upstream_id))
         try:
-            await self._panel.status(upstream_id)
+            await on_panel.api.status(upstream_id)
         except PanelRefusedError as error:
             raise PanelOrderNotFoundError(
                 order_id=order_id, upstream_id=str(upstream_id), detail=error.detail
@@ -425,7 +549,9 @@ class OrderingService:
             if order.status != UNKNOWN:
                 raise OrderNotUnknownError(order_id=order_id, status=order.status)
             try:
-                await self._repo.orders.mark_placed(order_id, upstream_id, STATUS_PENDING)
+                await self._repo.orders.mark_placed(
+                    order_id, upstream_id, STATUS_PENDING, panel=panel
+                )
             except DuplicateUpstreamIdError:
                 raise PanelIdTakenError(upstream_id=str(upstream_id)) from None
             await self._repo.outbox.add(
@@ -460,7 +586,9 @@ class OrderingService:
                 refreshed = await self._require(order.id)
                 recovered.append(refreshed)
                 await self._raise_alert(
-                    PlacementAlert(refreshed, "unknown", "interrupted by a restart")
+                    PlacementAlert(
+                        refreshed, "unknown", "interrupted by a restart", self._tag(order.panel)
+                    )
                 )
         return recovered
 

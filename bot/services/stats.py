@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from bot.core.money import Money, panel_cost
 from bot.services.catalog import is_package
+from bot.services.ordering import order_reference
 from bot.upstream import PanelAPI, PanelBalance, UpstreamError
+from bot.upstream.panels import Panels, as_panels
 from bot.upstream.types import FINAL_STATUSES, STATUS_CANCELED
 from storage.database import format_time
 from storage.orders import LOCAL_STATES
@@ -44,6 +46,16 @@ class Stats:
     week: Period
     all_time: Period
     panel_balance: PanelBalance | None
+    # With several panels: each one's figures for the last 7 days and all time, main first.
+    panels: list[PanelFigures] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class PanelFigures:
+    name: str
+    balance: PanelBalance | None
+    week: Period
+    all_time: Period
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +102,35 @@ async def _period(repo: Repository, since: str) -> Period:
     )
 
 
-async def collect(repo: Repository, panel: PanelAPI, now: datetime | None = None) -> Stats:
+async def _by_panel(repo: Repository, since: str, names: list[str]) -> dict[str, Period]:
+    """Orders placed since ``since``, per panel: what customers paid, what the panel charged."""
+    paid = await repo.stats.paid_by_reference_since(since)
+    orders: dict[str, int] = dict.fromkeys(names, 0)
+    revenue: dict[str, Money] = dict.fromkeys(names, Money.zero())
+    cost: dict[str, Money] = dict.fromkeys(names, Money.zero())
+    main = names[0]
+    for order_id, panel, row in await repo.stats.order_costs_by_panel_since(since):
+        panel = panel or main  # orders from before several panels
+        orders[panel] = orders.get(panel, 0) + 1
+        revenue[panel] = revenue.get(panel, Money.zero()) + Money(
+            paid.get(order_reference(order_id), 0)
+        )
+        cost[panel] = cost.get(panel, Money.zero()) + _cost(row)
+    return {
+        name: Period(orders=orders[name], revenue=revenue[name], cost=cost[name]) for name in orders
+    }
+
+
+async def _balance(panel: PanelAPI, name: str) -> PanelBalance | None:
+    try:
+        return await panel.balance()
+    except UpstreamError as error:
+        logger.warning("Balance of panel %s unavailable for /stats: %r", name, error)
+        return None
+
+
+async def collect(repo: Repository, panel: PanelAPI | Panels, now: datetime | None = None) -> Stats:
+    panels = as_panels(panel)
     now = now or datetime.now(UTC)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     week = now - timedelta(days=7)
@@ -104,10 +144,27 @@ async def collect(repo: Repository, panel: PanelAPI, now: datetime | None = None
         if status not in LOCAL_STATES and status not in FINAL_STATUSES
     )
     try:
-        balance: PanelBalance | None = await panel.balance()
+        balance: PanelBalance | None = await panels.main.api.balance()
     except UpstreamError as error:
         logger.warning("Panel balance unavailable for /stats: %r", error)
         balance = None
+    per_panel: list[PanelFigures] = []
+    if panels.several:
+        names = panels.names
+        week_by_panel = await _by_panel(repo, week.strftime(stamp), names)
+        all_by_panel = await _by_panel(repo, "0000", names)
+        for index, name in enumerate(all_by_panel):
+            found = panels.get(name)
+            per_panel.append(
+                PanelFigures(
+                    name=name,
+                    balance=balance
+                    if index == 0
+                    else (None if found is None else await _balance(found.api, name)),
+                    week=week_by_panel.get(name, Period(0, Money.zero(), Money.zero())),
+                    all_time=all_by_panel[name],
+                )
+            )
     return Stats(
         users_total=total,
         users_today=new_today,
@@ -120,6 +177,7 @@ async def collect(repo: Repository, panel: PanelAPI, now: datetime | None = None
         week=await _period(repo, format_time(week)),
         all_time=await _period(repo, "0000"),
         panel_balance=balance,
+        panels=per_panel,
     )
 
 

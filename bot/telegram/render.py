@@ -23,6 +23,7 @@ from bot.upstream.types import (
     TYPE_DEFAULT,
     TYPE_PACKAGE,
     TYPE_POLL,
+    PanelBalance,
 )
 from storage.catalog import Service
 from storage.ledger import LedgerEntry
@@ -302,6 +303,27 @@ def stats(i18n: Translator, figures: Stats) -> str:
             Money.from_decimal(figures.panel_balance.amount),
             figures.panel_balance.currency or i18n.currency,
         )
+
+    def balance(value: PanelBalance | None) -> str:
+        if value is None:
+            return i18n("stats-panel-unavailable")
+        return i18n.money(Money.from_decimal(value.amount), value.currency or i18n.currency)
+
+    panels = [
+        i18n(
+            "stats-panel-line",
+            panel=figures_of.name,
+            balance=balance(figures_of.balance),
+            week_orders=figures_of.week.orders,
+            week_cost=i18n.money(figures_of.week.cost),
+            week_profit=i18n.money(figures_of.week.profit),
+            orders=figures_of.all_time.orders,
+            cost=i18n.money(figures_of.all_time.cost),
+            profit=i18n.money(figures_of.all_time.profit),
+        )
+        for figures_of in figures.panels
+    ]
+    by_panel = [i18n("stats-panels-title") + "\n" + "\n".join(panels)] if panels else []
     return "\n\n".join(
         [
             i18n(
@@ -332,5 +354,6 @@ def stats(i18n: Translator, figures: Stats) -> str:
                 else []
             ),
             i18n("stats-panel-balance", balance=panel),
+            *by_panel,
         ]
     )

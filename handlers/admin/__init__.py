@@ -14,6 +14,7 @@ from handlers.admin import (
     catalog,
     manual_topups,
     menu,
+    panels,
     promo,
     refunds,
     stats,
@@ -35,6 +36,7 @@ def create_router() -> Router:
         stats.create_router(),
         broadcast_composer.create_router(),
         catalog.create_router(),
+        panels.create_router(),
         promo.create_router(),
     )
     return router

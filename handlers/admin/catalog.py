@@ -16,6 +16,7 @@ from bot.telegram.callbacks import AdminAction, AdminCallback
 from bot.telegram.i18n import Translator
 from bot.telegram.routing import RouterTemplate
 from bot.upstream import UpstreamError
+from bot.upstream.panels import Panels
 from handlers.common import show
 from storage.repository import Repository
 from storage.settings import CATEGORY, SERVICE
@@ -121,14 +122,23 @@ async def _sync_text(catalog: CatalogService, i18n: Translator) -> str:
         shown = ", ".join(str(value) for value in values[:30])
         return shown + (" …" if len(values) > 30 else "") if values else "-"
 
-    return i18n(
-        "admin-sync-done",
-        added=len(changes.added),
-        removed=len(changes.removed),
-        changed=len(changes.changed),
-        added_ids=ids(changes.added),
-        removed_ids=ids(changes.removed),
-        changed_ids=ids(changes.changed),
+    failed = [
+        i18n("admin-sync-panel-failed", panel=panel, reason=reason)
+        for panel, reason in changes.failed_panels.items()
+    ]
+    return "\n".join(
+        [
+            i18n(
+                "admin-sync-done",
+                added=len(changes.added),
+                removed=len(changes.removed),
+                changed=len(changes.changed),
+                added_ids=ids(changes.added),
+                removed_ids=ids(changes.removed),
+                changed_ids=ids(changes.changed),
+            ),
+            *failed,
+        ]
     )
 
 
@@ -138,8 +148,11 @@ async def sync(event: Message | CallbackQuery, catalog: CatalogService, i18n: Tr
     await show(event, await _sync_text(catalog, i18n), keyboards.admin_back(i18n))
 
 
-async def _catalog_text(repo: Repository, pricing: Pricing, i18n: Translator) -> str:
+async def _catalog_text(
+    repo: Repository, pricing: Pricing, panels: Panels, i18n: Translator
+) -> str:
     lines = [i18n("admin-catalog-title", percent=str(pricing.markup_percent))]
+    served = await repo.catalog.panel_counts_by_category() if panels.several else {}
     for category in await repo.catalog.all_categories():
         override = pricing.override_for(CATEGORY, category.id)
         lines.append(
@@ -152,13 +165,23 @@ async def _catalog_text(repo: Repository, pricing: Pricing, i18n: Translator) ->
                 markup="-" if override is None else f"{override}%",
             )
         )
+        if category.id in served:
+            counts = ", ".join(f"{panel} {count}" for panel, count in served[category.id].items())
+            lines.append(i18n("admin-catalog-panels", panels=counts))
     lines.append(i18n("admin-catalog-help"))
+    if panels.several:
+        lines.append(i18n("admin-catalog-route-help"))
     return "\n".join(lines)
 
 
 @router.message(Command("catalog"))
 @router.callback_query(AdminCallback.filter(F.action == AdminAction.CATALOG))
 async def catalog_screen(
-    event: Message | CallbackQuery, repo: Repository, pricing: Pricing, i18n: Translator
+    event: Message | CallbackQuery,
+    repo: Repository,
+    pricing: Pricing,
+    panels: Panels,
+    i18n: Translator,
 ) -> None:
-    await show(event, await _catalog_text(repo, pricing, i18n), keyboards.admin_back(i18n))
+    text = await _catalog_text(repo, pricing, panels, i18n)
+    await show(event, text, keyboards.admin_back(i18n))

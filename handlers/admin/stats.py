@@ -12,7 +12,7 @@ from bot.telegram import charts, keyboards, render
 from bot.telegram.callbacks import AdminAction, AdminCallback
 from bot.telegram.i18n import Translator
 from bot.telegram.routing import RouterTemplate
-from bot.upstream import PanelAPI
+from bot.upstream.panels import Panels
 from handlers.common import show
 from storage.repository import Repository
 
@@ -28,10 +28,10 @@ def create_router() -> Router:
 async def stats_screen(
     event: Message | CallbackQuery,
     repo: Repository,
-    panel: PanelAPI,
+    panels: Panels,
     i18n: Translator,
 ) -> None:
-    stats = await collect(repo, panel)
+    stats = await collect(repo, panels)
     await show(event, render.stats(i18n, stats), keyboards.admin_back(i18n))
     if isinstance(event, Message):
         # The command also posts the chart; the admin menu's button edits its message in

@@ -23,7 +23,7 @@ admin-unknown-line =
     Service { NUMBER($service_id, useGrouping: 0) }: { $service }
     Link: { $link } · Quantity: { $quantity } · Paid: { $price }
     Why: { $detail }
-admin-settle-usage = Usage: <code>/settle order_id panel_order_id</code> if the order exists on the panel, or <code>/settle order_id failed</code> to refund it.
+admin-settle-usage = Usage: <code>/settle order_id panel_order_id</code> if the order exists on the panel it was sent to (<code>/settle order_id panel:panel_order_id</code> if on another), or <code>/settle order_id failed</code> to refund it.
 admin-order-not-found = There is no order #{ NUMBER($order_id, useGrouping: 0) }.
 admin-settle-not-unknown = Order #{ NUMBER($order_id, useGrouping: 0) } is not waiting to be settled (its status is { $status }).
 admin-settle-duplicate = Another order is already linked to panel order { $upstream_id }.

@@ -25,7 +25,7 @@ admin-unknown-line =
     Услуга { NUMBER($service_id, useGrouping: 0) }: { $service }
     Ссылка: { $link } · Количество: { $quantity } · Оплачено: { $price }
     Причина: { $detail }
-admin-settle-usage = Использование: <code>/settle id_заказа id_в_панели</code>, если заказ есть в панели, или <code>/settle id_заказа failed</code>, чтобы вернуть деньги.
+admin-settle-usage = Использование: <code>/settle id_заказа id_в_панели</code>, если заказ есть в панели, куда он ушёл (<code>/settle id_заказа панель:id_в_панели</code>, если в другой), или <code>/settle id_заказа failed</code>, чтобы вернуть деньги.
 admin-order-not-found = Заказа #{ NUMBER($order_id, useGrouping: 0) } нет.
 admin-settle-not-unknown = Заказ #{ NUMBER($order_id, useGrouping: 0) } не ждёт решения (его статус: { $status }).
 admin-settle-duplicate = Заказ панели { $upstream_id } уже связан с другим заказом.

@@ -23,7 +23,9 @@ from bot.services.ordering import AlertSink, PlacementAlert
 from bot.services.tracking.tracker import OrderTracker
 from bot.upstream import ItemError, OrderStatus, PanelAPI
 from bot.upstream.client import BATCH_LIMIT
+from bot.upstream.panels import Panel, Panels, as_panels
 from storage.database import format_time
+from storage.orders import Refill
 from storage.repository import Repository
 
 logger = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ class StatusSync:
     def __init__(
         self,
         repo: Repository,
-        panel: PanelAPI,
+        panel: PanelAPI | Panels,
         tracker: OrderTracker,
         *,
         concurrency: int = 8,
@@ -54,7 +56,7 @@ class StatusSync:
         missing_grace: timedelta = timedelta(hours=24),
     ) -> None:
         self._repo = repo
-        self._panel = panel
+        self._panels = as_panels(panel)
         self._tracker = tracker
         self._concurrency = concurrency
         self._on_notifications = on_notifications
@@ -63,23 +65,12 @@ class StatusSync:
         self._lock = asyncio.Lock()
 
     async def run_round(self) -> RoundReport:
-        """One pass over every trackable order and refill. Rounds never overlap."""
+        """One pass over every trackable order and refill, each panel asked about its own
+        orders, side by side. Rounds never overlap."""
         async with self._lock:
             report = RoundReport()
             started = time.monotonic()
-            queue = await self._repo.orders.sync_queue()
-            report.orders = len(queue)
-            report.batches = -(-len(queue) // BATCH_LIMIT)
-            # Workers share one iterator, so batches start in queue order (a round cut short,
-            # or a batch that fails, hurts the freshest orders, not the stalest), and the panel
-            # always has ``concurrency`` calls to answer, never a drained pipeline.
-            batches = queue.batches(BATCH_LIMIT)
-            await asyncio.gather(
-                *(
-                    self._work(batches, report)
-                    for _ in range(min(self._concurrency, report.batches))
-                )
-            )
+            await asyncio.gather(*(self._sync_panel(panel, report) for panel in self._panels))
             await self._sync_refills(report)
             await self._give_up_on_missing(report)
             report.seconds = time.monotonic() - started
@@ -94,15 +85,38 @@ class StatusSync:
                 )
             return report
 
-    async def _work(self, batches: Iterator[list[tuple[int, int]]], report: RoundReport) -> None:
-        for batch in batches:
-            await self._sync_batch(batch, report)
+    async def _sync_panel(self, panel: Panel, report: RoundReport) -> None:
+        # Orders from before several panels carry no name: they are the main panel's.
+        names = [panel.name, ""] if panel is self._panels.main else [panel.name]
+        queue = await self._repo.orders.sync_queue(names)
+        batch_count = -(-len(queue) // BATCH_LIMIT)
+        report.orders += len(queue)
+        report.batches += batch_count
+        # Workers share one iterator, so batches start in queue order (a round cut short, or
+        # a batch that fails, hurts the freshest orders, not the stalest), and the panel always
+        # has ``concurrency`` calls to answer, never a drained pipeline. Each panel has its
+        # own workers (and its client its own limit): a slow panel holds up only its orders.
+        batches = queue.batches(BATCH_LIMIT)
+        await asyncio.gather(
+            *(
+                self._work(panel.api, batches, report)
+                for _ in range(min(self._concurrency, batch_count))
+            )
+        )
 
-    async def _sync_batch(self, batch: list[tuple[int, int]], report: RoundReport) -> None:
+    async def _work(
+        self, panel: PanelAPI, batches: Iterator[list[tuple[int, int]]], report: RoundReport
+    ) -> None:
+        for batch in batches:
+            await self._sync_batch(panel, batch, report)
+
+    async def _sync_batch(
+        self, panel: PanelAPI, batch: list[tuple[int, int]], report: RoundReport
+    ) -> None:
         local_by_upstream = {upstream_id: order_id for order_id, upstream_id in batch}
         upstream_ids = list(local_by_upstream)
         try:
-            results = await self._panel.statuses(upstream_ids)
+            results = await panel.statuses(upstream_ids)
         except Exception:
             report.failed_batches += 1
             logger.exception("Status batch of %d orders failed", len(upstream_ids))
@@ -166,14 +180,27 @@ class StatusSync:
             )
 
     async def _sync_refills(self, report: RoundReport) -> None:
-        refills = await self._repo.orders.refills_to_sync()
-        report.refills = len(refills)
+        by_panel = await self._repo.orders.refills_to_sync_by_panel()
+        report.refills = sum(len(refills) for refills in by_panel.values())
+        for name, refills in by_panel.items():
+            panel = self._panels.get(name)
+            if panel is None:
+                logger.warning(
+                    "%d refills are on panel %r, which is not configured", len(refills), name
+                )
+                continue
+            try:
+                await self._sync_panel_refills(panel.api, refills)
+            except Exception:
+                logger.exception("Refill statuses of panel %s failed", name)
+
+    async def _sync_panel_refills(self, panel: PanelAPI, refills: list[Refill]) -> None:
         by_upstream = {
             refill.upstream_id: refill.id for refill in refills if refill.upstream_id is not None
         }
         if not by_upstream:
             return
-        results = await self._panel.refill_statuses(list(by_upstream))
+        results = await panel.refill_statuses(list(by_upstream))
         changed = False
         for upstream_id, result in results.items():
             if isinstance(result, str) and upstream_id in by_upstream:

@@ -19,8 +19,10 @@ from bot.upstream import (
     PanelAPI,
     PanelOutcomeUnknownError,
     PanelRefusedError,
+    PanelUnreachableError,
     UpstreamError,
 )
+from bot.upstream.panels import Panels, as_panels
 from bot.upstream.types import (
     FINAL_STATUSES,
     STATUS_CANCELED,
@@ -103,9 +105,17 @@ def _refusal_or_trouble(outcome: ItemError | None, action: str) -> Exception:
 
 
 class OrderTracker:
-    def __init__(self, repo: Repository, panel: PanelAPI) -> None:
+    def __init__(self, repo: Repository, panel: PanelAPI | Panels) -> None:
         self._repo = repo
-        self._panel = panel
+        self._panels = as_panels(panel)
+
+    def panel_of(self, order: Order) -> PanelAPI:
+        """The client of the panel the order is on; refills and cancels go there only."""
+        panel = self._panels.get(order.panel)
+        if panel is None:
+            # A panel removed from the settings: nothing can reach it, nothing is sent.
+            raise PanelUnreachableError(f"panel {order.panel!r} is not configured", action="order")
+        return panel.api
 
     async def apply(self, order: Order, status: OrderStatus) -> StatusChange | None:
         changes = await self.apply_batch([(order.id, status)])
@@ -248,7 +258,7 @@ class OrderTracker:
         """Ask the panel for the order's status now (the Refresh button)."""
         if order.upstream_id is None or not is_trackable(order):
             return order, None
-        status = await self._panel.status(order.upstream_id)
+        status = await self.panel_of(order).status(order.upstream_id)
         change = await self.apply(order, status)
         current = await self._repo.orders.get(order.id)
         return (current or order), change
@@ -258,7 +268,7 @@ class OrderTracker:
         if order.upstream_id is None:
             raise ActionRefusedError("refill", "order was not placed")
         try:
-            refill_id = await self._panel.refill(order.upstream_id)
+            refill_id = await self.panel_of(order).refill(order.upstream_id)
         except PanelRefusedError as error:
             raise ActionRefusedError("refill", error.detail) from None
         return await self._repo.orders.add_refill(order.id, refill_id, "Pending")
@@ -267,7 +277,7 @@ class OrderTracker:
         """Ask the panel to cancel; the refund follows when the panel reports Canceled."""
         if order.upstream_id is None:
             raise ActionRefusedError("cancel", "order was not placed")
-        result = await self._panel.cancel([order.upstream_id])
+        result = await self.panel_of(order).cancel([order.upstream_id])
         outcome = result.get(order.upstream_id, ItemError("no answer"))
         if isinstance(outcome, ItemError):
             raise _refusal_or_trouble(outcome, "cancel")
