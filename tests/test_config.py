@@ -247,3 +247,92 @@ def test_referral_percent_is_validated_with_one_line(monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("REFERRAL_PERCENT", bad)
         message = str(configuration_error())
         assert message.startswith("REFERRAL_PERCENT") and "\n" not in message, message
+
+
+BACKUP_KEY = "backup-key-5d1f0a9c7e"
+
+
+@pytest.mark.usefixtures("minimal")
+def test_extra_panels_from_json_with_their_own_names_keys_and_limits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SMM_PANEL_NAME", "first")
+    monkeypatch.setenv(
+        "SMM_EXTRA_PANELS",
+        '[{"name": "backup", "url": "https://backup.example/api/v2", "key": " KEY ",'
+        ' "concurrency": 2, "timeout": 12.5}, {"name": "demo-2", "url": "DEMO"}]'.replace(
+            "KEY", BACKUP_KEY
+        ),
+    )
+    settings = load_settings()
+    main, backup, demo = settings.panels
+    assert (main.name, main.url) == ("first", "https://panel.example/api/v2")
+    assert (backup.name, backup.url, backup.concurrency) == (
+        "backup",
+        "https://backup.example/api/v2",
+        2,
+    )
+    assert backup.key is not None and backup.key.get_secret_value() == BACKUP_KEY
+    assert backup.timeout == Decimal("12.5")
+    assert (demo.name, demo.is_demo, demo.key) == ("demo-2", True, None)
+    assert BACKUP_KEY not in repr(settings)
+    # Every panel key is scrubbed from the log like SMM_API_KEY.
+    from bot.runtime.logging_setup import secrets_of
+
+    assert BACKUP_KEY in secrets_of(settings)
+
+
+@pytest.mark.usefixtures("minimal")
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            '[{"name": "b", "url": "https://b.example/api", "key": "@"'.replace("@", SECRET),
+            "not valid JSON",
+        ),
+        ('{"name": "b"}', "must be a JSON list"),
+        ('["@"]'.replace("@", SECRET), "entry 1 is not an object"),
+        ('[{"name": "Big Name", "url": "demo"}]', "entry 1: name must be"),
+        ('[{"name": "b", "url": "ftp://@"}]'.replace("@", SECRET), "entry 1 (b): url must be"),
+        ('[{"name": "b", "url": "https://b.example/api"}]', "entry 1 (b): key is required"),
+        (
+            '[{"name": "b", "url": "demo", "@": 1}]'.replace("@", SECRET),
+            "entry 1 has unknown fields",
+        ),
+        ('[{"name": "b", "url": "demo", "concurrency": 0}]', "concurrency must be 1 to 32"),
+        ('[{"name": "main", "url": "demo"}]', "names must be unique"),
+        ('[{"name": "b", "url": "demo"}, {"name": "b", "url": "demo"}]', "names must be unique"),
+    ],
+)
+def test_a_malformed_panel_list_is_one_line_naming_it_never_its_value(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
+    monkeypatch.setenv("SMM_EXTRA_PANELS", value)
+    error = configuration_error()
+    assert str(error).startswith("SMM_EXTRA_PANELS"), str(error)
+    assert expected in str(error)
+    assert SECRET not in str(error) and "\n" not in str(error)
+
+
+def test_a_malformed_panel_list_stops_the_bot_with_exit_2(tmp_path: Path) -> None:
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO),
+        "BOT_TOKEN": TOKEN,
+        "SMM_API_URL": "demo",
+        "SMM_EXTRA_PANELS": '[{"name": "b", "url": "https://b.example", "key": "@"'.replace(
+            "@", SECRET
+        ),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert "SMM_EXTRA_PANELS" in line and SECRET not in line

@@ -19,6 +19,7 @@ A test restarts the bot on the same database with ``await storefront.stop()`` fo
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -39,7 +40,9 @@ from bot.testing.in_process import make_in_process_bot, running_in_process
 from bot.testing.panel import FakePanel
 from bot.testing.telegram import TEST_TOKEN, FakeTelegram, FakeTelegramServer
 from bot.testing.user import ChatUser, shared_translations
+from bot.upstream import PanelAPI
 from bot.upstream.client import DEFAULT_TIMEOUT, HttpPanelClient
+from bot.upstream.panels import Panel, Panels
 from storage.database import Database
 from storage.ledger import EntryKind
 from storage.repository import Repository
@@ -53,7 +56,8 @@ BOB = 100_000_002
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "storefront(panel_read_timeout=None, settings={}): options for the e2e storefront fixture",
+        "storefront(panel_read_timeout=None, settings={}, extra_panels=()): options for the e2e"
+        " storefront fixture (extra_panels: names of more fake panels, see SMM_EXTRA_PANELS)",
     )
 
 
@@ -80,6 +84,8 @@ class Storefront:
     errors: ErrorLogCollector
     panel_timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
     lane: str = "http"
+    # More panels beside the main one, by name (SMM_EXTRA_PANELS names the same ones).
+    extra_panels: dict[str, FakePanel] = field(default_factory=dict)
     services: Services | None = None
     repo: Repository | None = None
     _run: AsyncExitStack | None = field(default=None, repr=False)
@@ -134,14 +140,23 @@ class Storefront:
         # The fake panel speaks plain HTTP: skipping the CA bundle saves a tenth of a second of
         # every start-up and changes nothing else about the client.
         http = httpx.AsyncClient(verify=False)
-        panel_client = HttpPanelClient(
-            self.panel.url,
-            self.panel.api_key,
-            http_client=http,
-            timeout=self.panel_timeout,
-            connect_retries=0,
-            retry_backoff=0.01,
-        )
+        clients = {
+            name: HttpPanelClient(
+                panel.url,
+                panel.api_key,
+                http_client=http,
+                timeout=self.panel_timeout,
+                connect_retries=0,
+                retry_backoff=0.01,
+            )
+            for name, panel in {
+                self.settings.SMM_PANEL_NAME: self.panel,
+                **self.extra_panels,
+            }.items()
+        }
+        panel_client: PanelAPI | Panels = clients[self.settings.SMM_PANEL_NAME]
+        if self.extra_panels:
+            panel_client = Panels([Panel(name, client) for name, client in clients.items()])
         in_process = self.lane == "in_process"
         if in_process:
             bot = make_in_process_bot(self.telegram)
@@ -203,6 +218,7 @@ async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIte
     options.pop("lane", None)
     assert lane in LANES, f"unknown lane {lane!r}"
     read_timeout = options.pop("panel_read_timeout", None)
+    extra_names = tuple(options.pop("extra_panels", ()))  # type: ignore[call-overload]
     setting_overrides = dict(options.pop("settings", {}))  # type: ignore[call-overload]
     assert not options, f"unknown storefront options: {sorted(options)}"
     panel_timeout = (
@@ -214,7 +230,17 @@ async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIte
     logging.getLogger().addHandler(errors)
     try:
         telegram = FakeTelegram() if lane == "in_process" else FakeTelegramServer()
-        async with FakePanel() as panel, running_server(telegram):
+        async with AsyncExitStack() as panels_stack, FakePanel() as panel, running_server(telegram):
+            extra = {
+                name: await panels_stack.enter_async_context(FakePanel()) for name in extra_names
+            }
+            if extra:
+                setting_overrides.setdefault(
+                    "SMM_EXTRA_PANELS",
+                    json.dumps(
+                        [{"name": n, "url": p.url, "key": p.api_key} for n, p in extra.items()]
+                    ),
+                )
             database_path = tmp_path / "storefront.sqlite3"
             settings = make_settings(panel, database_path, **setting_overrides)
             front = Storefront(
@@ -226,6 +252,7 @@ async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIte
                 errors=errors,
                 panel_timeout=panel_timeout,
                 lane=lane,
+                extra_panels=extra,
             )
             await front.start()
             try:

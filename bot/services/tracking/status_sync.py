@@ -159,7 +159,9 @@ class StatusSync:
             order = await self._repo.orders.get(order_id)
             if order is not None and self._alert is not None:
                 try:
-                    await self._alert(PlacementAlert(order, "missing", missing[order_id]))
+                    panel = order.panel or self._panels.main.name
+                    tag = panel if self._panels.several else ""
+                    await self._alert(PlacementAlert(order, "missing", missing[order_id], tag))
                 except Exception:  # the alert is best effort; the order is recorded anyway
                     logger.exception("Could not alert admins about order %s", order_id)
 
