@@ -306,7 +306,9 @@ def serves(member: RouteMember, quote: Quote) -> bool:
     if quote.runs is not None and not member.dripfeed:
         return False
     cost = panel_cost(member.rate, quantity, per_package=package, runs=quote.runs or 1)
-    return cost <= quote.price
+    # A promo discount is the shop's own gift: the guard is against a panel dearer than the
+    # price the customer was quoted, before the discount.
+    return cost <= quote.price + quote.discount
 
 
 @dataclass(frozen=True, slots=True)

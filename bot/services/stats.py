@@ -151,7 +151,7 @@ async def collect(repo: Repository, panel: PanelAPI | Panels, now: datetime | No
     per_panel: list[PanelFigures] = []
     if panels.several:
         names = panels.names
-        week_by_panel = await _by_panel(repo, week.strftime(stamp), names)
+        week_by_panel = await _by_panel(repo, format_time(week), names)
         all_by_panel = await _by_panel(repo, "0000", names)
         for index, name in enumerate(all_by_panel):
             found = panels.get(name)
