@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.upstream import PanelBalance, UpstreamError
 from bot.upstream.panels import Panel, Panels
+from storage.database import format_time
 from storage.repository import Repository
 
 # /panels answers even when a panel hangs: its client's own timeout could be half a minute.
@@ -51,7 +52,9 @@ async def panel_statuses(panels: Panels, repo: Repository) -> list[PanelStatus]:
                 main=panel is panels.main,
                 balance=balance,
                 error=error or panel.health.last_error,
-                error_at=None if error else panel.health.last_error_at,
+                error_at=None
+                if error or panel.health.last_error_at is None
+                else format_time(panel.health.last_error_at),
                 active_orders=count,
                 used=panels.accepts(panel),
             )

@@ -33,12 +33,12 @@ class PanelHealth:
     """What the shop last saw of a panel: its last failure and when, its last success."""
 
     last_error: str | None = None
-    last_error_at: str | None = None
-    last_ok_at: str | None = None
+    last_error_at: datetime | None = None
+    last_ok_at: datetime | None = None
 
 
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+def _stamp() -> datetime:
+    return datetime.now(UTC)
 
 
 class RecordingPanel:
