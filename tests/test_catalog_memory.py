@@ -135,17 +135,20 @@ async def test_a_refresh_writes_only_what_differs_a_batch_at_a_time(
     changes = await catalog.replace(first)
     assert (changes.added, changes.changed, changes.removed) == ([1, 2, 3, 4, 5], [], [])
     writes: list[int] = []
+    # What each panel sells is written (in batches too) before the shop's services.
+    panel_writes: list[int] = []
     execute_many = database.execute_many
 
     async def counting(sql: str, rows: Any) -> None:
         rows = list(rows)
-        writes.append(len(rows))
+        (panel_writes if "panel_services" in sql else writes).append(len(rows))
         await execute_many(sql, rows)
 
     monkeypatch.setattr(database, "execute_many", counting)
     unchanged = await catalog.replace(first)
     assert (unchanged.added, unchanged.changed, unchanged.removed) == ([], [], [])
     assert writes == []  # nothing differs: nothing written, not even a timestamp
+    assert panel_writes == []
 
     # A new rate, a service moved to another category, one gone, one new, the rest reordered.
     second = [
@@ -160,6 +163,7 @@ async def test_a_refresh_writes_only_what_differs_a_batch_at_a_time(
     # The three categories (reordered, one new), the five services in batches of two (3 only
     # moved), then the removal.
     assert writes == [3, 2, 2, 1, 1]
+    assert panel_writes == [2, 2, 1, 1]  # the five that differ or are new, then 4 retired
     [tiktok, instagram, youtube] = await catalog.categories()
     assert (tiktok.name, instagram.name, youtube.name) == ("TikTok", "Instagram", "YouTube")
     assert [s.id for s in await catalog.services(tiktok.id)] == [5, 2]
