@@ -197,6 +197,10 @@ async def test_routes_the_price_guard_and_a_panel_that_fails_to_refresh(
     assert admin.t("admin-route-set", service_id=FOLLOWERS.service_id) in (shown.text or "")
     assert "backup:101 (0.95) → main:1 (0.9)" in (shown.text or "")
     assert await place() == "backup"
+    assert (await admin.say("/route abc")).text == admin.t("admin-route-usage")
+    assert (await admin.say("/route 1 backup101")).text == admin.t("admin-route-usage")
+    nothing = await admin.say("/route 99999 auto")
+    assert nothing.text == admin.t("admin-catalog-not-found", scope="service", id=99999)
     refused = await admin.say(f"/route {FOLLOWERS.service_id} backup:101,backup:7")
     assert refused.text == admin.t("admin-route-panel-twice")
     missing = await admin.say(f"/route {FOLLOWERS.service_id} backup:999")
