@@ -13,6 +13,8 @@ import pytest
 
 from bot.core.errors import OrderRefusedError
 from bot.services.ordering import make_quote
+from bot.services.panel_watch import LowPanelBalance, PanelBalanceWatch
+from bot.services.stats import Period, collect
 from bot.services.tracking.status_sync import StatusSync
 from bot.testing.panel import COMPLETED, IN_PROGRESS, FakePanel, FakeService
 from storage.ledger import EntryKind
@@ -128,7 +130,33 @@ async def test_failover_on_refusal_charges_once_and_each_order_lives_on_its_pane
     assert spare.calls_of("refill") == [{"order": str(first.upstream_id)}]
     assert main.count("refill") == 0
 
-    # /unknown-free, /panels lists both, /stats splits by panel.
+    # /stats splits cost and profit by panel: the first order is the backup's (its charge,
+    # 0.95, as the panel reported it), the second the main panel's.
+    assert storefront.services is not None
+    figures = await collect(storefront.r, storefront.services.panels)
+    by_panel = {panel.name: panel.all_time for panel in figures.panels}
+    assert by_panel["backup"] == Period(1, money("1.08"), money("0.95"))
+    assert by_panel["main"] == Period(1, money("1.08"), money("0.90"))
+    assert figures.all_time.cost == money("1.85")
+
+    # PANEL_BALANCE_ALERT applies to each panel, once per crossing.
+    alerts: list[LowPanelBalance] = []
+
+    async def alert(low: LowPanelBalance) -> None:
+        alerts.append(low)
+
+    watch = PanelBalanceWatch(storefront.r, storefront.services.panels, alert, Decimal("100"))
+    spare.balance = Decimal("50")
+    assert await watch.check() is True
+    assert await watch.check() is False
+    main.balance = Decimal("10")
+    assert await watch.check() is True
+    assert [(low.panel, low.balance) for low in alerts] == [
+        ("backup", money("50")),
+        ("main", money("10")),
+    ]
+
+    # /panels lists both, /stats shows them.
     panels = await admin.say("/panels")
     assert "<b>main</b>" in (panels.text or "") and "<b>backup</b>" in (panels.text or "")
     stats = await admin.say(
