@@ -165,6 +165,7 @@ class Result:
     paid_sent: int
     stars_estimate: int | None
     budget_waits: dict[Priority, list[float]]
+    cpu_seconds: float  # this process (bot and fake server) during the delivery
 
     @property
     def rate(self) -> float:
@@ -266,9 +267,11 @@ async def run(options: argparse.Namespace) -> Result:
                     during = asyncio.create_task(customers.run(done))
                     first_send = len(sends.times)
                     started = time.monotonic()
+                    cpu_started = time.process_time()
                     services.broadcast_runner.start(broadcast)
                     await services.broadcast_runner.wait()
                     seconds = time.monotonic() - started
+                    cpu_seconds = time.process_time() - cpu_started
                     all_sends = len(sends.times) - first_send
                     done.set()
                     await during
@@ -317,6 +320,7 @@ async def run(options: argparse.Namespace) -> Result:
                     paid_sent=telegram.paid_broadcasts,
                     stars_estimate=stars,
                     budget_waits=budget_waits,
+                    cpu_seconds=cpu_seconds,
                 )
             finally:
                 await panel_client.aclose()
@@ -368,7 +372,12 @@ def main() -> int:
         f"all sends       {result.all_sends / result.seconds:.2f} messages/s accepted"
         f" ({result.accepted} copies + {result.answers} answers + admin's)"
     )
-    print(f"peak window     {result.peak} messages in one second (limit {options.limit})")
+    limit = f"{options.paid_limit} paid + {options.limit}" if options.paid else options.limit
+    print(f"peak window     {result.peak} messages in one second (limit {limit})")
+    print(
+        f"CPU             {result.cpu_seconds:.1f} s, bot and fake server together:"
+        f" {result.cpu_seconds / max(result.all_sends, 1) * 1000:.2f} ms per message"
+    )
     print(f"blocked (403)   {result.blocked_answers} of {result.blocked} blocked users")
     print(f"429 answers     {result.rate_limited} (runner retries: {result.runner_retries})")
     print(f"lost            {result.lost}")
