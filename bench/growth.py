@@ -531,7 +531,7 @@ async def bench_memory(options: argparse.Namespace) -> None:
     print("|---|--:|")
     for label, value in lines:
         print(f"| {label} | {value:.0f} MiB |")
-    per_user = (lines[-2][1] - lines[-3][1]) * MiB / options.starts
+    per_user = (lines[-1][1] - lines[-3][1]) * MiB / (2 * options.starts)
     print(f"database files {size:.0f} MiB; each new user who writes adds ~{per_user:,.0f} bytes")
     print(f"(ru_maxrss {peak_rss_mib():.0f} MiB)")
 

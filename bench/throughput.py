@@ -705,6 +705,9 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", choices=["storefront", "echo"], help="run one bot only")
     parser.add_argument("--log-level", default="INFO", help="the bots' LOG_LEVEL (INFO)")
     parser.add_argument(
+        "--loop", choices=["asyncio", "uvloop"], default="asyncio", help="the bots' event loop"
+    )
+    parser.add_argument(
         "--profile",
         choices=["cprofile", "pyinstrument"],
         help="profile the storefront's process during the load (pyinstrument: pip install)",
@@ -717,7 +720,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main() -> None:
-    sys.exit(asyncio.run(main_async(parse_arguments())))
+    args = parse_arguments()
+    if args.loop == "uvloop":
+        import uvloop  # the bot's process only: the world keeps its own loop
+
+        sys.exit(uvloop.run(main_async(args)))
+    sys.exit(asyncio.run(main_async(args)))
 
 
 if __name__ == "__main__":
