@@ -1,4 +1,4 @@
-"""The send budget: answers never wait, background senders fill the rest, one slot short."""
+"""The send budget: answers first, background senders fill the rest, one slot short."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ WINDOW = 0.05  # short, so the tests wait little; the order of events is what is
 async def send(budget: SendBudget, priority: Priority, log: list[str], name: str) -> None:
     await budget.acquire(priority)
     log.append(name)
-    if priority is not Priority.ANSWER:  # answers are counted, never held back
+    if priority is not Priority.ANSWER:  # answers alone may pass the limit, nothing else
         assert budget.in_window <= budget.per_second
     await asyncio.sleep(0)  # the request
-    budget.release()
+    budget.release(priority)
 
 
-async def test_answers_never_wait_and_background_sends_fill_what_they_leave() -> None:
+async def test_answers_go_first_and_background_sends_fill_what_they_leave() -> None:
     budget = SendBudget(3, reserve=1, window=WINDOW)
     log: list[str] = []
     await send(budget, Priority.ANSWER, log, "earlier answer")  # someone is using the bot
@@ -35,24 +35,36 @@ async def test_answers_never_wait_and_background_sends_fill_what_they_leave() ->
         asyncio.create_task(send(budget, Priority.NOTIFICATION, log, "notification")),
     ]
     await asyncio.sleep(0)
-    await send(budget, Priority.ANSWER, log, "first answer")  # the reserved slot
-    await send(budget, Priority.ANSWER, log, "second answer")  # past the limit, not held
-    assert log == ["first answer", "second answer"]
-    assert budget.in_window == 4
-    budget.release()
-    budget.release()
-    await asyncio.gather(*waiting)
-    # Once the answers aged out, the notification went before the broadcast queued ahead of it.
+    await send(budget, Priority.ANSWER, log, "first answer")  # the reserved slot: no wait
+    assert log == ["first answer"]
+    second = asyncio.create_task(send(budget, Priority.ANSWER, log, "second answer"))
+    budget.release(Priority.BROADCAST)
+    budget.release(Priority.NOTIFICATION)
+    await asyncio.gather(second, *waiting)
+    # The window was full with background sends in it: the second answer waited for one to
+    # age out, yet went before the others, and the notification before the broadcast.
     assert log == ["first answer", "second answer", "notification", "broadcast"]
+
+
+async def test_answers_alone_are_never_held_back() -> None:
+    budget = SendBudget(3, window=WINDOW)
+    for _ in range(10):
+        await budget.acquire(Priority.ANSWER)  # no background send in the window: no wait
+    assert budget.in_window == 10
+    waiting = asyncio.create_task(budget.acquire(Priority.BROADCAST))
+    await asyncio.sleep(WINDOW / 2)
+    assert not waiting.done()  # background sends wait for the answers to age out
+    for _ in range(10):
+        budget.release(Priority.ANSWER)
+    await waiting
 
 
 async def test_many_senders_never_exceed_the_window_and_answers_overtake() -> None:
     budget = SendBudget(5, reserve=1, window=WINDOW)
     log: list[str] = []
     priorities = [Priority.BROADCAST] * 30 + [Priority.ANSWER] * 10
-    # Each background grant checks the window. The broadcast asked first, but its sends are
-    # spread over the window: every answer goes before its second copy, and the copies wait
-    # for the answers to age out.
+    # Each grant checks the window. The broadcast asked first, but its sends are spread over
+    # the window: every answer goes before its second copy.
     await asyncio.gather(*(send(budget, priority, log, priority.name) for priority in priorities))
     assert log == ["BROADCAST"] + ["ANSWER"] * 10 + ["BROADCAST"] * 29
 
@@ -63,7 +75,7 @@ async def test_the_reserve_is_kept_only_while_people_use_the_bot() -> None:
         await budget.acquire(Priority.BROADCAST)
     assert budget.in_window == 3  # nobody used the bot: the broadcast takes the whole window
     for _ in range(3):
-        budget.release()
+        budget.release(Priority.BROADCAST)
     await send(budget, Priority.ANSWER, [], "answer")
     await asyncio.sleep(WINDOW)
     assert budget.in_window == 0
@@ -72,7 +84,7 @@ async def test_the_reserve_is_kept_only_while_people_use_the_bot() -> None:
     third = asyncio.create_task(budget.acquire(Priority.BROADCAST))
     await asyncio.sleep(2 * WINDOW)
     assert not third.done()  # one slot stays free for the next answer
-    budget.release()
+    budget.release(Priority.BROADCAST)
     await third  # once that send aged out of the window: two in flight again
     assert budget.in_window == 2
 

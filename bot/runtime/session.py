@@ -78,4 +78,4 @@ class SendBudgetMiddleware(BaseRequestMiddleware):
             budget.hold(error.retry_after)
             raise
         finally:
-            budget.release()
+            budget.release(priority)

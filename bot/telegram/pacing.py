@@ -1,11 +1,12 @@
 """One send budget for every message the bot sends to a chat, answers first.
 
 Telegram allows a bot about 30 messages a second, counted over a sliding second. Answers to
-a user's own update, notifications and broadcasts are all counted in that one window, but
-answers never wait for it: Telegram's limit is for bulk sending (replies to the users who
-write are not held to it), and an answer held back is a slower bot. Background senders fill
-what answers leave, one slot short of the limit while people use the bot, so the next answer
-does not push a second over it.
+a user's own update, notifications and broadcasts are all counted in that one window.
+Background senders fill what answers leave, one slot short of the limit while people use the
+bot, spread evenly over the window; an answer goes at once unless the window is full with
+background sends in it, and then waits for the next one to age out (a thirtieth of a second
+at most). Answers alone are never held back: Telegram's limit is for bulk sending, and a bot
+answering its users faster than 30 a second must not be capped there.
 
 A send counts from the moment Telegram answers it, the only moment by which it has surely
 been counted there, and stops counting one window later; so however long a request takes,
@@ -76,9 +77,9 @@ def paid_broadcast_stars(messages: int) -> int:
 class SendBudget:
     """A sliding window of ``per_second`` sends shared by priority.
 
-    Answers go at once and are counted. While people are using the bot (an answer went out in
-    the last ``reserve_seconds``), background senders leave ``reserve`` slots free; they are
-    spread evenly over the window, so the slots they free come one at a time.
+    While people are using the bot (an answer went out in the last ``reserve_seconds``),
+    background senders leave ``reserve`` slots free; they are spread evenly over the window,
+    so the slots they free come one at a time.
     """
 
     def __init__(
@@ -102,6 +103,8 @@ class SendBudget:
         self._held_until = 0.0
         self._in_flight = 0
         self._expiries: deque[float] = deque()  # when each answered send stops counting
+        self._background_in_flight = 0
+        self._background_expiries: deque[float] = deque()  # the same, background sends only
         self._waiting: list[tuple[Priority, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -114,9 +117,6 @@ class SendBudget:
 
     async def acquire(self, priority: Priority) -> None:
         """Wait for a slot; every acquire is followed by exactly one :meth:`release`."""
-        if priority is Priority.ANSWER:
-            self._grant(priority)  # counted, never held back
-            return
         if not self._waiting and self._delay(priority, self._clock()) == 0.0:
             self._grant(priority)
             return
@@ -133,7 +133,7 @@ class SendBudget:
                 await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
-                self.release()  # granted as the waiter was cancelled: hand the slot back
+                self.release(priority)  # granted as the waiter was cancelled: hand it back
             raise
 
     @staticmethod
@@ -151,10 +151,14 @@ class SendBudget:
             future.cancel()  # dropped from the queue by the next dispatch
             raise SendAbandoned
 
-    def release(self) -> None:
+    def release(self, priority: Priority) -> None:
         """Telegram answered (or the request failed): the send counts for one more window."""
+        expiry = self._clock() + self.window
         self._in_flight -= 1
-        self._expiries.append(self._clock() + self.window)
+        self._expiries.append(expiry)
+        if priority is not Priority.ANSWER:
+            self._background_in_flight -= 1
+            self._background_expiries.append(expiry)
         self._dispatch()
 
     def hold(self, seconds: float) -> None:
@@ -164,10 +168,20 @@ class SendBudget:
     def _expire(self, now: float) -> None:
         while self._expiries and self._expiries[0] <= now:
             self._expiries.popleft()
+        while self._background_expiries and self._background_expiries[0] <= now:
+            self._background_expiries.popleft()
 
     def _delay(self, priority: Priority, now: float) -> float:
         """Seconds until ``priority`` may send (``inf``: when a send in flight is answered)."""
         self._expire(now)
+        if priority is Priority.ANSWER:
+            # Over the limit only behind background sends: then wait for one to age out.
+            # Answers alone are never held back (Telegram's limit is for bulk sending).
+            counted = self._in_flight + len(self._expiries)
+            background = self._background_in_flight + len(self._background_expiries)
+            if counted < self.per_second or background == 0:
+                return 0.0
+            return self._expiries[0] - now if self._expiries else math.inf
         limit = self._background_limit(now)
         delay = max(self._held_until - now, self._next_background - now, 0.0)
         excess = self._in_flight + len(self._expiries) - limit
@@ -188,6 +202,7 @@ class SendBudget:
         if priority is Priority.ANSWER:
             self._last_answer = now
             return
+        self._background_in_flight += 1
         # From the slot it was given, not from when the timer fired: timers fire late by a
         # little, and a pace that lost that each time would fall short of the limit. (After
         # a pause the next slot is half a gap away, never a burst.)
@@ -206,7 +221,7 @@ class SendBudget:
                 continue
             delay = self._delay(priority, self._clock())
             if delay > 0.0:
-                # Every waiter has the same limits: if the first cannot go, none can.
+                # Later waiters have stricter limits: if the first cannot go, none can.
                 if delay != math.inf:
                     self._timer = asyncio.get_running_loop().call_later(delay, self._dispatch)
                 return
