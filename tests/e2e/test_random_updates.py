@@ -58,6 +58,7 @@ from bot.telegram.callbacks import (
     TopupCallback,
 )
 from bot.telegram.i18n import Translations
+from bot.telegram.pacing import SendBudget
 from bot.testing.harness import make_bot, running_bot
 from bot.testing.panel import FakePanel, default_services
 from bot.testing.telegram import FakeTelegramServer
@@ -248,8 +249,19 @@ class Shop:
     owner_orders: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
 
+class UnhurriedSendBudget(SendBudget):
+    """The bot's send budget with room for 1,000 messages a second instead of Telegram's 30."""
+
+    def __init__(self, per_second: int = 1000, **options: Any) -> None:
+        super().__init__(per_second, **options)
+
+
 @pytest.fixture
-async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
+async def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Shop]:
+    # The fake Telegram here enforces no flood limit, and some 1,300 answers paced at
+    # Telegram's 30 a second made this test wait 35 s for nothing it checks; pacing has its
+    # own tests (test_send_budget, and the broadcast at the flood limit).
+    monkeypatch.setattr("bot.app.SendBudget", UnhurriedSendBudget)
     updates_logger = logging.getLogger("bot.updates")
     updates, errors, level = UpdateLines(), Errors(), updates_logger.level
     updates_logger.addHandler(updates)
