@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -47,24 +48,34 @@ PANEL_LATENCY = 1.0
 # period; the exit must still beat a service manager's stop timeout (10 s in Docker).
 HUNG_EXIT_WITHIN = 9.0
 
+T = TypeVar("T")
 
-async def in_both_modes(body: Callable[[Path, str], Awaitable[None]], tmp_path: Path) -> None:
-    """Run ``body`` for polling and for webhook mode at the same time, each with its own fakes,
-    database and bot process: these tests mostly wait (grace periods, a slow panel), so side by
-    side they take the time of one."""
 
-    async def one(mode: str) -> None:
-        directory = tmp_path / mode
+async def side_by_side(
+    body: Callable[[Path, T], Awaitable[None]], tmp_path: Path, variants: dict[str, T]
+) -> None:
+    """Run ``body`` for every variant at the same time, each in its own directory with its own
+    fakes, database and bot process: these tests mostly wait (grace periods, a slow panel, a
+    signal's shutdown), so side by side they take the time of one. A failure names its variant.
+    """
+
+    async def one(name: str, variant: T) -> None:
+        directory = tmp_path / name
         directory.mkdir()
         try:
-            await body(directory, mode)
+            await body(directory, variant)
         except BaseException as error:
-            error.add_note(f"(in {mode} mode)")
+            error.add_note(f"(variant {name})")
             raise
 
     async with asyncio.TaskGroup() as group:
-        for mode in ("polling", "webhook"):
-            group.create_task(one(mode))
+        for name, variant in variants.items():
+            group.create_task(one(name, variant))
+
+
+async def in_both_modes(body: Callable[[Path, str], Awaitable[None]], tmp_path: Path) -> None:
+    """``body`` in polling and in webhook mode, side by side."""
+    await side_by_side(body, tmp_path, {"polling": "polling", "webhook": "webhook"})
 
 
 async def _stop(process: BotProcess, signal_number: int) -> tuple[int, float]:
@@ -138,10 +149,15 @@ def _assert_order_finished(telegram: FakeTelegramServer, panel: FakePanel, query
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 async def test_signal_while_an_order_is_at_the_panel_finishes_it_and_exits_0(
-    tmp_path: Path, signal_number: int
+    tmp_path: Path,
 ) -> None:
+    """SIGTERM and SIGINT, side by side."""
+    signals = {"TERM": signal.SIGTERM, "INT": signal.SIGINT}
+    await side_by_side(_signal_while_an_order_is_at_the_panel, tmp_path, signals)
+
+
+async def _signal_while_an_order_is_at_the_panel(tmp_path: Path, signal_number: int) -> None:
     database = tmp_path / "storefront.sqlite3"
     log_path = tmp_path / "bot.log"
     async with FakePanel() as panel, FakeTelegramServer() as telegram:
