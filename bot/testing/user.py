@@ -52,8 +52,9 @@ class ChatUser:
 
     @property
     def t(self) -> Translator:
-        """The translator of the language the user expects to be spoken to in."""
-        return self.translations.get(self.language)
+        """The translator of the language the user expects to be spoken to in (the shipped one
+        a Telegram ``language_code`` such as ``ru-RU`` resolves to)."""
+        return self.translations.get(self.translations.resolve_language(self.language))
 
     # --- sending ------------------------------------------------------------------------
 

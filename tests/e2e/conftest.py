@@ -115,11 +115,7 @@ class Storefront:
 
     async def start_user(self, user_id: int, language: str = "en", first_name: str = "") -> None:
         """/start, waiting for the welcome (the user exists in the database afterwards)."""
-        await self.telegram.send_message(
-            user_id, "/start", language_code=language, first_name=first_name or None
-        )
-        i18n = self.translations.get(self.translations.resolve_language(language))
-        await self.telegram.wait_for_message(user_id, contains=i18n("menu-new-order"))
+        await self.user(user_id, language=language, first_name=first_name or None).start()
 
     async def start(self) -> None:
         """Start the bot in the background (the fixture does this once)."""
