@@ -69,6 +69,16 @@ async def test_many_senders_never_exceed_the_window_and_answers_overtake() -> No
     assert log == ["BROADCAST"] + ["ANSWER"] * 10 + ["BROADCAST"] * 29
 
 
+async def test_an_answer_behind_a_full_window_waits_one_gap_at_most() -> None:
+    budget = SendBudget(3, window=WINDOW)
+    for _ in range(3):
+        await budget.acquire(Priority.NOTIFICATION)  # in flight for good: nothing ages out
+    # Without the bound it would wait for ever; with it, one background gap (WINDOW / 3).
+    async with asyncio.timeout(5):
+        await budget.acquire(Priority.ANSWER)
+    assert budget.in_window == 4
+
+
 async def test_the_reserve_is_kept_only_while_people_use_the_bot() -> None:
     budget = SendBudget(3, reserve=1, reserve_seconds=60, window=WINDOW)
     for _ in range(3):

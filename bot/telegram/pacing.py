@@ -4,8 +4,8 @@ Telegram allows a bot about 30 messages a second, counted over a sliding second.
 a user's own update, notifications and broadcasts are all counted in that one window.
 Background senders fill what answers leave, one slot short of the limit while people use the
 bot, spread evenly over the window; an answer goes at once unless the window is full with
-background sends in it, and then waits for the next one to age out (a thirtieth of a second
-at most). Answers alone are never held back: Telegram's limit is for bulk sending, and a bot
+background sends in it, and then waits for the next one to age out, a thirtieth of a second
+at most. Answers alone are never held back: Telegram's limit is for bulk sending, and a bot
 answering its users faster than 30 a second must not be capped there.
 
 A send counts from the moment Telegram answers it, the only moment by which it has surely
@@ -105,7 +105,8 @@ class SendBudget:
         self._expiries: deque[float] = deque()  # when each answered send stops counting
         self._background_in_flight = 0
         self._background_expiries: deque[float] = deque()  # the same, background sends only
-        self._waiting: list[tuple[Priority, int, asyncio.Future[None]]] = []
+        # (priority, order of asking, the waiter, the latest it may be held: answers only)
+        self._waiting: list[tuple[Priority, int, asyncio.Future[None], float]] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
 
@@ -124,7 +125,10 @@ class SendBudget:
         if any(event.is_set() for event in give_up_on):
             raise SendAbandoned
         future = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (priority, next(self._order), future))
+        # An answer waits one background gap at most: enough for the next copy to age out
+        # during a broadcast, never a cap on a busy bot whose notifications share the window.
+        latest = self._clock() + self.window / self.per_second
+        heapq.heappush(self._waiting, (priority, next(self._order), future, latest))
         self._dispatch()
         try:
             if give_up_on:
@@ -215,11 +219,14 @@ class SendBudget:
             self._timer.cancel()
             self._timer = None
         while self._waiting:
-            priority, _, future = self._waiting[0]
+            priority, _, future, latest = self._waiting[0]
             if future.done():  # cancelled while waiting
                 heapq.heappop(self._waiting)
                 continue
-            delay = self._delay(priority, self._clock())
+            now = self._clock()
+            delay = self._delay(priority, now)
+            if priority is Priority.ANSWER:
+                delay = min(delay, max(latest - now, 0.0))
             if delay > 0.0:
                 # Later waiters have stricter limits: if the first cannot go, none can.
                 if delay != math.inf:
