@@ -539,9 +539,16 @@ async def run_storefront(plan: list[Customer], args: argparse.Namespace, workdir
             THROTTLE_BURST=100_000,
         )
         _log_to_file(settings, workdir / "storefront.log")
+        if args.aiogram_info == "off":
+            logging.getLogger("aiogram.event").setLevel(logging.WARNING)
         database = await Database.open(settings.DATABASE_PATH)
         panel = create_panel(settings)
         bot = create_bot(settings)
+        if args.json == "orjson":
+            import orjson
+
+            bot.session.json_loads = orjson.loads
+            bot.session.json_dumps = lambda value: orjson.dumps(value).decode()
         try:
             repo = Repository(database)
             await _seed_customers(repo, plan)
@@ -706,6 +713,15 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--log-level", default="INFO", help="the bots' LOG_LEVEL (INFO)")
     parser.add_argument(
         "--loop", choices=["asyncio", "uvloop"], default="asyncio", help="the bots' event loop"
+    )
+    parser.add_argument(
+        "--json", choices=["json", "orjson"], default="json", help="the storefront's Bot JSON"
+    )
+    parser.add_argument(
+        "--aiogram-info",
+        choices=["on", "off"],
+        default="on",
+        help="aiogram's own INFO line per update in the storefront's log",
     )
     parser.add_argument(
         "--profile",
