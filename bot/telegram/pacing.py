@@ -179,11 +179,13 @@ class SendBudget:
         """Seconds until ``priority`` may send (``inf``: when a send in flight is answered)."""
         self._expire(now)
         if priority is Priority.ANSWER:
-            # Over the limit only behind background sends: then wait for one to age out.
-            # Answers alone are never held back (Telegram's limit is for bulk sending).
+            # Over the limit because of background sends: wait for one to age out. When
+            # answers alone fill the window, waiting would only slow them: Telegram's limit
+            # is for bulk sending, and a busy bot's answers must not be capped by it.
             counted = self._in_flight + len(self._expiries)
             background = self._background_in_flight + len(self._background_expiries)
-            if counted < self.per_second or background == 0:
+            answers = counted - background
+            if counted < self.per_second or answers >= self.per_second - self.reserve:
                 return 0.0
             return self._expiries[0] - now if self._expiries else math.inf
         limit = self._background_limit(now)
