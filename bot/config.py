@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     ADMIN_IDS: Annotated[frozenset[int], NoDecode] = frozenset()
     TELEGRAM_API_URL: str | None = None
     DATABASE_PATH: Path = Path("data/storefront.sqlite3")
+    # postgresql://user:password@host:port/db: PostgreSQL instead of the SQLite file, for
+    # several workers on one database. A secret (its password): never logged.
+    DATABASE_URL: SecretStr | None = None
+    # redis://host:port/db: FSM state and throttling shared by every worker (optional).
+    REDIS_URL: SecretStr | None = None
     PRICE_MARKUP_PERCENT: Decimal = Field(default=Decimal(0), ge=0, le=10_000)
     STATUS_POLL_SECONDS: int = Field(default=60, ge=1, le=86_400)
     UNKNOWN_ORDER_GRACE_HOURS: int = Field(default=24, ge=1, le=720)
@@ -241,6 +246,26 @@ class Settings(BaseSettings):
             raise ValueError("must be the public https URL of the bot's web server")
         return value
 
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        text = value.get_secret_value().strip()
+        if not re.match(r"^postgres(ql)?://[^\s/]+/[^\s/]+$", text):
+            raise ValueError("must be postgresql://user:password@host:port/database")
+        return SecretStr(text)
+
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        text = value.get_secret_value().strip()
+        if not re.match(r"^rediss?://\S+$", text):
+            raise ValueError("must be redis://host:port/db")
+        return SecretStr(text)
+
     @field_validator("WEBHOOK_SECRET")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -337,6 +362,16 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _workers_share_the_webhook_secret(self) -> Settings:
+        # Each worker tells Telegram its secret at start-up: a random one per worker would
+        # make every other worker refuse the updates.
+        if self.DATABASE_URL is not None and self.WEBHOOK_URL and self.WEBHOOK_SECRET is None:
+            raise ValueError(
+                "WEBHOOK_SECRET must be set when DATABASE_URL is (every worker checks the same one)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _topup_bounds(self) -> Settings:
         if self.TOPUP_MIN > self.TOPUP_MAX:
             raise ValueError("TOPUP_MIN must not be greater than TOPUP_MAX")
@@ -374,6 +409,13 @@ class Settings(BaseSettings):
             name=self.SMM_PANEL_NAME, url=self.SMM_API_URL, key=SecretStr(key) if key else None
         )
         return (main, *self.SMM_EXTRA_PANELS)
+
+    @property
+    def database_target(self) -> Path | str:
+        """What storage opens: the PostgreSQL URL when set, else the SQLite file."""
+        if self.DATABASE_URL is not None:
+            return self.DATABASE_URL.get_secret_value()
+        return self.DATABASE_PATH
 
     @property
     def is_demo_panel(self) -> bool:

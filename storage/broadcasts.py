@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.database import Database, utc_now
-from storage.errors import StorageError
+from storage.database import Database, Row, utc_now
+from storage.errors import ConstraintError, StorageError
 
 DRAFT = "draft"
 RUNNING = "running"
@@ -56,7 +53,7 @@ class BroadcastCounts:
         return self.sent + self.failed + self.blocked
 
 
-def _broadcast(row: aiosqlite.Row) -> Broadcast:
+def _broadcast(row: Row) -> Broadcast:
     return Broadcast(
         id=row["id"],
         admin_id=row["admin_id"],
@@ -113,7 +110,7 @@ class BroadcastRepository:
                     f" SELECT ?, id, ? {_AUDIENCE}",
                     (broadcast_id, PENDING),
                 )
-        except sqlite3.IntegrityError as error:
+        except ConstraintError as error:
             if "broadcasts.status" in str(error) or "UNIQUE" in str(error):
                 raise BroadcastAlreadyRunningError(str(broadcast_id)) from None
             raise

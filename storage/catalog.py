@@ -8,9 +8,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import aiosqlite
-
-from storage.database import Database, utc_now
+from storage.database import Database, Row, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +68,7 @@ class CatalogChanges:
     failed_panels: dict[str, str] = field(default_factory=dict)
 
 
-def _service(row: aiosqlite.Row) -> Service:
+def _service(row: Row) -> Service:
     return Service(
         id=row["id"],
         category_id=row["category_id"],
@@ -103,7 +101,8 @@ T = TypeVar("T")
 
 class CatalogRepository:
     """The catalog tables. Customers' reads (every screen of the order journey) are answered
-    from memory between two changes of the catalog: every change goes through this class
+    from memory between two changes of the catalog (on SQLite; on PostgreSQL several workers
+    change it, so nothing is remembered): every change goes through this class
     (:meth:`replace`, :meth:`set_hidden`), which then forgets what it remembered. So there is
     one instance per database, the one of the ``Repository`` facade."""
 
@@ -114,6 +113,10 @@ class CatalogRepository:
         self._replacing = asyncio.Lock()
 
     async def _remember(self, key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> T:
+        if self._db.shared:
+            # Other workers change the catalog too (the leader's refresh, an admin's /hide on
+            # any worker), and this instance would not hear of it: ask the database each time.
+            return await load()
         if key in self._remembered:
             value: T = self._remembered[key]
             return value
@@ -308,9 +311,9 @@ class CatalogRepository:
             )
         return changes
 
-    async def _stored_services(self) -> dict[int, aiosqlite.Row]:
+    async def _stored_services(self) -> dict[int, Row]:
         """Every service row, a page per read: one read of them all held the lock for long."""
-        stored: dict[int, aiosqlite.Row] = {}
+        stored: dict[int, Row] = {}
         last = -1
         while True:
             rows = await self._db.fetch_all(
@@ -592,7 +595,7 @@ class RouteMember:
         )
 
 
-def _member(row: aiosqlite.Row) -> RouteMember:
+def _member(row: Row) -> RouteMember:
     return RouteMember(
         panel=row["panel"],
         service_id=row["service_id"],
@@ -646,8 +649,8 @@ class _Grouping:
 
     def __init__(
         self,
-        shops: dict[int, aiosqlite.Row],
-        members: dict[tuple[str, int], aiosqlite.Row],
+        shops: dict[int, Row],
+        members: dict[tuple[str, int], Row],
         *,
         main: str,
     ) -> None:
@@ -694,7 +697,7 @@ class _Grouping:
 
 
 def _member_of(
-    panel: str, record: ServiceRecord, shop_id: int, position: int, old: aiosqlite.Row | None
+    panel: str, record: ServiceRecord, shop_id: int, position: int, old: Row | None
 ) -> RouteMember:
     return RouteMember(
         panel=panel,
@@ -734,7 +737,7 @@ def _shop_records(
     return records
 
 
-def _differs(old: aiosqlite.Row, values: tuple[object, ...], rate: Decimal) -> bool:
+def _differs(old: Row, values: tuple[object, ...], rate: Decimal) -> bool:
     """Whether a stored service row differs from the values the refresh would write."""
     return (
         old["category_id"],

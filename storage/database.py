@@ -1,28 +1,31 @@
-"""The one SQLite connection of the process, its transactions and its migrations."""
+"""The database of the process: one interface, two engines (SQLite, PostgreSQL).
+
+Repositories write plain SQL with ``?`` placeholders and call the methods of :class:`Database`;
+everything that differs between the engines (placeholders, transactions and locking, row ids,
+constraint errors, DDL types, migration files) lives in ``storage/engines/``.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
-
-logger = logging.getLogger(__name__)
+from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
 
 Params = Sequence[Any] | dict[str, Any]
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-# Timestamps are stored as UTC text of this one shape, which sorts and compares correctly;
-# format_time and parse_time are the only conversions between it and a datetime.
+# Timestamps are stored as UTC text of this one shape (on both engines), which sorts and
+# compares correctly; format_time and parse_time are the only conversions between it and a
+# datetime.
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -43,180 +46,156 @@ def utc_now() -> str:
     return format_time(datetime.now(UTC))
 
 
-class Database:
-    """Wraps the shared aiosqlite connection.
+class Row(Protocol):
+    """A result row of either engine: by column name or by position."""
 
-    Every statement runs under an asyncio lock: on a shared connection, a statement from
-    another task would otherwise silently join (and commit or roll back with) someone else's
-    transaction. :meth:`transaction` holds the lock around ``BEGIN IMMEDIATE`` … ``COMMIT``;
-    it is re-entrant per task, so a service can wrap several repository calls in one
-    transaction and the repositories' own ``transaction()`` calls simply join it. A lone
-    write statement needs no BEGIN: SQLite commits it atomically on its own.
+    def __getitem__(self, key: int | str, /) -> Any: ...
 
-    Each call is one trip to aiosqlite's thread: under load those trips, serialized by the
-    lock, are what limits the bot, so reads fetch everything in one and writes skip BEGIN.
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+def describe_target(target: str | Path) -> str:
+    """Where the data lives, for a log line: a PostgreSQL URL without its password."""
+    if not is_postgres_url(target):
+        return str(target)
+    parts = urlsplit(str(target))
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"postgresql://{user}{parts.hostname or ''}{port}{parts.path}"
+
+
+class Database(ABC):
+    """What repositories and services use, whichever engine holds the data.
+
+    :meth:`transaction` is one atomic unit of writes, re-entrant per task: a service wraps
+    several repository calls in one transaction and the repositories' own ``transaction()``
+    calls join it. On both engines transactions take the one write lock of the database
+    (SQLite's ``BEGIN IMMEDIATE``; a transaction-level advisory lock on PostgreSQL), so a
+    transaction that reads and then writes never races another transaction, in any process.
+    A lone write statement needs no transaction: it is atomic on its own (triggers included).
     """
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
-        self._lock = asyncio.Lock()
-        self._owner: asyncio.Task[Any] | None = None
+    engine: ClassVar[str]
+    # True when other processes may write the same data (PostgreSQL): per-process memories
+    # of rows (FSM state, the catalog's answers) must not be trusted between calls.
+    shared: ClassVar[bool]
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        """Open (creating the folder), configure and migrate the database."""
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        database = cls(connection)
-        try:
-            await connection.execute("PRAGMA journal_mode=WAL")
-            await connection.execute("PRAGMA foreign_keys=ON")
-            await connection.execute("PRAGMA synchronous=NORMAL")
-            await connection.execute("PRAGMA busy_timeout=5000")
-            await database.migrate()
-        except BaseException:
-            await connection.close()
-            raise
-        return database
+    async def open(cls, target: Path | str) -> Database:
+        """Open and migrate the database at a SQLite path or a ``postgresql://`` URL."""
+        if is_postgres_url(target):
+            from storage.engines.postgres import PostgresDatabase
 
-    async def close(self) -> None:
-        async with self._lock:
-            await self._connection.close()
+            return await PostgresDatabase.open(str(target))
+        from storage.engines.sqlite import SQLiteDatabase
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
+        return await SQLiteDatabase.open(target)
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[None]:
         """One atomic unit of writes. Never await the network inside it."""
-        current = asyncio.current_task()
-        if current is not None and self._owner is current:
-            yield  # joining the transaction this task already holds
-            return
-        async with self._lock:
-            self._owner = current
-            try:
-                await self._connection.execute("BEGIN IMMEDIATE")
-                try:
-                    yield
-                    await self._connection.execute("COMMIT")
-                except BaseException:
-                    # Also after a failed COMMIT, so the next BEGIN does not find it open.
-                    if self._connection.in_transaction:
-                        await self._connection.execute("ROLLBACK")
-                    raise
-            finally:
-                self._owner = None
 
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
+    @abstractmethod
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
         """A part of this task's open transaction that fails alone: on an exception its writes
         are rolled back and the exception goes on, the rest of the transaction stays."""
-        if not self.in_transaction():
-            raise RuntimeError("a savepoint needs this task's open transaction")
-        # One fixed name: SQLite nests savepoints of the same name, innermost first.
-        await self._connection.execute("SAVEPOINT part")
-        try:
-            yield
-        except BaseException:
-            await self._connection.execute("ROLLBACK TO part")
-            await self._connection.execute("RELEASE part")
-            raise
-        await self._connection.execute("RELEASE part")
 
+    @abstractmethod
     def in_transaction(self) -> bool:
         """Whether the calling task has a transaction open (its writes may still roll back)."""
-        current = asyncio.current_task()
-        return current is not None and self._owner is current
 
-    @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[None]:
-        """Reads wait for another task's open transaction, so they never see rows that are
-        not committed yet (and may be rolled back); inside one's own transaction they join."""
-        current = asyncio.current_task()
-        if current is not None and self._owner is current:
-            yield
-            return
-        async with self._lock:
-            yield
-
-    @asynccontextmanager
-    async def _statement(self) -> AsyncIterator[None]:
-        """One write statement: inside this task's transaction it joins it; otherwise it runs
-        alone under the lock, where SQLite's autocommit makes it atomic (triggers included)
-        without the two extra trips to the database thread BEGIN and COMMIT would cost."""
-        current = asyncio.current_task()
-        if current is not None and self._owner is current:
-            yield
-            return
-        async with self._lock:
-            yield
-
+    @abstractmethod
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write statement (inside the current transaction, or its own); rows changed."""
-        async with self._statement():
-            cursor = await self._connection.execute(sql, params)
-            return cursor.rowcount
 
+    @abstractmethod
     async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run an INSERT and return the new row id."""
-        async with self._statement():
-            cursor = await self._connection.execute(sql, params)
-            row_id = cursor.lastrowid
-        if row_id is None:
-            raise RuntimeError("INSERT produced no row id")
-        return row_id
+        """Run an INSERT into a table with an ``id`` key and return the new row's id."""
 
+    @abstractmethod
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
-        async with self.transaction():
-            await self._connection.executemany(sql, rows)
+        """One statement for many parameter rows, all in one transaction."""
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row; meant for queries that find one row (by key, or an aggregate)."""
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
-
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        # One trip to the database thread (execute, fetch and close there), not three.
-        async with self._reading():
-            return list(await self._connection.execute_fetchall(sql, params))
 
     async def fetch_value(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
-    # --- migrations -------------------------------------------------------------------
-
+    @abstractmethod
     async def migrate(self) -> list[int]:
         """Apply the numbered migrations not yet recorded, in order; return those applied."""
-        await self._connection.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        applied = {row[0] for row in await self.fetch_all("SELECT version FROM schema_migrations")}
-        done: list[int] = []
-        for version, name, sql in available_migrations():
-            if version in applied:
-                continue
-            logger.info("Applying database migration %04d (%s)", version, name)
-            async with self.transaction():
-                for statement in split_sql_script(sql):
-                    await self._connection.execute(statement)
-                await self._connection.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, utc_now()),
-                )
-            done.append(version)
-        return done
+
+    def claim(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Mark ``name`` as being worked on by this process for the block (e.g. an order on
+        its way to the panel), so :meth:`claimed` tells a live worker's work from the work of
+        one that died. One process (SQLite): nothing else runs, nothing to mark."""
+        return nullcontext()
+
+    async def claimed(self, name: str) -> bool:
+        """Whether a live process holds the claim on ``name``."""
+        return False
+
+    def leader_lock(self) -> LeaderLock:
+        """The lock the worker that runs the background work holds (see LeaderLock)."""
+        return SoleProcess()
 
 
-def available_migrations() -> list[tuple[int, str, str]]:
-    """The migration files shipped in ``storage/migrations``, sorted by their number."""
+class LeaderLock(ABC):
+    """Held by one process at a time for as long as it lives: the one that runs the
+    background work. On SQLite there is one process per file, which always holds it."""
+
+    @abstractmethod
+    async def try_acquire(self) -> bool:
+        """Take the lock if it is free; False if another process holds it."""
+
+    @abstractmethod
+    async def still_held(self) -> bool:
+        """Whether this process still holds it (False once its connection is gone)."""
+
+    @abstractmethod
+    async def release(self) -> None: ...
+
+
+class SoleProcess(LeaderLock):
+    async def try_acquire(self) -> bool:
+        return True
+
+    async def still_held(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
+
+
+def available_migrations(engine: str = "sqlite") -> list[tuple[int, str, str]]:
+    """The migration files shipped in ``storage/migrations``, sorted by their number; for
+    PostgreSQL a file of the same name in ``storage/migrations/postgres`` replaces one whose
+    SQL differs (triggers, partial-index predicates)."""
     folder = resources.files("storage").joinpath("migrations")
+    overrides = folder.joinpath(engine) if engine != "sqlite" else None
     found: list[tuple[int, str, str]] = []
     for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+        if not match:
+            continue
+        source = entry
+        if overrides is not None and overrides.joinpath(entry.name).is_file():
+            source = overrides.joinpath(entry.name)
+        found.append((int(match.group(1)), entry.name, source.read_text(encoding="utf-8")))
     found.sort()
     versions = [version for version, _, _ in found]
     if len(versions) != len(set(versions)):
@@ -225,7 +204,7 @@ def available_migrations() -> list[tuple[int, str, str]]:
 
 
 def split_sql_script(script: str) -> list[str]:
-    """Split a migration into statements, keeping trigger bodies (BEGIN ... END;) whole."""
+    """Split a SQLite migration into statements, keeping trigger bodies (BEGIN ... END;) whole."""
     statements: list[str] = []
     buffer: list[str] = []
     for line in script.splitlines():

@@ -25,3 +25,20 @@ class UnknownUserError(StorageError):
 
 class DuplicateUpstreamIdError(StorageError):
     """Another order already carries that panel order id."""
+
+
+class ConstraintError(StorageError):
+    """A statement broke a constraint or a trigger's rule, on either engine; nothing it wrote
+    stays. The text has one shape on both: ``UNIQUE constraint failed: orders.confirm_token``,
+    ``CHECK constraint failed: …``, ``FOREIGN KEY constraint failed``, ``NOT NULL …``, or the
+    trigger's own message (``ledger is append-only``)."""
+
+    UNIQUE = "unique"
+    CHECK = "check"
+    FOREIGN_KEY = "foreign_key"
+    NOT_NULL = "not_null"
+    RULE = "rule"  # raised by a trigger
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind

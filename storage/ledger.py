@@ -7,15 +7,17 @@ the ledger and an overdraft is refused by the database itself, whatever the inte
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 
-import aiosqlite
-
 from bot.core.money import Money
-from storage.database import Database, utc_now
-from storage.errors import DuplicateEntryError, InsufficientBalanceError, UnknownUserError
+from storage.database import Database, Row, utc_now
+from storage.errors import (
+    ConstraintError,
+    DuplicateEntryError,
+    InsufficientBalanceError,
+    UnknownUserError,
+)
 
 
 class EntryKind(StrEnum):
@@ -59,7 +61,7 @@ class LedgerEntry:
     created_at: str
 
 
-def _entry(row: aiosqlite.Row) -> LedgerEntry:
+def _entry(row: Row) -> LedgerEntry:
     return LedgerEntry(
         id=row["id"],
         user_id=row["user_id"],
@@ -97,7 +99,7 @@ class LedgerRepository:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (user_id, kind.value, amount.micros, reference, note, utc_now()),
             )
-        except sqlite3.IntegrityError as error:
+        except ConstraintError as error:
             text = str(error)
             if "balance" in text and "CHECK" in text:
                 raise InsufficientBalanceError(f"user {user_id}") from None

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import aiosqlite
-
 from bot.core.money import Money
-from storage.database import Database, utc_now
-from storage.errors import DuplicateOrderError, DuplicateUpstreamIdError
+from storage.database import Database, Row, utc_now
+from storage.errors import ConstraintError, DuplicateOrderError, DuplicateUpstreamIdError
 
 # Local lifecycle states, before (or instead of) the panel's own statuses.
 PLACING = "placing"  # charged, the add request is on its way
@@ -76,6 +73,7 @@ class Order:
     # The panel the order is on (or was last sent to), and that panel's service id.
     panel: str = ""
     panel_service_id: int | None = None
+    confirm_token: str = ""
 
     @property
     def total_quantity(self) -> int | None:
@@ -122,7 +120,7 @@ class Refill:
     updated_at: str
 
 
-def _order(row: aiosqlite.Row) -> Order:
+def _order(row: Row) -> Order:
     return Order(
         id=row["id"],
         user_id=row["user_id"],
@@ -151,10 +149,11 @@ def _order(row: aiosqlite.Row) -> Order:
         interval=row["interval_minutes"],
         panel=row["panel"],
         panel_service_id=row["panel_service_id"],
+        confirm_token=row["confirm_token"],
     )
 
 
-def _refill(row: aiosqlite.Row) -> Refill:
+def _refill(row: Row) -> Refill:
     return Refill(
         id=row["id"],
         order_id=row["order_id"],
@@ -202,7 +201,7 @@ class OrderRepository:
                     draft.service_id if draft.panel_service_id is None else draft.panel_service_id,
                 ),
             )
-        except sqlite3.IntegrityError as error:
+        except ConstraintError as error:
             if "confirm_token" in str(error):
                 raise DuplicateOrderError(draft.confirm_token) from None
             raise
@@ -246,7 +245,7 @@ class OrderRepository:
                 " updated_at = ?, panel = COALESCE(?, panel) WHERE id = ? AND status IN (?, ?)",
                 (upstream_id, status, utc_now(), panel, order_id, PLACING, UNKNOWN),
             )
-        except sqlite3.IntegrityError as error:
+        except ConstraintError as error:
             if "upstream_id" in str(error):
                 raise DuplicateUpstreamIdError(str(upstream_id)) from None
             raise
@@ -341,7 +340,7 @@ class OrderRepository:
             "SELECT id, upstream_id FROM orders INDEXED BY orders_to_sync"
             " WHERE upstream_id IS NOT NULL"
             " AND status NOT IN ('Completed', 'Partial', 'Canceled', 'failed', 'unknown',"
-            f" 'placing'){on_panels} ORDER BY checked_at, id",
+            f" 'placing'){on_panels} ORDER BY checked_at NULLS FIRST, id",
             tuple(panels or ()),
         )
         queue = SyncQueue()
@@ -436,7 +435,8 @@ class OrderRepository:
     async def refills_to_sync(self) -> list[Refill]:
         rows = await self._db.fetch_all(
             "SELECT * FROM refills INDEXED BY refills_to_sync WHERE upstream_id IS NOT NULL"
-            " AND status NOT IN ('Completed', 'Rejected', 'Error') ORDER BY checked_at, id"
+            " AND status NOT IN ('Completed', 'Rejected', 'Error')"
+            " ORDER BY checked_at NULLS FIRST, id"
         )
         return [_refill(row) for row in rows]
 

@@ -6,9 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from storage.database import Database, utc_now
+from storage.database import Database, Row, utc_now
 
 # What a queued message reports; the outbox sender renders each kind in the user's language.
 NOTIFY_ORDER_STATUS = "order_status"
@@ -29,7 +27,7 @@ class OutboxMessage:
     attempts: int
 
 
-def _message(row: aiosqlite.Row) -> OutboxMessage:
+def _message(row: Row) -> OutboxMessage:
     return OutboxMessage(
         id=row["id"],
         user_id=row["user_id"],

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.core.money import Money
-from storage.database import Database, utc_now
+from storage.database import Database, Row, utc_now
+from storage.errors import ConstraintError
 
 PAID = "paid"
 REFUNDING = "refunding"
@@ -28,7 +26,7 @@ class Payment:
     refunded_at: str | None
 
 
-def _payment(row: aiosqlite.Row) -> Payment:
+def _payment(row: Row) -> Payment:
     return Payment(
         charge_id=row["charge_id"],
         provider_charge_id=row["provider_charge_id"],
@@ -63,7 +61,7 @@ class PaymentRepository:
                 " payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (charge_id, provider_charge_id, user_id, stars, amount.micros, payload, utc_now()),
             )
-        except sqlite3.IntegrityError as error:
+        except ConstraintError as error:
             if "charge_id" in str(error):
                 return False
             raise

@@ -7,14 +7,12 @@ pass it; a CHECK on the table backs that up.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
 
-import aiosqlite
-
 from bot.core.money import Money
-from storage.database import Database, utc_now
+from storage.database import Database, Row, utc_now
+from storage.errors import ConstraintError
 
 
 class PromoCodeExistsError(Exception):
@@ -47,7 +45,7 @@ class PendingDiscount:
     percent: Decimal
 
 
-def _code(row: aiosqlite.Row) -> PromoCode:
+def _code(row: Row) -> PromoCode:
     return PromoCode(
         code=row["code"],
         amount=None if row["amount"] is None else Money(row["amount"]),
@@ -88,7 +86,7 @@ class PromoRepository:
                     utc_now(),
                 ),
             )
-        except sqlite3.IntegrityError as error:
+        except ConstraintError as error:
             if "promo_codes.code" in str(error):
                 raise PromoCodeExistsError(code) from None
             raise
@@ -131,7 +129,7 @@ class PromoRepository:
                 " VALUES (?, ?, ?, ?)",
                 (code, user_id, None if percent is None else str(percent), utc_now()),
             )
-        except sqlite3.IntegrityError as error:
+        except ConstraintError as error:
             if "UNIQUE" not in str(error):
                 raise
             # Either key may be the one SQLite names first: ask which one holds.

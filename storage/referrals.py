@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from bot.core.money import Money
 from storage.database import Database, utc_now
+from storage.errors import ConstraintError
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class ReferralRepository:
                 " ON CONFLICT (user_id) DO NOTHING",
                 (user_id, code, utc_now()),
             )
-        except sqlite3.IntegrityError as error:
+        except ConstraintError as error:
             if "code" in str(error):
                 return False
             raise

@@ -35,7 +35,8 @@ class StatsRepository:
     async def users(self, since_today: str, since_week: str) -> tuple[int, int, int, int, int]:
         """(total, new today, new in 7 days, blocked the bot, banned)."""
         row = await self._db.fetch_one(
-            "SELECT COUNT(*), SUM(created_at >= ?), SUM(created_at >= ?), SUM(blocked_bot),"
+            "SELECT COUNT(*), SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), SUM(blocked_bot),"
             " SUM(banned) FROM users",
             (since_today, since_week),
         )

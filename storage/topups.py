@@ -7,15 +7,12 @@ nothing, and knows it.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.core.money import Money
-from storage.database import Database, utc_now
+from storage.database import Database, Row, utc_now
+from storage.errors import ConstraintError
 
 PENDING = "pending"
 REVIEW = "review"
@@ -47,7 +44,7 @@ class Topup:
     paid_at: str | None
 
 
-def _topup(row: aiosqlite.Row) -> Topup:
+def _topup(row: Row) -> Topup:
     return Topup(
         id=row["id"],
         rail=row["rail"],
@@ -100,7 +97,7 @@ class TopupRepository:
                 " created_at, updated_at, paid_at) VALUES (?, ?, ?, ?, 'paid', ?, ?, ?, ?)",
                 (rail, user_id, amount.micros, currency, provider_payment_id, now, now, now),
             )
-        except sqlite3.IntegrityError as error:
+        except ConstraintError as error:
             if "UNIQUE" in str(error):
                 return None
             raise
@@ -126,7 +123,7 @@ class TopupRepository:
                 " updated_at = ? WHERE id = ? AND provider_payment_id IS NULL",
                 (provider_payment_id, pay_url, expires_at, utc_now(), topup_id),
             )
-        except sqlite3.IntegrityError as error:
+        except ConstraintError as error:
             if "UNIQUE" in str(error):
                 return False
             raise
@@ -145,13 +142,15 @@ class TopupRepository:
     ) -> bool:
         """Change the status if it is one of ``expected``; False if someone else moved it."""
         now = utc_now()
+        statuses = tuple(expected)
+        marks = ",".join("?" * len(statuses))
         changed = await self._db.execute(
             "UPDATE topups SET status = ?, updated_at = ?,"
             " provider_payment_id = COALESCE(provider_payment_id, ?),"
             " decided_by = COALESCE(?, decided_by), reason = COALESCE(?, reason),"
             " amount = COALESCE(?, amount),"
             " paid_at = CASE WHEN ? = 'paid' THEN ? ELSE paid_at END"
-            " WHERE id = ? AND status IN (SELECT value FROM json_each(?))",
+            f" WHERE id = ? AND status IN ({marks})",
             (
                 status,
                 now,
@@ -162,7 +161,7 @@ class TopupRepository:
                 status,
                 now,
                 topup_id,
-                json.dumps(list(expected)),
+                *statuses,
             ),
         )
         return changed > 0

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.core.money import Money
-from storage.database import Database, parse_time, utc_now
+from storage.database import Database, Row, parse_time, utc_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +30,7 @@ class User:
             return None
 
 
-def _user(row: aiosqlite.Row) -> User:
+def _user(row: Row) -> User:
     return User(
         id=row["id"],
         language=row["language"],

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sqlite3
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +40,7 @@ from bot.services.search import CatalogSearch, normalize, search_query, words
 from bot.upstream import PanelAPI, PanelRefusedError
 from storage.catalog import ServiceRecord
 from storage.database import Database
+from storage.errors import ConstraintError
 from storage.ledger import EntryKind
 from storage.repository import Repository
 
@@ -53,15 +53,11 @@ def money(text: str) -> Money:
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    database = await Database.open(tmp_path / "growth.sqlite3")
-    try:
-        repository = Repository(database)
-        for user_id in (ALICE, BOB, CAROL):
-            await repository.users.register(user_id, language="en", first_name="", username=None)
-        yield repository
-    finally:
-        await database.close()
+async def repo(engine_database: Database) -> AsyncIterator[Repository]:
+    repository = Repository(engine_database)
+    for user_id in (ALICE, BOB, CAROL):
+        await repository.users.register(user_id, language="en", first_name="", username=None)
+    yield repository
 
 
 class StubPanel:
@@ -141,7 +137,7 @@ async def test_a_referral_is_bound_once_never_to_oneself_never_changed(repo: Rep
             (CAROL,) * 2,
         ),
     ):
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(ConstraintError):
             await repo.database.execute(sql, params)
     assert (await program.stats(ALICE)).joined == 1
 

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 from typing import cast
 
 import pytest
@@ -33,19 +32,18 @@ TRANSLATIONS = Translations("en")
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 
 
+WAIT = 5.0  # every wait on another task is bounded
+
+
 def money(text: str) -> Money:
     return Money.parse(text)
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    database = await Database.open(tmp_path / "payments.sqlite3")
-    try:
-        repository = Repository(database)
-        await repository.users.register(ALICE, language="en", first_name="Alice", username=None)
-        yield repository
-    finally:
-        await database.close()
+async def repo(engine_database: Database) -> AsyncIterator[Repository]:
+    repository = Repository(engine_database)
+    await repository.users.register(ALICE, language="en", first_name="Alice", username=None)
+    yield repository
 
 
 def topups(repo: Repository | None = None, rate: str = "50") -> StarsTopups:
@@ -292,7 +290,10 @@ async def test_two_refunds_at_once_debit_once(repo: Repository) -> None:
     bot = cast(Bot, fake)
     first = asyncio.create_task(service.refund(bot, "stx1"))
     second = asyncio.create_task(service.refund(bot, "stx1"))
-    await asyncio.sleep(0)  # both on their way; Telegram answers only when the gate opens
+    # Telegram answers only when the gate opens: one refund waits there while the other
+    # finds the payment being refunded and gives up.
+    await asyncio.wait_for(fake.called.wait(), WAIT)
+    await asyncio.wait({first, second}, timeout=WAIT, return_when=asyncio.FIRST_COMPLETED)
     fake.gate.set()
     results = await asyncio.gather(first, second, return_exceptions=True)
 

@@ -1,4 +1,5 @@
-"""SQLite storage: migrations, the ledger's invariants under concurrency, and each repository."""
+"""Storage on both engines (SQLite; PostgreSQL with -m postgres): migrations, the ledger's
+invariants under concurrency, and each repository."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ from storage.database import (
     parse_time,
     split_sql_script,
 )
+from storage.engines.sqlite import SQLiteDatabase
 from storage.errors import (
+    ConstraintError,
     DuplicateEntryError,
     DuplicateOrderError,
     InsufficientBalanceError,
@@ -34,6 +37,7 @@ from storage.ledger import EntryKind
 from storage.orders import FAILED, PLACING, UNKNOWN, OrderDraft, OrderRepository
 from storage.repository import Repository
 from storage.users import UserRepository
+from tests.databases import ENGINES, database_target
 
 # Every wait on another task is bounded, so a broken lock fails the test instead of hanging it.
 WAIT = 5.0
@@ -44,13 +48,19 @@ def units(amount: str) -> Money:
     return Money.from_decimal(Decimal(amount))
 
 
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "x.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
+@pytest.fixture(params=ENGINES)
+async def database(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    async with database_target(request.param, tmp_path) as target:
+        database = await Database.open(target)
+        try:
+            yield database
+        finally:
+            await database.close()
+
+
+def sqlite_only(database: Database) -> None:
+    if database.engine != "sqlite":
+        pytest.skip("about SQLite itself")
 
 
 @pytest.fixture
@@ -73,7 +83,7 @@ async def test_an_empty_database_gets_every_migration_in_order(tmp_path: Path) -
     assert shipped == sorted(shipped)
     connection = await aiosqlite.connect(str(tmp_path / "empty.sqlite3"), isolation_level=None)
     connection.row_factory = aiosqlite.Row
-    database = Database(connection)
+    database = SQLiteDatabase(connection)
     try:
         assert await database.migrate() == shipped
         rows = await database.fetch_all(
@@ -125,9 +135,10 @@ async def test_an_existing_database_keeps_its_data(tmp_path: Path) -> None:
 
 
 async def test_wal_mode_and_foreign_keys_are_on(database: Database) -> None:
-    assert await database.fetch_value("PRAGMA journal_mode") == "wal"
-    assert await database.fetch_value("PRAGMA foreign_keys") == 1
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+    if database.engine == "sqlite":
+        assert await database.fetch_value("PRAGMA journal_mode") == "wal"
+        assert await database.fetch_value("PRAGMA foreign_keys") == 1
+    with pytest.raises(ConstraintError, match="FOREIGN KEY"):
         await database.execute(
             "INSERT INTO refills (order_id, status, created_at, updated_at)"
             " VALUES (424242, 'Pending', 'now', 'now')"
@@ -258,9 +269,9 @@ async def test_an_admin_command_message_changes_a_balance_once(repo: Repository)
 
 async def test_the_ledger_is_append_only(repo: Repository, database: Database) -> None:
     await add_user(repo, ALICE, "5")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(ConstraintError, match="append-only"):
         await database.execute("UPDATE ledger SET amount = 999999999")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(ConstraintError, match="append-only"):
         await database.execute("DELETE FROM ledger")
     assert await repo.ledger.count(ALICE) == 1
     assert await repo.ledger.balance(ALICE) == units("5")
@@ -272,7 +283,7 @@ async def test_the_ledger_is_append_only(repo: Repository, database: Database) -
 async def test_the_balance_column_cannot_go_negative_directly(database: Database) -> None:
     repo = Repository(database)
     await add_user(repo, ALICE)
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    with pytest.raises(ConstraintError, match="CHECK"):
         await database.execute("UPDATE users SET balance = -1 WHERE id = ?", (ALICE,))
 
 
@@ -732,7 +743,7 @@ async def test_a_dripfeed_order_records_its_runs_and_interval(orders: OrderRepos
     )
     # One run is no drip-feed, and runs never come without minutes between them.
     for token, runs, interval in (("one", 1, 30), ("zero", 3, 0), ("no-pause", 3, None)):
-        with pytest.raises(sqlite3.IntegrityError):
+        with pytest.raises(ConstraintError):
             await orders.create(draft(ALICE, token, runs=runs, interval=interval))
 
 
@@ -744,9 +755,9 @@ async def test_the_same_confirmation_cannot_create_two_orders(orders: OrderRepos
 
 
 async def test_orders_need_a_positive_price_and_a_known_user(orders: OrderRepository) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintError):
         await orders.create(draft(ALICE, "tok-free", price=Money(0)))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintError):
         await orders.create(draft(424242, "tok-stranger"))
     assert await orders.count_for_user(ALICE) == 0
 
@@ -842,7 +853,7 @@ async def test_refills_are_added_and_listed_newest_first(orders: OrderRepository
     assert [(r.upstream_id, r.status) for r in refills] == [(None, "Rejected"), (9001, "Pending")]
     assert all(r.order_id == order_id for r in refills)
     assert await orders.refills(other_id + 1000) == []
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(ConstraintError):
         await orders.add_refill(other_id + 1000, 1, "Pending")
 
 
@@ -868,3 +879,50 @@ def test_stored_times_convert_in_one_place() -> None:
         if "%H:%M:%S" in path.read_text(encoding="utf-8")
     ]
     assert writers == ["storage/database.py"]
+
+
+# --- both engines, one schema -------------------------------------------------------------
+
+SQLITE_SCHEMA = {
+    "columns": "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c"
+    " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+    "indexes": "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+    "triggers": "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'",
+    "unique": "SELECT m.name, group_concat(i.name, ',') FROM sqlite_master m,"
+    " pragma_index_list(m.name) l, pragma_index_info(l.name) i"
+    " WHERE m.type = 'table' AND l.origin = 'u' GROUP BY m.name, l.name",
+}
+POSTGRES_SCHEMA = {
+    "columns": "SELECT table_name, column_name FROM information_schema.columns"
+    " WHERE table_schema = 'public'",
+    # Indexes made by a CREATE INDEX (those behind a key or UNIQUE column are constraints).
+    "indexes": "SELECT tablename, indexname FROM pg_indexes i WHERE schemaname = 'public'"
+    " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+    "triggers": "SELECT DISTINCT event_object_table, trigger_name FROM information_schema.triggers"
+    " WHERE trigger_schema = 'public'",
+    "unique": "SELECT c.conrelid::regclass::text, string_agg(a.attname, ',' ORDER BY k.n)"
+    " FROM pg_constraint c, unnest(c.conkey) WITH ORDINALITY AS k(attnum, n), pg_attribute a"
+    " WHERE c.contype = 'u' AND a.attrelid = c.conrelid AND a.attnum = k.attnum"
+    " AND c.connamespace = 'public'::regnamespace"
+    " GROUP BY c.conrelid, c.conname",
+}
+
+
+@pytest.mark.postgres
+async def test_both_engines_end_with_the_same_schema(tmp_path: Path) -> None:
+    """Tables, columns, named indexes, triggers and UNIQUE columns match after migrating."""
+    found: dict[str, dict[str, set[tuple[str, str]]]] = {}
+    for engine, queries in (("sqlite", SQLITE_SCHEMA), ("postgres", POSTGRES_SCHEMA)):
+        async with database_target(engine, tmp_path) as target:
+            database = await Database.open(target)
+            try:
+                found[engine] = {
+                    what: {(str(row[0]), str(row[1])) for row in await database.fetch_all(sql)}
+                    for what, sql in queries.items()
+                }
+            finally:
+                await database.close()
+    for what in SQLITE_SCHEMA:
+        assert found["postgres"][what] == found["sqlite"][what], what
+    assert ("ledger", "ledger_once") in found["postgres"]["indexes"]
+    assert ("ledger", "ledger_apply") in found["postgres"]["triggers"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -36,15 +35,11 @@ def money(text: str) -> Money:
 
 
 @pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    database = await Database.open(tmp_path / "rails.sqlite3")
-    try:
-        repository = Repository(database)
-        for user_id, name in ((ALICE, "Alice"), (ADMIN_ONE, "Olga"), (ADMIN_TWO, "Pavel")):
-            await repository.users.register(user_id, language="en", first_name=name, username=None)
-        yield repository
-    finally:
-        await database.close()
+async def repo(engine_database: Database) -> AsyncIterator[Repository]:
+    repository = Repository(engine_database)
+    for user_id, name in ((ALICE, "Alice"), (ADMIN_ONE, "Olga"), (ADMIN_TWO, "Pavel")):
+        await repository.users.register(user_id, language="en", first_name=name, username=None)
+    yield repository
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 from bot.config import Settings
 
@@ -47,6 +47,15 @@ def secrets_of(settings: Settings) -> list[str]:
     ):
         if secret is not None:
             values.append(secret.get_secret_value())
+    # The database and Redis URLs carry a password: the URL whole, and the password alone
+    # (a driver's error may quote either).
+    for url in (settings.DATABASE_URL, settings.REDIS_URL):
+        if url is not None:
+            text = url.get_secret_value()
+            values.append(text)
+            password = urlsplit(text).password
+            if password:
+                values.append(password)
     return values
 
 

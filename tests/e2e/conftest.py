@@ -46,6 +46,7 @@ from bot.upstream.panels import Panel, Panels
 from storage.database import Database
 from storage.ledger import EntryKind
 from storage.repository import Repository
+from tests.databases import database_target
 
 ADMIN = 900_000_001
 LANES = ["http", "in_process"]
@@ -132,7 +133,7 @@ class Storefront:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Storefront]:
-        database = await Database.open(self.database_path)
+        database = await Database.open(self.settings.database_target)
         # The fake panel speaks plain HTTP: skipping the CA bundle saves a tenth of a second of
         # every start-up and changes nothing else about the client.
         http = httpx.AsyncClient(verify=False)
@@ -203,6 +204,14 @@ def make_settings(panel: FakePanel, database_path: Path, **overrides: object) ->
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def on_postgres(request: pytest.FixtureRequest) -> bool:
+    """A test marked ``postgres``, or every test with ``E2E_DATABASE=postgres``."""
+    return (
+        request.node.get_closest_marker("postgres") is not None
+        or os.environ.get("E2E_DATABASE") == "postgres"
+    )
+
+
 @pytest.fixture
 async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Storefront]:
     options: dict[str, object] = {}
@@ -226,7 +235,13 @@ async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIte
     logging.getLogger().addHandler(errors)
     try:
         telegram = FakeTelegram() if lane == "in_process" else FakeTelegramServer()
-        async with AsyncExitStack() as panels_stack, FakePanel() as panel, running_server(telegram):
+        engine = "postgres" if on_postgres(request) else "sqlite"
+        async with (
+            AsyncExitStack() as panels_stack,
+            FakePanel() as panel,
+            running_server(telegram),
+            database_target(engine, tmp_path) as target,
+        ):
             extra = {
                 name: await panels_stack.enter_async_context(FakePanel()) for name in extra_names
             }
@@ -238,6 +253,8 @@ async def storefront(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIte
                     ),
                 )
             database_path = tmp_path / "storefront.sqlite3"
+            if isinstance(target, str):  # PostgreSQL: the URL wins over the (unused) file
+                setting_overrides.setdefault("DATABASE_URL", target)
             settings = make_settings(panel, database_path, **setting_overrides)
             front = Storefront(
                 telegram=telegram,

@@ -350,7 +350,7 @@ async def test_a_broadcast_interrupted_by_a_restart_resumes_and_reaches_everyone
     assert set(before_restart.values()) == {1}
     # While the bot is down, the database agrees with what Telegram accepted: whoever got the
     # message is marked sent, everyone else is still pending, and the broadcast still running.
-    database = await Database.open(storefront.database_path)
+    database = await Database.open(storefront.settings.database_target)
     try:
         repo = Repository(database)
         stored = await repo.broadcasts.get(broadcast_id)

@@ -359,7 +359,7 @@ async def test_a_change_stored_while_the_bot_was_down_is_sent_after_restart_once
     # The change is stored (with its refund and its message) and then the process is gone
     # before any sender ran: the state a crash right after the round's commit leaves.
     move(storefront, order, PARTIAL, remains=250)
-    database = await Database.open(storefront.database_path)
+    database = await Database.open(storefront.settings.database_target)
     client = HttpPanelClient(storefront.panel.url, storefront.panel.api_key)
     try:
         repo = Repository(database)

@@ -415,3 +415,11 @@ async def test_cancel_on_the_confirmation_card_charges_nothing(storefront: Store
     assert storefront.panel.count("add") == 0
     assert await storefront.balance(ALICE) == money("10")
     assert await orders_of(storefront, ALICE) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.storefront(lane="http")
+async def test_the_whole_journey_on_postgres(storefront: Storefront) -> None:
+    """The same journey with DATABASE_URL (every e2e test: E2E_DATABASE=postgres)."""
+    assert storefront.repo is not None and storefront.repo.database.engine == "postgres"
+    await test_default_order_from_start_to_my_orders(storefront, "en")
