@@ -26,6 +26,7 @@ import handlers
 from bot.config import PanelSettings, Settings
 from bot.core.money import Money
 from bot.dependencies import Services
+from bot.runtime.leadership import lead_when_elected, try_to_lead
 from bot.runtime.observability import HandlerName, UpdateLog
 from bot.runtime.session import KeepResponseModels, SendBudgetMiddleware
 from bot.runtime.signals import stop_on_signals
@@ -61,8 +62,8 @@ from bot.upstream.panels import Panel, Panels
 from bot.upstream.sandbox import SandboxPanel
 from bot.web import setup_web
 from bot.web.payment_webhooks import add_cryptopay_webhook
-from storage.database import Database
-from storage.fsm import SQLiteStorage
+from storage.database import Database, describe_target
+from storage.fsm import DatabaseStorage
 from storage.repository import Repository
 
 logger = logging.getLogger(__name__)
@@ -134,6 +135,10 @@ def create_bot(settings: Settings) -> Bot:
 DEFAULT_CURRENCY = "USD"
 # How long shutdown waits for updates in flight and background work to reach a safe point.
 SHUTDOWN_GRACE_SECONDS = 5.0
+# Several workers (DATABASE_URL): how often each reloads the markups, and how often the leader
+# looks for orders a dead worker left ``placing``.
+PRICING_RELOAD_SECONDS = 5.0
+PLACEMENT_CHECK_SECONDS = 10.0
 
 
 async def detect_currency(panel: PanelAPI) -> str:
@@ -277,7 +282,7 @@ def build_rails(
 
 def build_dispatcher(services: Services) -> Dispatcher:
     dispatcher = Dispatcher(
-        storage=SQLiteStorage(services.repo.database), **services.workflow_data()
+        storage=DatabaseStorage(services.repo.database), **services.workflow_data()
     )
     # Outer, in this order: time and log the update, resolve the user, then throttle floods.
     dispatcher.update.outer_middleware(services.update_log)
@@ -369,10 +374,46 @@ async def startup(services: Services, bot: Bot) -> None:
     await services.repo.catalog.adopt_legacy(main)
     await services.repo.orders.adopt_legacy(main)
     await refresh_catalog(services.catalog)
-    recovered = await services.ordering.recover_interrupted()
-    if recovered:
-        logger.warning("%d order(s) were interrupted while being placed", len(recovered))
+    database = services.repo.database
+    if not database.shared:
+        await start_background_work(services)
+        return
+    # Several workers on one database: each keeps its prices current (an admin's /markup may
+    # reach another worker) and one of them, the leader, runs the background work.
     tasks = services.tasks
+    tasks.periodic(
+        "pricing-reload",
+        PRICING_RELOAD_SECONDS,
+        lambda: services.pricing.load(services.repo),
+        wait_first=True,
+    )
+    lock = database.leader_lock()
+    tasks.after_stop(lock.release)
+    # A worker that gets the lock at once starts the work before its first update, as a
+    # single process does; the others stand by in the background.
+    elected = await try_to_lead(lock)
+    if elected:
+        await start_background_work(services)
+    tasks.start(
+        "leadership",
+        lead_when_elected(
+            lock, lambda: start_background_work(services), tasks.stopping, elected=elected
+        ),
+    )
+
+
+async def start_background_work(services: Services) -> None:
+    """What one process (the only one, or the leader of several) runs in the background."""
+    tasks = services.tasks
+    await recover_interrupted(services)
+    if services.repo.database.shared:
+        # Any worker may die while placing an order: looked at again and again.
+        tasks.periodic(
+            "interrupted-placements",
+            PLACEMENT_CHECK_SECONDS,
+            lambda: recover_interrupted(services),
+            wait_first=True,
+        )
     tasks.periodic(
         "catalog-refresh",
         services.settings.CATALOG_REFRESH_MINUTES * 60,
@@ -395,6 +436,12 @@ async def startup(services: Services, bot: Bot) -> None:
         tasks.start("cryptopay-check", services.cryptopay.check_token())
     if services.panel_watch.threshold is not None:
         tasks.periodic("panel-balance", PANEL_CHECK_SECONDS, check_panel_balance(services))
+
+
+async def recover_interrupted(services: Services) -> None:
+    recovered = await services.ordering.recover_interrupted()
+    if recovered:
+        logger.warning("%d order(s) were interrupted while being placed", len(recovered))
 
 
 def check_panel_balance(services: Services) -> Callable[[], Awaitable[None]]:
@@ -446,7 +493,8 @@ async def run(settings: Settings) -> None:
     # From the first moment: a SIGTERM/SIGINT during start-up stops the bot cleanly once the
     # start-up step under way is done (otherwise SIGTERM would kill it on the spot).
     stop = stop_on_signals()
-    database = await Database.open(settings.DATABASE_PATH)
+    database = await Database.open(settings.database_target)
+    where = describe_target(settings.database_target)
     panels = create_panels(settings)
     panel = panels.main.api
     bot = create_bot(settings)
@@ -461,7 +509,7 @@ async def run(settings: Settings) -> None:
         services = build_services(settings, Repository(database), panels, bot, currency=currency)
         dispatcher = build_dispatcher(services)
         if settings.WEBHOOK_URL:
-            logger.info("Storefront starting with a webhook (database %s)", settings.DATABASE_PATH)
+            logger.info("Storefront starting with a webhook (database %s)", where)
             await run_webhook(
                 settings,
                 dispatcher,
@@ -471,7 +519,7 @@ async def run(settings: Settings) -> None:
                 stop=stop,
             )
         else:
-            logger.info("Storefront starting with polling (database %s)", settings.DATABASE_PATH)
+            logger.info("Storefront starting with polling (database %s)", where)
             # A webhook left from an earlier run would make getUpdates fail; its pending
             # updates are kept and polled.
             await bot.delete_webhook(drop_pending_updates=False)

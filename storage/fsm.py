@@ -1,4 +1,5 @@
-"""aiogram FSM storage in SQLite, so a customer halfway through an order survives a restart."""
+"""aiogram FSM storage in the database, so a customer halfway through an order survives a
+restart (and, on PostgreSQL, reaches any worker)."""
 
 from __future__ import annotations
 
@@ -35,20 +36,22 @@ class _Row(NamedTuple):
 _EMPTY = _Row(None, "{}")  # what a key without a row reads as
 
 
-class SQLiteStorage(BaseStorage):
+class DatabaseStorage(BaseStorage):
     """One row per chat/user key; data is JSON (only JSON-able values belong in FSM data).
 
     aiogram reads the state on every update and handlers read and write it several times
-    more, so this process keeps a copy of the rows it has seen (it is the only writer of the
-    table): reads come from memory, a write that changes nothing (``clear()`` on a chat
-    with no flow, most of the catalog's screens) is skipped, and every other write reaches
-    SQLite before the call returns, so a restart still resumes the flow where it was.
+    more, so on SQLite this process keeps a copy of the rows it has seen (it is the only
+    writer of the table): reads come from memory, a write that changes nothing (``clear()``
+    on a chat with no flow, most of the catalog's screens) is skipped, and every other write
+    reaches SQLite before the call returns, so a restart still resumes the flow where it was.
+    On a database other processes write too (PostgreSQL, several workers: the next update of
+    a chat may reach any of them) nothing is kept: every read asks the database.
     """
 
     def __init__(self, database: Database, *, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self._db = database
         self._cache: OrderedDict[str, _Row] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache_size = 0 if database.shared else cache_size
         self._writing: dict[str, int] = {}  # writes under way per key
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
@@ -127,3 +130,6 @@ class SQLiteStorage(BaseStorage):
         self._cache.move_to_end(key)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+
+
+SQLiteStorage = DatabaseStorage  # the name it had while SQLite was the only engine

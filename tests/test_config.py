@@ -336,3 +336,21 @@ def test_a_malformed_panel_list_stops_the_bot_with_exit_2(tmp_path: Path) -> Non
     assert result.returncode == 2, result.stderr
     [line] = result.stderr.splitlines()
     assert "SMM_EXTRA_PANELS" in line and SECRET not in line
+
+
+@pytest.mark.usefixtures("minimal")
+def test_database_url_switches_storage_and_its_mistakes_are_named() -> None:
+    assert load_settings().database_target == Path("data/storefront.sqlite3")
+    url = "postgresql://shop:s3cret-pass@db:5432/storefront"
+    assert load_settings(DATABASE_URL=url).database_target == url
+    error = configuration_error(DATABASE_URL="mysql://shop:s3cret-pass@db/storefront")
+    assert "DATABASE_URL" in str(error) and "s3cret-pass" not in str(error)
+    # Several workers in webhook mode must all check the one secret Telegram was given.
+    error = configuration_error(DATABASE_URL=url, WEBHOOK_URL="https://shop.example/tg")
+    assert "WEBHOOK_SECRET" in str(error)
+    assert (
+        load_settings(
+            DATABASE_URL=url, WEBHOOK_URL="https://shop.example/tg", WEBHOOK_SECRET="x" * 16
+        ).WEBHOOK_SECRET
+        is not None
+    )

@@ -41,6 +41,7 @@ import re
 import signal
 import sqlite3
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
@@ -49,6 +50,7 @@ from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
+import asyncpg
 import pytest
 
 from bot.core.money import Money, format_money
@@ -56,6 +58,8 @@ from bot.telegram.i18n import Translations, Translator
 from bot.testing.panel import CANCELED, COMPLETED, IN_PROGRESS, PARTIAL, FakePanel, FakeService
 from bot.testing.telegram import TEST_TOKEN, BotMessage, FakeTelegramServer
 from bot.testing.user import ChatUser
+from storage.engines.postgres import translate
+from tests.databases import fresh_postgres
 
 T = TypeVar("T")
 
@@ -849,27 +853,72 @@ class Admin:
 # --------------------------------------------------------------------------- the test
 
 
+class PostgresReader(ReadOnlyDatabase):
+    """The same reads against the bot's PostgreSQL database (asyncpg on a thread of its own,
+    so the test's synchronous reads never wait for the event loop they are called from)."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._pg: Any = None
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        async def fetch() -> list[Any]:
+            if self._pg is None:
+                self._pg = await asyncpg.connect(self._url)
+            result: list[Any] = await self._pg.fetch(translate(sql), *params)
+            return result
+
+        return asyncio.run_coroutine_threadsafe(fetch(), self._loop).result(timeout=10)
+
+    def close(self) -> None:
+        async def disconnect() -> None:
+            if self._pg is not None:
+                await self._pg.close()
+                self._pg = None
+
+        if self._loop.is_running():
+            asyncio.run_coroutine_threadsafe(disconnect(), self._loop).result(timeout=10)
+
+
 @pytest.mark.timeout(400 if COLD_START else 150)
 async def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
     tmp_path: Path,
 ) -> None:
+    database_path = tmp_path / "storefront.sqlite3"
+    await crash_test(tmp_path, ReadOnlyDatabase(database_path), DATABASE_PATH=str(database_path))
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(400 if COLD_START else 200)
+async def test_sigkill_on_postgres_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
+    async with fresh_postgres() as url:
+        reader = PostgresReader(url)
+        try:
+            await crash_test(tmp_path, reader, DATABASE_URL=url)
+        finally:
+            reader.close()
+            reader._loop.call_soon_threadsafe(reader._loop.stop)
+
+
+async def crash_test(tmp_path: Path, database: ReadOnlyDatabase, **database_env: str) -> None:
     seed = int(os.environ.get("CRASH_TEST_SEED") or random.SystemRandom().randrange(10**6))
     print(f"\ncrash test seed {seed} (replay: CRASH_TEST_SEED={seed})")
     began = time.monotonic()
     rng = random.Random(seed)
     texts = Texts.english()
-    database_path = tmp_path / "storefront.sqlite3"
-    database = ReadOnlyDatabase(database_path)
     log_path = tmp_path / "bot.log"
 
     async with FakePanel(latency=PANEL_LATENCY) as panel, RecordingTelegram() as telegram:
         env = {
+            **database_env,
             "BOT_TOKEN": TEST_TOKEN,
             "TELEGRAM_API_URL": telegram.base_url,
             "SMM_API_URL": panel.url,
             "SMM_API_KEY": panel.api_key,
             "ADMIN_IDS": str(ADMIN),
-            "DATABASE_PATH": str(database_path),
             "STATUS_POLL_SECONDS": "1",
             "LOG_LEVEL": "INFO",
             # Set explicitly, so a developer's .env cannot change what is computed here.

@@ -26,6 +26,7 @@ from bot.runtime.logging_setup import RedactingFormatter, secrets_of
 from bot.testing.panel import FakePanel, default_services
 from bot.testing.telegram import WebhookTelegram
 from bot.testing.user import ChatUser
+from storage.database import describe_target
 from tests.service_harness import (
     ADMIN,
     SERVICE_TIMEOUT,
@@ -332,3 +333,20 @@ async def test_an_unusable_telegram_url_at_start_up_is_one_line_without_a_secret
     assert "Traceback (most recent call last):" not in log, tail(log)
     assert "cannot reach Telegram" not in log, tail(log)  # not retried
     assert leaks(log, [TOKEN, PANEL_KEY]) == [], tail(log)
+
+
+def test_the_database_url_and_its_password_are_redacted() -> None:
+    url = "postgresql://shop:Pg-pass-1234@db.internal:5432/storefront"
+    settings = Settings(
+        BOT_TOKEN=TOKEN,
+        SMM_API_URL="https://panel.example/api/v2",
+        SMM_API_KEY=PANEL_KEY,
+        DATABASE_URL=url,
+        REDIS_URL="redis://:Redis-pass-99@cache:6379/0",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    formatter = RedactingFormatter("%(levelname)s %(message)s", secrets_of(settings))
+    for text in (f"connect to {url} failed", "password Pg-pass-1234 rejected", "Redis-pass-99"):
+        line = _format(formatter, "%s", text)
+        assert "Pg-pass-1234" not in line and "Redis-pass-99" not in line, line
+    assert describe_target(url) == "postgresql://shop@db.internal:5432/storefront"

@@ -858,8 +858,9 @@ async def test_refills_are_added_and_listed_newest_first(orders: OrderRepository
 
 
 def test_stored_times_convert_in_one_place() -> None:
-    # Every timestamp column holds this text; storage.database converts both ways, and no
-    # other production module writes or parses the shape itself (bot/testing holds fakes).
+    # Every timestamp column holds this text, on both engines; storage.database converts both
+    # ways (defined with the engines' shared code, storage/engines/base.py, and re-exported),
+    # and no other production module writes or parses the shape itself (bot/testing: fakes).
     moment = datetime(2026, 12, 1, 14, 5, 9, tzinfo=UTC)
     assert format_time(moment) == "2026-12-01 14:05:09"
     assert format_time(moment.astimezone(timezone(timedelta(hours=3)))) == "2026-12-01 14:05:09"
@@ -878,7 +879,7 @@ def test_stored_times_convert_in_one_place() -> None:
         for path in sources
         if "%H:%M:%S" in path.read_text(encoding="utf-8")
     ]
-    assert writers == ["storage/database.py"]
+    assert writers == ["storage/engines/base.py"]
 
 
 # --- both engines, one schema -------------------------------------------------------------

@@ -43,6 +43,11 @@ class BackgroundTasks:
         self.stopping = asyncio.Event()
         self._grace_seconds = grace_seconds
         self._tasks: list[asyncio.Task[Any]] = []
+        self._after_stop: list[Callable[[], Awaitable[object]]] = []
+
+    def after_stop(self, step: Callable[[], Awaitable[object]]) -> None:
+        """Run ``step`` once every task has stopped (e.g. give up the leader lock)."""
+        self._after_stop.append(step)
 
     def start(self, name: str, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(coroutine, name=name)
@@ -69,11 +74,18 @@ class BackgroundTasks:
     async def stop(self) -> None:
         self.stopping.set()
         running = list(self._tasks)
-        if not running:
-            return
-        _, late = await asyncio.wait(running, timeout=self._grace_seconds)
-        for task in late:
-            logger.warning("Background task %s did not stop in time; cancelling", task.get_name())
-            task.cancel()
-        if late:
-            await asyncio.wait(late)
+        if running:
+            _, late = await asyncio.wait(running, timeout=self._grace_seconds)
+            for task in late:
+                logger.warning(
+                    "Background task %s did not stop in time; cancelling", task.get_name()
+                )
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        steps, self._after_stop = self._after_stop, []
+        for step in steps:
+            try:
+                await step()
+            except Exception:
+                logger.exception("A step after the background tasks stopped failed")

@@ -366,6 +366,15 @@ class OrderingService:
         return attempts
 
     async def place(self, user_id: int, quote: Quote) -> Order:
+        """Charge the customer and place the order (see :meth:`_place`).
+
+        Under a claim on the confirmation for the whole placement: with several workers, the
+        leader tells an order a live worker is placing from one whose worker died.
+        """
+        async with self._repo.database.claim(placement_claim(quote.token)):
+            return await self._place(user_id, quote)
+
+    async def _place(self, user_id: int, quote: Quote) -> Order:
         """Charge the customer and place the order with the first panel of its route that
         takes it.
 
@@ -580,10 +589,14 @@ class OrderingService:
         return await self._require(order_id)
 
     async def recover_interrupted(self) -> list[Order]:
-        """Orders still ``placing`` at start-up: the add may have been sent before the crash."""
-        interrupted = await self._repo.orders.with_status(PLACING, limit=10_000)
+        """Orders still ``placing`` that no live process is placing (at start-up: all of them;
+        with several workers, those whose worker died): the add may have been sent."""
+        placing = await self._repo.orders.with_status(PLACING, limit=10_000)
+        database = self._repo.database
         recovered: list[Order] = []
-        for order in interrupted:
+        for order in placing:
+            if await database.claimed(placement_claim(order.confirm_token)):
+                continue  # a live worker is placing it right now
             if await self._repo.orders.mark_unknown(order.id, "interrupted by a restart"):
                 refreshed = await self._require(order.id)
                 recovered.append(refreshed)
@@ -599,6 +612,11 @@ class OrderingService:
         if order is None:  # an id an admin typed, or a row that vanished
             raise OrderNotFoundError(order_id=order_id)
         return order
+
+
+def placement_claim(confirm_token: str) -> str:
+    """The claim a process holds while it places the order of this confirmation."""
+    return f"placement:{confirm_token}"
 
 
 __all__ = [

@@ -29,7 +29,8 @@ from typing import Any
 
 import asyncpg
 
-from storage.database import (
+from storage.engines.base import (
+    ENGINES,
     Database,
     LeaderLock,
     Params,
@@ -336,3 +337,6 @@ class AdvisoryLeaderLock(LeaderLock):
         connection, self._connection = self._connection, None
         if connection is not None and not connection.is_closed():
             await connection.close()  # the session ends: its lock is freed
+
+
+ENGINES[PostgresDatabase.engine] = PostgresDatabase

@@ -12,7 +12,15 @@ from typing import Any
 
 import aiosqlite
 
-from storage.database import Database, Params, Row, available_migrations, split_sql_script, utc_now
+from storage.engines.base import (
+    ENGINES,
+    Database,
+    Params,
+    Row,
+    available_migrations,
+    split_sql_script,
+    utc_now,
+)
 from storage.errors import ConstraintError
 
 logger = logging.getLogger("storage.database")
@@ -176,3 +184,6 @@ class SQLiteDatabase(Database):
                 )
             done.append(version)
         return done
+
+
+ENGINES[SQLiteDatabase.engine] = SQLiteDatabase
