@@ -139,6 +139,7 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 # looks for orders a dead worker left ``placing``.
 PRICING_RELOAD_SECONDS = 5.0
 PLACEMENT_CHECK_SECONDS = 10.0
+BROADCAST_PICKUP_SECONDS = 2.0
 
 
 async def detect_currency(panel: PanelAPI) -> str:
@@ -387,6 +388,7 @@ async def startup(services: Services, bot: Bot) -> None:
         lambda: services.pricing.load(services.repo),
         wait_first=True,
     )
+    services.broadcast_runner.delivers_here = False  # until this worker leads
     lock = database.leader_lock()
     tasks.after_stop(lock.release)
     # A worker that gets the lock at once starts the work before its first update, as a
@@ -426,7 +428,16 @@ async def start_background_work(services: Services) -> None:
     tasks.periodic("retention", PRUNE_INTERVAL_SECONDS, services.retention.prune)
     # Messages queued before a crash or restart go out first thing.
     tasks.start("outbox", services.outbox.run(tasks.stopping))
+    services.broadcast_runner.delivers_here = True
     await services.broadcast_runner.resume()
+    if services.repo.database.shared:
+        # A broadcast an admin started on another worker is delivered from here.
+        tasks.periodic(
+            "broadcast-pickup",
+            BROADCAST_PICKUP_SECONDS,
+            services.broadcast_runner.resume,
+            wait_first=True,
+        )
     for rail in services.rails:
         if rail.poll_seconds is not None:
             # Outcomes nobody reports to us by themselves (and a webhook may never arrive).

@@ -35,6 +35,7 @@ from storage.broadcasts import (
     BLOCKED,
     DONE,
     FAILED,
+    RUNNING,
     SENT,
     STOPPED,
     Broadcast,
@@ -86,6 +87,9 @@ class BroadcastRunner:
         self._concurrency = concurrency or (PAID_CONCURRENCY if paid else CONCURRENCY)
         self._progress_every = progress_every
         self._current: _Run | None = None
+        # False on a worker that is not the leader (several workers): broadcasts are
+        # delivered by the leader, which picks up one started anywhere (``resume``).
+        self.delivers_here = True
 
     def paid_stars(self, recipients: int) -> int | None:
         """With paid broadcasts, the most a broadcast to ``recipients`` costs in Stars."""
@@ -102,13 +106,18 @@ class BroadcastRunner:
         )
 
     async def resume(self) -> None:
-        """At start-up: carry on with a broadcast that was running when the bot stopped."""
+        """Carry on with a broadcast running in the database but not delivered here: at
+        start-up, one that was running when the bot stopped; with several workers, also one
+        an admin started on another worker."""
         running = await self._repo.broadcasts.running()
-        if running is not None:
+        if running is not None and not self.is_running(running.id):
             logger.info("Resuming broadcast %s", running.id)
             self.start(running)
 
-    def start(self, broadcast: Broadcast) -> asyncio.Task[None]:
+    def start(self, broadcast: Broadcast) -> asyncio.Task[None] | None:
+        """Deliver a running broadcast from here (None: the leader delivers it)."""
+        if not self.delivers_here:
+            return None
         if self._current is not None and not self._current.task.done():
             if self._current.broadcast.id == broadcast.id:
                 return self._current.task
@@ -147,6 +156,8 @@ class BroadcastRunner:
                     )
                     if not batch:
                         break
+                    if not await self._still_running(run):
+                        break
                     recipients = iter(batch)
                     # Every sender ends before the next pass reads who is pending, even when
                     # one fails: a copy still in flight must not be sent again by that pass.
@@ -167,6 +178,14 @@ class BroadcastRunner:
                 broadcast.id, STOPPED if run.stop_requested else DONE
             )
             await self._show_progress(run, final=True)
+
+    async def _still_running(self, run: _Run) -> bool:
+        """Stop pressed on another worker: the database says it is no longer running."""
+        stored = await self._repo.broadcasts.get(run.broadcast.id)
+        if stored is not None and stored.status == RUNNING:
+            return True
+        run.stop_requested = True
+        return False
 
     def _stopped(self, run: _Run) -> bool:
         return run.stop_requested or self._stopping.is_set()
