@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -17,6 +18,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand, MenuButtonWebApp, WebAppInfo
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiohttp import web
@@ -28,6 +31,7 @@ from bot.core.money import Money
 from bot.dependencies import Services
 from bot.runtime.leadership import lead_when_elected, try_to_lead
 from bot.runtime.observability import HandlerName, UpdateLog
+from bot.runtime.redis_throttle import RedisThrottle
 from bot.runtime.session import KeepResponseModels, SendBudgetMiddleware
 from bot.runtime.signals import stop_on_signals
 from bot.runtime.tasks import BackgroundTasks
@@ -227,9 +231,27 @@ def build_services(
         catalog_search=CatalogSearch(repo),
         mass_orders=MassOrders(repo, pricing, ordering),
         update_log=UpdateLog(),
-        throttle=Throttle(rate=float(settings.THROTTLE_RATE), burst=settings.THROTTLE_BURST),
+        throttle=create_throttle(settings),
         tasks=tasks,
     )
+
+
+def create_throttle(settings: Settings) -> Throttle:
+    """Per process, or shared by every worker through Redis when REDIS_URL is set."""
+    limits: dict[str, Any] = {
+        "rate": float(settings.THROTTLE_RATE),
+        "burst": settings.THROTTLE_BURST,
+    }
+    if settings.REDIS_URL is not None:
+        return RedisThrottle.from_url(settings.REDIS_URL.get_secret_value(), **limits)
+    return Throttle(**limits)
+
+
+def create_fsm_storage(services: Services) -> BaseStorage:
+    """FSM state in the database (read afresh on PostgreSQL), or in Redis with REDIS_URL."""
+    if services.settings.REDIS_URL is not None:
+        return RedisStorage.from_url(services.settings.REDIS_URL.get_secret_value())
+    return DatabaseStorage(services.repo.database)
 
 
 def build_rails(
@@ -282,9 +304,7 @@ def build_rails(
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
-    dispatcher = Dispatcher(
-        storage=DatabaseStorage(services.repo.database), **services.workflow_data()
-    )
+    dispatcher = Dispatcher(storage=create_fsm_storage(services), **services.workflow_data())
     # Outer, in this order: time and log the update, resolve the user, then throttle floods.
     dispatcher.update.outer_middleware(services.update_log)
     dispatcher.update.outer_middleware(AnswersFirst())
@@ -321,6 +341,9 @@ def build_dispatcher(services: Services) -> Dispatcher:
         if web_server is not None:
             await web_server.stop()
         await shutdown(services)
+        await dispatcher.storage.close()
+        if isinstance(services.throttle, RedisThrottle):
+            await services.throttle.aclose()
 
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
+from redis.asyncio import Redis
 
 from bot.testing.panel import COMPLETED, IN_PROGRESS, FakePanel
 from bot.testing.telegram import WebhookTelegram
@@ -126,7 +128,20 @@ async def wait_for(condition: Any, timeout: float, what: str) -> None:  # noqa: 
         raise AssertionError(f"timed out waiting for {what}") from None
 
 
-async def test_two_workers_act_as_one_bot_and_survive_the_leader(tmp_path: Path) -> None:
+# FSM state and the flood limit shared through the database, or through Redis (REDIS_URL).
+@pytest.mark.parametrize("shared_by", ["database", "redis"])
+async def test_two_workers_act_as_one_bot_and_survive_the_leader(
+    tmp_path: Path, shared_by: str
+) -> None:
+    redis = {}
+    if shared_by == "redis":
+        if not os.environ.get("TEST_REDIS_URL"):
+            pytest.skip("TEST_REDIS_URL is not set")
+        redis = {"REDIS_URL": os.environ["TEST_REDIS_URL"]}
+        # Each run's users are new to Redis: clear what an earlier run left for them.
+        client = Redis.from_url(os.environ["TEST_REDIS_URL"])
+        await client.flushdb()
+        await client.aclose()
     async with (
         fresh_postgres() as url,
         FakePanel() as panel,
@@ -140,6 +155,7 @@ async def test_two_workers_act_as_one_bot_and_survive_the_leader(tmp_path: Path)
             DATABASE_URL=url,
             WEBHOOK_URL=f"http://127.0.0.1:{ports[0]}/tg",  # the public URL, the same for both
             WEBHOOK_SECRET=SECRET,
+            **redis,
         )
         logs = [tmp_path / "worker-0.log", tmp_path / "worker-1.log"]
         workers = [await start_worker(telegram, env, ports[0], logs[0])]

@@ -64,6 +64,10 @@ class Throttle:
             bucket.noticed_at = now
         return False, notice
 
+    async def check(self, user_id: int) -> tuple[bool, bool]:
+        """:meth:`allow`, as the middleware asks it (a shared throttle asks Redis)."""
+        return self.allow(user_id)
+
     def _sweep(self, now: float) -> None:
         # Forget users whose bucket is full again, so memory follows active users only.
         if now - self._last_sweep < 60:
@@ -88,7 +92,7 @@ class ThrottlingMiddleware(BaseMiddleware):
             return await handler(event, data)  # payments and the like are never throttled
         if isinstance(inner, Message) and inner.successful_payment is not None:
             return await handler(event, data)
-        allowed, notice = self._throttle.allow(user.id)
+        allowed, notice = await self._throttle.check(user.id)
         if allowed:
             return await handler(event, data)
         mark_outcome(data, "throttled")
