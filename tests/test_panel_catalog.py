@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.core.money import Money
-from storage import database as database_module
 from storage.catalog import CatalogRepository, ServiceRecord
 from storage.database import Database, available_migrations
+from storage.engines import sqlite as sqlite_engine
 from storage.errors import DuplicateUpstreamIdError
 from storage.orders import OrderDraft, OrderRepository
 from storage.repository import Repository
@@ -135,7 +135,8 @@ async def test_the_migration_keeps_ids_and_gives_old_rows_to_the_main_panel(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = [m for m in available_migrations() if m[0] < 11]
-    monkeypatch.setattr(database_module, "available_migrations", lambda: before)
+    # The SQLite engine applies the migrations: stop it before the panels one (0011).
+    monkeypatch.setattr(sqlite_engine, "available_migrations", lambda engine="sqlite": before)
     path = tmp_path / "old.sqlite3"
     old = await Database.open(path)
     await old.execute(
