@@ -2,8 +2,10 @@
 
     python bench/status_sync.py [--orders 10000 100000] [--latency 0.05] [--changed 0.3]
                                 [--profile cprofile|pyinstrument] [--no-memory]
+                                [--database-url postgresql://user:pw@host:port/db]
 
-For each N, a fresh SQLite database (real migrations, through the bot's ``Database``) gets N
+For each N, a fresh SQLite database (real migrations, through the bot's ``Database``; with
+``--database-url``, a fresh PostgreSQL database created on that server and dropped after) gets N
 active orders of 1,000 customers, each charged in the ledger, and the fake panel gets the same
 N orders (``create_order``), all In progress. ``StatusSync.run_round()`` then runs against the
 panel through the real ``HttpPanelClient`` over HTTP, with ``--latency`` added to every panel
@@ -33,6 +35,7 @@ import asyncio
 import cProfile
 import math
 import multiprocessing
+import os
 import pstats
 import random
 import resource
@@ -40,10 +43,14 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -51,7 +58,7 @@ from bot.services.tracking.status_sync import RoundReport, StatusSync
 from bot.services.tracking.tracker import OrderTracker
 from bot.testing.panel import CANCELED, COMPLETED, IN_PROGRESS, PARTIAL, FakePanel
 from bot.upstream.client import HttpPanelClient
-from storage.database import Database, utc_now
+from storage.database import Database, describe_target, utc_now
 from storage.repository import Repository
 
 CUSTOMERS = 1_000
@@ -289,6 +296,30 @@ async def check_exactly_once(
     return problems[:20]
 
 
+@asynccontextmanager
+async def fresh_target(server_url: str | None, folder: str) -> AsyncIterator[Path | str]:
+    """A new SQLite file, or a new database on the PostgreSQL server (dropped after)."""
+    if server_url is None:
+        yield Path(folder) / "bench.sqlite3"
+        return
+    import asyncpg
+
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    finally:
+        admin = await asyncpg.connect(server_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
 async def scenario(
     orders: int,
     panel: PanelProcess,
@@ -296,33 +327,47 @@ async def scenario(
     *,
     trace: bool,
     profile: str | None,
+    database_url: str | None = None,
 ) -> list[Measured]:
     with tempfile.TemporaryDirectory(prefix="bench-status-sync-") as folder:
-        database = await Database.open(Path(folder) / "bench.sqlite3")
-        client = HttpPanelClient(panel.url, panel.api_key)
-        try:
-            started = time.perf_counter()
-            upstream_ids = await seed(database, panel, orders)
-            if not trace:
-                print(f"  seeded {orders:,} orders in {time.perf_counter() - started:.1f} s")
-            repo = Repository(database)
-            sync = StatusSync(repo, client, OrderTracker(repo, client))
-            rounds = [
-                await measure("first round (counters)", sync, panel, trace=trace, profile=None),
-                await measure("no changes", sync, panel, trace=trace, profile=profile),
-            ]
-            changes = plan_changes(upstream_ids, fraction, random.Random(orders))
-            panel.ask("move", changes)
-            label = f"{fraction:.0%} changed"
-            rounds.append(await measure(label, sync, panel, trace=trace, profile=profile))
-            problems = await check_exactly_once(database, changes, upstream_ids)
-            if problems:
-                print("  PROBLEMS:\n" + "\n".join(f"    {problem}" for problem in problems))
-                raise SystemExit(1)
-            return rounds
-        finally:
-            await client.aclose()
-            await database.close()
+        async with fresh_target(database_url, folder) as target:
+            return await _scenario(target, orders, panel, fraction, trace=trace, profile=profile)
+
+
+async def _scenario(
+    target: Path | str,
+    orders: int,
+    panel: PanelProcess,
+    fraction: float,
+    *,
+    trace: bool,
+    profile: str | None,
+) -> list[Measured]:
+    database = await Database.open(target)
+    client = HttpPanelClient(panel.url, panel.api_key)
+    try:
+        started = time.perf_counter()
+        upstream_ids = await seed(database, panel, orders)
+        if not trace:
+            print(f"  seeded {orders:,} orders in {time.perf_counter() - started:.1f} s")
+        repo = Repository(database)
+        sync = StatusSync(repo, client, OrderTracker(repo, client))
+        rounds = [
+            await measure("first round (counters)", sync, panel, trace=trace, profile=None),
+            await measure("no changes", sync, panel, trace=trace, profile=profile),
+        ]
+        changes = plan_changes(upstream_ids, fraction, random.Random(orders))
+        panel.ask("move", changes)
+        label = f"{fraction:.0%} changed"
+        rounds.append(await measure(label, sync, panel, trace=trace, profile=profile))
+        problems = await check_exactly_once(database, changes, upstream_ids)
+        if problems:
+            print("  PROBLEMS:\n" + "\n".join(f"    {problem}" for problem in problems))
+            raise SystemExit(1)
+        return rounds
+    finally:
+        await client.aclose()
+        await database.close()
 
 
 def max_rss_mib() -> float:
@@ -333,21 +378,33 @@ def max_rss_mib() -> float:
 
 async def main(arguments: argparse.Namespace, panel: PanelProcess) -> None:
     try:
+        engine = describe_target(arguments.database_url) if arguments.database_url else "SQLite"
         print(
             f"status sync benchmark: latency {arguments.latency * 1000:.0f} ms per panel call,"
-            f" Python {sys.version.split()[0]}"
+            f" Python {sys.version.split()[0]}, {engine}, load average"
+            f" {' '.join(f'{load:.1f}' for load in os.getloadavg())}"
         )
         for orders in arguments.orders:
             print(f"\n{orders:,} active orders")
             for measured in await scenario(
-                orders, panel, arguments.changed, trace=False, profile=arguments.profile
+                orders,
+                panel,
+                arguments.changed,
+                trace=False,
+                profile=arguments.profile,
+                database_url=arguments.database_url,
             ):
                 print(measured.line())
             print(f"  ru_maxrss so far {max_rss_mib():.0f} MiB")
             if arguments.memory:
                 print("  again with tracemalloc (slower, not timed):")
                 for measured in await scenario(
-                    orders, panel, arguments.changed, trace=True, profile=None
+                    orders,
+                    panel,
+                    arguments.changed,
+                    trace=True,
+                    profile=None,
+                    database_url=arguments.database_url,
                 ):
                     peak = (measured.traced_peak or 0) / 2**20
                     print(f"  {measured.name:<24} heap peak {peak:6.1f} MiB")
@@ -364,6 +421,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--profile", choices=["cprofile", "pyinstrument"], default=None)
     parser.add_argument(
         "--no-memory", dest="memory", action="store_false", help="skip the tracemalloc pass"
+    )
+    parser.add_argument(
+        "--database-url", default=None, help="a PostgreSQL server to run on instead of SQLite"
     )
     return parser.parse_args()
 

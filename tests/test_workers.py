@@ -11,21 +11,17 @@ once; the leader is SIGKILLed and the other worker takes the background work ove
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import os
 import signal
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import asyncpg
 import pytest
 from redis.asyncio import Redis
 
 from bot.testing.panel import COMPLETED, IN_PROGRESS, FakePanel
-from bot.testing.telegram import WebhookTelegram
-from bot.testing.telegram.webhook import Delivery
+from bot.testing.telegram.balanced import BalancedTelegram
 from bot.testing.user import ChatUser
 from tests.databases import fresh_postgres
 from tests.service_harness import (
@@ -46,60 +42,6 @@ CUSTOMERS = [300_000_001 + number for number in range(4)]
 LEADER_LINE = "This worker runs the background work"
 STATUS_IDS = {IN_PROGRESS: "status-in-progress", COMPLETED: "status-completed"}
 TAKEOVER_TIMEOUT = 30.0  # the lock frees as the killed process's connection closes
-
-
-class BalancedTelegram(WebhookTelegram):
-    """Delivers each update to the next worker in turn (skipping one that does not answer),
-    several updates at once."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.targets: list[str] = []
-        self.served_by: dict[int, str] = {}  # update id → the worker that answered 200
-        self._turn = itertools.count()
-        self._in_flight: set[int] = set()
-
-    async def _deliver_forever(self) -> None:
-        assert self._client is not None
-        running: set[asyncio.Task[None]] = set()
-        while True:
-            waiting = [
-                update
-                for update in self.updates.pending
-                if update["update_id"] not in self._in_flight
-            ]
-            if not self.webhook_url or not self.targets or not waiting:
-                self._webhook_changed.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._webhook_changed.wait(), 0.05)
-                continue
-            for update in waiting:
-                self._in_flight.add(update["update_id"])
-                task = asyncio.create_task(self._deliver_one(update))
-                running.add(task)
-                task.add_done_callback(running.discard)
-
-    async def _deliver_one(self, update: dict[str, Any]) -> None:
-        assert self._client is not None
-        headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret or ""}
-        try:
-            for _ in range(len(self.targets) * 20):
-                target = self.targets[next(self._turn) % len(self.targets)]
-                try:
-                    async with self._client.post(target, json=update, headers=headers) as answer:
-                        delivery = Delivery(update, answer.status, await answer.read())
-                except (aiohttp.ClientError, TimeoutError):
-                    delivery = Delivery(update, None, b"")
-                self.deliveries.append(delivery)
-                if delivery.status == 200:
-                    self.served_by[int(update["update_id"])] = target
-                    with contextlib.suppress(ValueError):
-                        self.updates.pending.remove(update)
-                    break
-                await asyncio.sleep(0.05)
-        finally:
-            self._in_flight.discard(int(update["update_id"]))
-            await self._notify()
 
 
 async def start_worker(
