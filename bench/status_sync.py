@@ -1,7 +1,8 @@
 """How the status sync scales: rounds over 10,000 and 100,000 active orders.
 
     python bench/status_sync.py [--orders 10000 100000] [--latency 0.05] [--changed 0.3]
-                                [--profile cprofile|pyinstrument] [--no-memory]
+                                [--concurrency 4] [--profile cprofile|pyinstrument]
+                                [--no-memory]
                                 [--database-url postgresql://user:pw@host:port/db]
 
 For each N, a fresh SQLite database (real migrations, through the bot's ``Database``; with
@@ -9,7 +10,7 @@ For each N, a fresh SQLite database (real migrations, through the bot's ``Databa
 active orders of 1,000 customers, each charged in the ledger, and the fake panel gets the same
 N orders (``create_order``), all In progress. ``StatusSync.run_round()`` then runs against the
 panel through the real ``HttpPanelClient`` over HTTP, with ``--latency`` added to every panel
-call:
+call and ``--concurrency`` calls in flight at most (``PANEL_CONCURRENCY``):
 
 1. a first round, which stores the panel's counters (start count, charge) silently;
 2. a round with no changes at all;
@@ -325,13 +326,22 @@ async def scenario(
     panel: PanelProcess,
     fraction: float,
     *,
+    concurrency: int,
     trace: bool,
     profile: str | None,
     database_url: str | None = None,
 ) -> list[Measured]:
     with tempfile.TemporaryDirectory(prefix="bench-status-sync-") as folder:
         async with fresh_target(database_url, folder) as target:
-            return await _scenario(target, orders, panel, fraction, trace=trace, profile=profile)
+            return await _scenario(
+                target,
+                orders,
+                panel,
+                fraction,
+                concurrency=concurrency,
+                trace=trace,
+                profile=profile,
+            )
 
 
 async def _scenario(
@@ -340,18 +350,20 @@ async def _scenario(
     panel: PanelProcess,
     fraction: float,
     *,
+    concurrency: int,
     trace: bool,
     profile: str | None,
 ) -> list[Measured]:
     database = await Database.open(target)
-    client = HttpPanelClient(panel.url, panel.api_key)
+    client = HttpPanelClient(panel.url, panel.api_key, max_concurrency=concurrency)
     try:
         started = time.perf_counter()
         upstream_ids = await seed(database, panel, orders)
         if not trace:
             print(f"  seeded {orders:,} orders in {time.perf_counter() - started:.1f} s")
         repo = Repository(database)
-        sync = StatusSync(repo, client, OrderTracker(repo, client))
+        # As bot/app.py: as many workers as the panel takes calls, 8 at least.
+        sync = StatusSync(repo, client, OrderTracker(repo, client), concurrency=max(8, concurrency))
         rounds = [
             await measure("first round (counters)", sync, panel, trace=trace, profile=None),
             await measure("no changes", sync, panel, trace=trace, profile=profile),
@@ -381,7 +393,8 @@ async def main(arguments: argparse.Namespace, panel: PanelProcess) -> None:
         engine = describe_target(arguments.database_url) if arguments.database_url else "SQLite"
         print(
             f"status sync benchmark: latency {arguments.latency * 1000:.0f} ms per panel call,"
-            f" Python {sys.version.split()[0]}, {engine}, load average"
+            f" {arguments.concurrency} in flight, Python {sys.version.split()[0]}, {engine},"
+            " load average"
             f" {' '.join(f'{load:.1f}' for load in os.getloadavg())}"
         )
         for orders in arguments.orders:
@@ -390,6 +403,7 @@ async def main(arguments: argparse.Namespace, panel: PanelProcess) -> None:
                 orders,
                 panel,
                 arguments.changed,
+                concurrency=arguments.concurrency,
                 trace=False,
                 profile=arguments.profile,
                 database_url=arguments.database_url,
@@ -402,6 +416,7 @@ async def main(arguments: argparse.Namespace, panel: PanelProcess) -> None:
                     orders,
                     panel,
                     arguments.changed,
+                    concurrency=arguments.concurrency,
                     trace=True,
                     profile=None,
                     database_url=arguments.database_url,
@@ -418,6 +433,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--orders", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per panel call")
     parser.add_argument("--changed", type=float, default=0.3, help="share of orders that move")
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="panel calls in flight (PANEL_CONCURRENCY)"
+    )
     parser.add_argument("--profile", choices=["cprofile", "pyinstrument"], default=None)
     parser.add_argument(
         "--no-memory", dest="memory", action="store_false", help="skip the tracemalloc pass"

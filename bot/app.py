@@ -112,15 +112,14 @@ def _panel_client(settings: Settings, panel: PanelSettings, *, main: bool) -> Pa
         state = "demo-panel.json" if main else f"demo-panel-{panel.name}.json"
         return SandboxPanel(state_path=settings.DATABASE_PATH.parent / state)
     key = panel.key.get_secret_value() if panel.key else ""
+    concurrency = panel.concurrency or settings.PANEL_CONCURRENCY
     if main:
-        return HttpPanelClient(panel.url, key.strip())
+        return HttpPanelClient(panel.url, key.strip(), max_concurrency=concurrency)
     read = float(panel.timeout)
     timeout = Timeout(
         connect=DEFAULT_TIMEOUT.connect, read=read, write=DEFAULT_TIMEOUT.write, pool=read
     )
-    return HttpPanelClient(
-        panel.url, key.strip(), timeout=timeout, max_concurrency=panel.concurrency
-    )
+    return HttpPanelClient(panel.url, key.strip(), timeout=timeout, max_concurrency=concurrency)
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -207,6 +206,9 @@ def build_services(
             repo,
             panels,
             tracker,
+            # As many workers as the busiest panel takes calls: each panel's client holds its
+            # own limit, so a worker more than that would only wait.
+            concurrency=max(8, *(panel.concurrency or 1 for panel in settings.panels)),
             on_notifications=outbox.wake,
             alert=admin_alerts.placement,
             missing_grace=timedelta(hours=settings.UNKNOWN_ORDER_GRACE_HOURS),

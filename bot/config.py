@@ -33,6 +33,7 @@ _EXTRA_PANELS_SHAPE = (
     ' "key": "..."}]'
 )
 MAX_EXTRA_PANELS = 20
+MAX_PANEL_CONCURRENCY = 32
 
 
 class ConfigurationError(Exception):
@@ -47,8 +48,9 @@ class PanelSettings(BaseModel):
     name: str
     url: str  # the API URL, or "demo"
     key: SecretStr | None = None
-    # Optional per panel: parallel requests, and seconds to wait for an answer.
-    concurrency: int = 4
+    # Optional per panel: parallel requests (None: PANEL_CONCURRENCY), and seconds to wait
+    # for an answer.
+    concurrency: int | None = None
     timeout: Decimal = Decimal(30)
 
     @property
@@ -87,11 +89,15 @@ def _extra_panel(position: int, entry: Any) -> PanelSettings:
     key = (key or "").strip()
     if url != DEMO_PANEL and not key:
         raise ValueError(f"{where} ({name.strip()}): key is required unless url is 'demo'")
-    concurrency = entry.get("concurrency", 4)
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-        concurrency = 0
-    if not 1 <= concurrency <= 32:
-        raise ValueError(f"{where} ({name.strip()}): concurrency must be 1 to 32")
+    concurrency = entry.get("concurrency")
+    if concurrency is not None and (
+        isinstance(concurrency, bool)
+        or not isinstance(concurrency, int)
+        or not 1 <= concurrency <= MAX_PANEL_CONCURRENCY
+    ):
+        raise ValueError(
+            f"{where} ({name.strip()}): concurrency must be 1 to {MAX_PANEL_CONCURRENCY}"
+        )
     timeout = entry.get("timeout", 30)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 1 <= timeout <= 300:
         raise ValueError(f"{where} ({name.strip()}): timeout must be 1 to 300 seconds")
@@ -120,6 +126,9 @@ class Settings(BaseSettings):
     SMM_PANEL_NAME: str = "main"
     # Read as JSON by the validator below (NoDecode), so a mistake is one line naming it.
     SMM_EXTRA_PANELS: Annotated[tuple[PanelSettings, ...], NoDecode] = ()
+    # Calls in flight per panel (status batches, catalog, orders); an entry of
+    # SMM_EXTRA_PANELS with its own "concurrency" overrides it for that panel.
+    PANEL_CONCURRENCY: int = Field(default=4, ge=1, le=MAX_PANEL_CONCURRENCY)
     ADMIN_IDS: Annotated[frozenset[int], NoDecode] = frozenset()
     TELEGRAM_API_URL: str | None = None
     DATABASE_PATH: Path = Path("data/storefront.sqlite3")
@@ -403,12 +412,21 @@ class Settings(BaseSettings):
 
     @property
     def panels(self) -> tuple[PanelSettings, ...]:
-        """Every panel, the main one first."""
+        """Every panel, the main one first, each with its calls in flight decided."""
         key = self.SMM_API_KEY.get_secret_value().strip() if self.SMM_API_KEY else ""
         main = PanelSettings(
-            name=self.SMM_PANEL_NAME, url=self.SMM_API_URL, key=SecretStr(key) if key else None
+            name=self.SMM_PANEL_NAME,
+            url=self.SMM_API_URL,
+            key=SecretStr(key) if key else None,
+            concurrency=self.PANEL_CONCURRENCY,
         )
-        return (main, *self.SMM_EXTRA_PANELS)
+        extras = (
+            panel
+            if panel.concurrency is not None
+            else panel.model_copy(update={"concurrency": self.PANEL_CONCURRENCY})
+            for panel in self.SMM_EXTRA_PANELS
+        )
+        return (main, *extras)
 
     @property
     def database_target(self) -> Path | str:

@@ -354,3 +354,21 @@ def test_database_url_switches_storage_and_its_mistakes_are_named() -> None:
         ).WEBHOOK_SECRET
         is not None
     )
+
+
+@pytest.mark.usefixtures("minimal")
+def test_panel_concurrency_is_the_default_every_panel_without_its_own_takes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PANEL_CONCURRENCY", "8")
+    monkeypatch.setenv(
+        "SMM_EXTRA_PANELS",
+        '[{"name": "own", "url": "demo", "concurrency": 2}, {"name": "plain", "url": "demo"}]',
+    )
+    main, own, plain = load_settings().panels
+    assert (main.concurrency, own.concurrency, plain.concurrency) == (8, 2, 8)
+    monkeypatch.delenv("PANEL_CONCURRENCY")
+    assert [panel.concurrency for panel in load_settings().panels] == [4, 2, 4]
+    monkeypatch.setenv("PANEL_CONCURRENCY", "0")
+    with pytest.raises(ConfigurationError, match="PANEL_CONCURRENCY"):
+        load_settings()
