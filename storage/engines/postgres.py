@@ -163,11 +163,20 @@ class PostgresDatabase(Database):
 
     async def _claim_call(self, sql: str, name: str) -> bool:
         async with self._claims_lock:
-            if self._claims is None or self._claims.is_closed():
-                self._claims = await asyncpg.connect(
-                    self._url, timeout=10, server_settings=LEADER_KEEPALIVE
-                )
-            return bool(await self._claims.fetchval(sql, CLAIM_NAMESPACE, name))
+            for attempt in range(2):
+                if self._claims is None or self._claims.is_closed():
+                    self._claims = await asyncpg.connect(
+                        self._url, timeout=10, server_settings=LEADER_KEEPALIVE
+                    )
+                try:
+                    return bool(await self._claims.fetchval(sql, CLAIM_NAMESPACE, name))
+                except (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError):
+                    # The connection broke (its claims are gone with it): once more on a new one.
+                    self._claims.terminate()
+                    self._claims = None
+                    if attempt:
+                        raise
+            raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def claim(self, name: str) -> AsyncIterator[None]:
@@ -329,14 +338,19 @@ class AdvisoryLeaderLock(LeaderLock):
             return False
         try:
             await connection.fetchval("SELECT 1", timeout=LEADER_CHECK_TIMEOUT_SECONDS)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except Exception:
+            # Whatever the failure (a terminated session surfaces as an asyncpg internal
+            # client error): not confirmed is not held.
             return False
         return True
 
     async def release(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None and not connection.is_closed():
-            await connection.close()  # the session ends: its lock is freed
+            try:
+                await connection.close()  # the session ends: its lock is freed
+            except Exception:
+                connection.terminate()  # a broken connection: its lock is gone already
 
 
 ENGINES[PostgresDatabase.engine] = PostgresDatabase
