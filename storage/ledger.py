@@ -61,6 +61,16 @@ class LedgerEntry:
     created_at: str
 
 
+@dataclass(frozen=True, slots=True)
+class OnceEntry:
+    """One entry for :meth:`LedgerRepository.post_once_many`."""
+
+    user_id: int
+    amount: Money
+    reference: str
+    note: str | None = None
+
+
 def _entry(row: Row) -> LedgerEntry:
     return LedgerEntry(
         id=row["id"],
@@ -108,6 +118,65 @@ class LedgerRepository:
             if "FOREIGN KEY" in text:
                 raise UnknownUserError(str(user_id)) from None
             raise
+
+    async def post_once_many(self, kind: EntryKind, entries: list[OnceEntry]) -> set[str]:
+        """Record several credits or debits of an exactly-once kind in one statement; the
+        references already recorded are skipped. Returns the references written now.
+
+        Meant for a transaction: the check and the insert then see the same ledger. Whatever
+        slips past the check (another worker's write in between) still meets the unique
+        ``(kind, reference)`` index, and the batch raises :class:`DuplicateEntryError`.
+        """
+        if kind not in EXACTLY_ONCE_KINDS:
+            raise ValueError(f"{kind.value} entries are not recorded once per reference")
+        for entry in entries:
+            if not entry.amount or entry.amount.is_negative != (kind in DEBIT_KINDS):
+                raise ValueError(f"a {kind.value} entry cannot have the amount {entry.amount}")
+            if not entry.reference:
+                raise ValueError(f"a {kind.value} entry needs a reference to be recorded once")
+        if not entries:
+            return set()
+        marks = ",".join("?" * len(entries))
+        rows = await self._db.fetch_all(
+            f"SELECT reference FROM ledger WHERE kind = ? AND reference IN ({marks})",
+            (kind.value, *(entry.reference for entry in entries)),
+        )
+        written = {row[0] for row in rows}
+        skipped = set(written)
+        fresh: list[OnceEntry] = []
+        for entry in entries:
+            if entry.reference not in written:
+                written.add(entry.reference)  # twice in one batch: the first only
+                fresh.append(entry)
+        if not fresh:
+            return set()
+        now = utc_now()
+        try:
+            await self._db.execute_many(
+                "INSERT INTO ledger (user_id, kind, amount, reference, note, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        entry.user_id,
+                        kind.value,
+                        entry.amount.micros,
+                        entry.reference,
+                        entry.note,
+                        now,
+                    )
+                    for entry in fresh
+                ],
+            )
+        except ConstraintError as error:
+            text = str(error)
+            if "balance" in text and "CHECK" in text:
+                raise InsufficientBalanceError("a batch of entries") from None
+            if "UNIQUE" in text:
+                raise DuplicateEntryError(f"{kind.value} batch") from None
+            if "FOREIGN KEY" in text:
+                raise UnknownUserError("a batch of entries") from None
+            raise
+        return written - skipped
 
     async def balance(self, user_id: int) -> Money:
         value = await self._db.fetch_value("SELECT balance FROM users WHERE id = ?", (user_id,))

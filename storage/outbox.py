@@ -51,6 +51,21 @@ class OutboxRepository:
         )
         return changed > 0
 
+    async def add_many(self, messages: list[tuple[int, str, str, dict[str, Any]]]) -> None:
+        """Queue several (user id, kind, dedupe key, payload) in one statement; a change
+        queued before is skipped, as by :meth:`add`."""
+        if not messages:
+            return
+        now = utc_now()
+        await self._db.execute_many(
+            "INSERT INTO outbox (user_id, kind, payload, dedupe_key, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+            [
+                (user_id, kind, json.dumps(payload, sort_keys=True), dedupe_key, now)
+                for user_id, kind, dedupe_key, payload in messages
+            ],
+        )
+
     async def due(self, *, limit: int = 100) -> list[OutboxMessage]:
         rows = await self._db.fetch_all(
             "SELECT * FROM outbox WHERE sent_at IS NULL AND dropped = 0"

@@ -33,7 +33,7 @@ from storage.errors import (
     InsufficientBalanceError,
     UnknownUserError,
 )
-from storage.ledger import EntryKind
+from storage.ledger import EntryKind, OnceEntry
 from storage.orders import FAILED, PLACING, UNKNOWN, OrderDraft, OrderRepository
 from storage.repository import Repository
 from storage.users import UserRepository
@@ -241,6 +241,49 @@ async def test_exactly_once_kinds_refuse_a_second_entry(
     # The same reference under another kind is a different entry.
     other = EntryKind.TOPUP if kind is not EntryKind.TOPUP else EntryKind.ORDER_REFUND
     await repo.ledger.post(ALICE, other, units("1"), reference="ref-7")
+
+
+async def test_a_batch_of_exactly_once_entries_skips_what_is_booked(
+    repo: Repository, database: Database
+) -> None:
+    await add_user(repo, ALICE)
+    await add_user(repo, BOB)
+    await repo.ledger.post(ALICE, EntryKind.ORDER_REFUND, units("1"), reference="order:1")
+    entries = [
+        OnceEntry(ALICE, units("1"), "order:1", "Canceled"),  # booked before: skipped
+        OnceEntry(ALICE, units("0.25"), "order:2", "Partial"),
+        OnceEntry(BOB, units("2"), "order:3"),
+        OnceEntry(BOB, units("2"), "order:3"),  # twice in the batch: once
+    ]
+    async with database.transaction():
+        written = await repo.ledger.post_once_many(EntryKind.ORDER_REFUND, entries)
+    assert written == {"order:2", "order:3"}
+    assert await repo.ledger.balance(ALICE) == units("1.25")
+    assert await repo.ledger.balance(BOB) == units("2")
+    assert await repo.ledger.post_once_many(EntryKind.ORDER_REFUND, entries) == set()
+    assert await repo.ledger.mismatched_balances() == []
+    with pytest.raises(ValueError):
+        await repo.ledger.post_once_many(EntryKind.ADMIN_CREDIT, [OnceEntry(BOB, units("1"), "x")])
+    with pytest.raises(ValueError):
+        await repo.ledger.post_once_many(
+            EntryKind.ORDER_REFUND, [OnceEntry(BOB, -units("1"), "order:9")]
+        )
+
+
+async def test_a_batch_of_messages_is_queued_once_per_change(repo: Repository) -> None:
+    await add_user(repo, ALICE)
+    messages = [
+        (ALICE, "order_status", "order:1:status:Completed", {"order_id": 1}),
+        (ALICE, "order_status", "order:2:status:Canceled", {"order_id": 2}),
+    ]
+    await repo.outbox.add_many(messages)
+    await repo.outbox.add_many(messages[1:])
+    assert not await repo.outbox.add(ALICE, "order_status", "order:1:status:Completed", {})
+    due = await repo.outbox.due()
+    assert [(message.dedupe_key, message.payload) for message in due] == [
+        ("order:1:status:Completed", {"order_id": 1}),
+        ("order:2:status:Canceled", {"order_id": 2}),
+    ]
 
 
 async def test_admin_entries_can_repeat(repo: Repository) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from bot.core.errors import StorefrontError
 from bot.core.money import Money
@@ -32,9 +33,8 @@ from bot.upstream.types import (
     STATUS_PROCESSING,
 )
 from storage.database import utc_now
-from storage.errors import DuplicateEntryError
-from storage.ledger import EntryKind
-from storage.orders import FAILED, LOCAL_STATES, Order, Progress
+from storage.ledger import EntryKind, OnceEntry
+from storage.orders import FAILED, LOCAL_STATES, Order, Progress, SyncState
 from storage.outbox import NOTIFY_ORDER_STATUS, NOTIFY_REFILL_STATUS
 from storage.repository import Repository
 
@@ -81,6 +81,46 @@ class StatusChange:
     order: Order
     previous_status: str
     refund: Money
+
+
+def _trackable(state: SyncState) -> bool:
+    return state.placed and state.status not in LOCAL_STATES and not is_final(state.status)
+
+
+def _decide(state: SyncState, status: OrderStatus, progress: list[Progress]) -> OrderStatus | None:
+    """What one answer changes: the row update goes to ``progress``; returns the answer
+    (its status normalized) when the order's status moved, so it is booked and told."""
+    if status.status == STATUS_PROCESSING:
+        # Same meaning as In progress on many panels: not a change worth a message.
+        status = replace(status, status=STATUS_IN_PROGRESS)
+    if _PROGRESS_RANK.get(status.status, 0) < _PROGRESS_RANK.get(state.status, 0):
+        logger.info("Order %s: stale %s after %s ignored", state.id, status.status, state.status)
+        return None
+    if status.status == STATUS_PARTIAL and status.remains is None and state.quantity:
+        # Refunding nothing would be final: wait until the panel says how much is missing.
+        logger.warning("Order %s is Partial but the panel gives no remains; asking again", state.id)
+        return None
+    if (
+        status.status == state.status
+        and status.remains == state.remains
+        and status.start_count == state.start_count
+        and (
+            status.charge is None
+            or (state.panel_charge is not None and status.charge == Decimal(state.panel_charge))
+        )
+    ):
+        return None
+    progress.append(
+        Progress(
+            state.id,
+            status.status,
+            status.remains,
+            status.start_count,
+            status.charge,
+            status.currency,
+        )
+    )
+    return None if status.status == state.status else status
 
 
 _REFUSED_MESSAGE_IDS = {"refill": "order-refill-refused", "cancel": "order-cancel-refused"}
@@ -136,7 +176,7 @@ class OrderTracker:
         database = self._repo.database
         async with database.transaction():
             now = utc_now()
-            current = {order.id: order for order in await self._repo.orders.get_many(order_ids)}
+            current = {state.id: state for state in await self._repo.orders.sync_states(order_ids)}
             try:
                 async with database.savepoint():
                     changes = await self._store(results, current, now)
@@ -162,97 +202,79 @@ class OrderTracker:
         return changes
 
     async def _store(
-        self, results: list[tuple[int, OrderStatus]], current: dict[int, Order], now: str
+        self, results: list[tuple[int, OrderStatus]], current: dict[int, SyncState], now: str
     ) -> list[StatusChange]:
-        changes: list[StatusChange] = []
-        # The rows are written together at the end: a statement per order would cost a
-        # round trip to the database thread each, 100,000 of them in a large round.
+        # Everything is written together at the end, a statement per kind of row: a statement
+        # per order would cost a round trip to the database thread each, 100,000 of them in a
+        # large round.
         progress: list[Progress] = []
+        moved: list[tuple[int, OrderStatus]] = []
         for order_id, status in results:
-            order = current.get(order_id)
-            if order is None or not is_trackable(order):
+            state = current.get(order_id)
+            if state is None or not _trackable(state):
                 continue
-            change = await self._apply_one(order, status, progress, now)
-            if change is not None:
-                changes.append(change)
+            decided = _decide(state, status, progress)
+            if decided is not None:
+                moved.append((order_id, decided))
+        # The whole rows of the orders whose status moved (a few in a round), as they were.
+        orders = {
+            order.id: order
+            for order in await self._repo.orders.get_many([order_id for order_id, _ in moved])
+        }
         await self._repo.orders.update_progress_many(progress, now)
-        return changes
+        return await self._book(moved, orders, now) if moved else []
 
-    async def _apply_one(
-        self, order: Order, status: OrderStatus, progress: list[Progress], now: str
-    ) -> StatusChange | None:
-        """Decide what one answer changes: the row update goes to ``progress``, a status
-        change also books its refund and queues its message."""
-        if status.status == STATUS_PROCESSING:
-            # Same meaning as In progress on many panels: not a change worth a message.
-            status = replace(status, status=STATUS_IN_PROGRESS)
-        if _PROGRESS_RANK.get(status.status, 0) < _PROGRESS_RANK.get(order.status, 0):
-            logger.info(
-                "Order %s: stale %s after %s ignored", order.id, status.status, order.status
-            )
-            return None
-        if status.status == STATUS_PARTIAL and status.remains is None and order.quantity:
-            # Refunding nothing would be final: wait until the panel says how much is missing.
-            logger.warning(
-                "Order %s is Partial but the panel gives no remains; asking again", order.id
-            )
-            return None
-        if (status.status, status.remains, status.start_count) == (
-            order.status,
-            order.remains,
-            order.start_count,
-        ) and status.charge in (None, order.panel_charge):
-            return None
-        progress.append(
-            Progress(
-                order.id,
-                status.status,
-                status.remains,
-                status.start_count,
-                status.charge,
-                status.currency,
-            )
-        )
-        if status.status == order.status:
-            return None
-        refund = Money.zero()
-        due = refund_due(order, status)
-        if due.is_positive:
-            try:
-                await self._repo.ledger.post(
-                    order.user_id,
-                    EntryKind.ORDER_REFUND,
-                    due,
-                    reference=order_reference(order.id),
-                    note=status.status,
+    async def _book(
+        self, moved: list[tuple[int, OrderStatus]], orders: dict[int, Order], now: str
+    ) -> list[StatusChange]:
+        """The status changes: their refunds booked once each, their messages queued."""
+        refunds: list[OnceEntry] = []
+        for order_id, status in moved:
+            due = refund_due(orders[order_id], status)
+            if due.is_positive:
+                refunds.append(
+                    OnceEntry(
+                        orders[order_id].user_id, due, order_reference(order_id), status.status
+                    )
                 )
-                refund = due
-            except DuplicateEntryError:
-                logger.info("Order %s was already refunded", order.id)
-        await self._repo.outbox.add(
-            order.user_id,
-            NOTIFY_ORDER_STATUS,
-            f"order:{order.id}:status:{status.status}",
-            {
-                "order_id": order.id,
-                "status": status.status,
-                "previous": order.status,
-                "refund_micros": refund.micros,
-                "start_count": status.start_count,
-                "remains": status.remains,
-            },
-        )
-        logger.info("Order %s: %s → %s", order.id, order.status, status.status)
-        updated = replace(
-            order,
-            status=status.status,
-            remains=status.remains,
-            start_count=status.start_count,
-            panel_charge=order.panel_charge if status.charge is None else status.charge,
-            currency=order.currency if status.currency is None else status.currency,
-            updated_at=now,
-        )
-        return StatusChange(updated, order.status, refund)
+        booked = await self._repo.ledger.post_once_many(EntryKind.ORDER_REFUND, refunds)
+        due_of = {entry.reference: entry.amount for entry in refunds}
+        messages: list[tuple[int, str, str, dict[str, object]]] = []
+        changes: list[StatusChange] = []
+        for order_id, status in moved:
+            order = orders[order_id]
+            reference = order_reference(order_id)
+            if reference in due_of and reference not in booked:
+                logger.info("Order %s was already refunded", order_id)
+            refund = due_of[reference] if reference in booked else Money.zero()
+            messages.append(
+                (
+                    order.user_id,
+                    NOTIFY_ORDER_STATUS,
+                    f"order:{order_id}:status:{status.status}",
+                    {
+                        "order_id": order_id,
+                        "status": status.status,
+                        "previous": order.status,
+                        "refund_micros": refund.micros,
+                        "start_count": status.start_count,
+                        "remains": status.remains,
+                    },
+                )
+            )
+            logger.info("Order %s: %s → %s", order_id, order.status, status.status)
+            updated = replace(
+                order,
+                status=status.status,
+                remains=status.remains,
+                start_count=status.start_count,
+                panel_charge=order.panel_charge if status.charge is None else status.charge,
+                currency=order.currency if status.currency is None else status.currency,
+                updated_at=now,
+            )
+            changes.append(StatusChange(updated, order.status, refund))
+        await self._repo.outbox.add_many(messages)
+        return changes
 
     async def refresh(self, order: Order) -> tuple[Order, StatusChange | None]:
         """Ask the panel for the order's status now (the Refresh button)."""
