@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.core.ids import MAX_PANEL_ID
+from bot.core.money import parse_decimal
 from bot.testing.panel import FakePanel, FakeService
 from bot.upstream.client import BATCH_LIMIT, SERVICES_READ_TIMEOUT_FACTOR, HttpPanelClient
 from bot.upstream.errors import (
@@ -154,6 +156,23 @@ def test_parse_int(value: object, expected: int | None) -> None:
 )
 def test_parse_count_is_bounded_and_clamped(value: object, expected: int | None) -> None:
     assert parse_count(value) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0", "007", "1000", "9" * 18, "9" * 19, "1" * 40, "²", "٣", " 12", "12 ", "1.27819", "-0.5"],
+)
+def test_the_fast_paths_read_numbers_as_the_lenient_ones_do(text: str) -> None:
+    # Plain digits and decimals skip the lenient steps; the answer must be the same.
+    decimal = None if text in ("²",) else Decimal(text.strip()) if text.strip() else None
+    assert parse_decimal(text) == decimal
+    assert str(parse_decimal("1.27819")) == "1.27819"  # exact, never through a float
+    if decimal is None or decimal != decimal.to_integral():
+        assert parse_count(text) is None
+        assert parse_int(text) is None
+        return
+    assert parse_count(text) == (None if decimal < 0 else min(int(decimal), MAX_COUNT))
+    assert parse_int(text) == (int(decimal) if abs(decimal) <= MAX_PANEL_ID else None)
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,8 @@ _QUANTUM = Decimal(1).scaleb(-SCALE)
 # Amounts an admin or customer may type: digits, one optional decimal separator, no sign.
 _AMOUNT_TEXT = re.compile(r"^\s*([0-9]{1,12})(?:[.,]([0-9]{1,6}))?\s*$")
 _THOUSANDS = re.compile(r"^[1-9][0-9]{0,2}(,[0-9]{3})+$")
+# What panels send nearly always ("1.27819", "0"): read as it is, without the lenient steps.
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,40}(\.[0-9]{1,40})?")
 # Largest amount accepted from text input; protects against absurd values, not a business limit.
 MAX_INPUT_UNITS = 10**9
 
@@ -150,6 +152,8 @@ def parse_decimal(value: object) -> Decimal | None:
 
     Floats from JSON are converted through their shortest repr, so ``0.1`` stays ``0.1``.
     """
+    if type(value) is str and _PLAIN_NUMBER.fullmatch(value):
+        return Decimal(value)
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float):

@@ -45,12 +45,18 @@ _REFILL_STATUSES: dict[str, str] = {
     "rejected": REFILL_STATUS_REJECTED,
     "error": REFILL_STATUS_ERROR,
 }
+# Spellings met before and what they mean: a sync reads one status an order.
+_STATUS_SEEN: dict[str, str] = {}
+_STATUS_SEEN_LIMIT = 256
 _SPELLING_NOISE = re.compile(r"[\s_\-]+")
 _TRUE_WORDS = frozenset({"1", "true", "yes", "y", "on"})
 _FALSE_WORDS = frozenset({"0", "false", "no", "n", "off", ""})
 # Beyond 19 digits an "integer" is garbage, and int(Decimal("1e999999")) would be a costly
 # surprise; past 2**63 it would not fit SQLite's INTEGER either.
 _MAX_INT_DIGITS = 19
+# A string of at most this many ASCII digits is read with int() at once (a sync reads four
+# numbers an order); longer ones take the lenient path, which bounds them.
+_FAST_DIGITS = 18
 # Counts (remains, start count) are clamped here: no order is larger, and the refund share
 # already caps remains at the order's quantity.
 MAX_COUNT = 10**18 - 1
@@ -59,9 +65,11 @@ MAX_COUNT = 10**18 - 1
 def parse_int(value: object) -> int | None:
     """Integer from ``10``, ``"10"``, ``"10.0"`` or ``10.0``; None for text, fractions, bools,
     and for anything SQLite could not store."""
-    if isinstance(value, bool) or value is None:
+    if type(value) is str and len(value) <= _FAST_DIGITS and value.isascii() and value.isdigit():
+        number = int(value)
+    elif isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int):
+    elif isinstance(value, int):
         number = value
     else:
         parsed = parse_decimal(value)
@@ -83,6 +91,8 @@ def parse_positive_id(value: object) -> int | None:
 def parse_count(value: object) -> int | None:
     """A count (remains, start count): None when unknown or negative (it means nothing, and a
     Partial must not be refunded from it), clamped to :data:`MAX_COUNT` when huge."""
+    if type(value) is str and len(value) <= _FAST_DIGITS and value.isascii() and value.isdigit():
+        return int(value)  # at most 18 digits: never above MAX_COUNT
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -126,7 +136,12 @@ def _normalize(text: str, spellings: Mapping[str, str]) -> str:
 
 def normalize_status(text: str) -> str:
     """Canonical order status (``"cancelled"`` → ``"Canceled"``); unknown ones kept, stripped."""
-    return _normalize(text, _ORDER_STATUSES)
+    known = _STATUS_SEEN.get(text)
+    if known is None:
+        known = _normalize(text, _ORDER_STATUSES)
+        if len(_STATUS_SEEN) < _STATUS_SEEN_LIMIT:  # a panel's few spellings, not its noise
+            _STATUS_SEEN[text] = known
+    return known
 
 
 def normalize_refill_status(text: str) -> str:
