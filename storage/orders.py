@@ -362,15 +362,17 @@ class OrderRepository:
             queue.pairs.extend((row[0], row[1]))
         return queue
 
-    async def sync_states(self, order_ids: list[int]) -> list[SyncState]:
-        """What the sync compares a status answer with, for these orders."""
+    async def check_states(self, order_ids: list[int], now: str) -> list[SyncState]:
+        """The panel answered about these orders: mark them checked now (and known to it
+        again, as :meth:`mark_checked`) and return what the answers are compared with, in
+        one statement."""
         if not order_ids:
             return []
         marks = ",".join("?" * len(order_ids))
         rows = await self._db.fetch_all(
-            "SELECT id, status, remains, start_count, panel_charge, upstream_id, quantity"
-            f" FROM orders WHERE id IN ({marks})",
-            tuple(order_ids),
+            f"UPDATE orders SET checked_at = ?, missing_since = NULL WHERE id IN ({marks})"
+            " RETURNING id, status, remains, start_count, panel_charge, upstream_id, quantity",
+            (now, *order_ids),
         )
         return [
             SyncState(row[0], row[1], row[2], row[3], row[4], row[5] is not None, row[6])

@@ -176,53 +176,58 @@ class OrderTracker:
         database = self._repo.database
         async with database.transaction():
             now = utc_now()
-            current = {state.id: state for state in await self._repo.orders.sync_states(order_ids)}
+            # Marked checked and read in one statement: a batch where nothing moved (most of
+            # them) costs three trips to the database thread (begin, this, commit).
+            current = {
+                state.id: state for state in await self._repo.orders.check_states(order_ids, now)
+            }
+            # Everything is written together, a statement per kind of row: a statement per
+            # order would cost a round trip to the database thread each, 100,000 of them in a
+            # large round.
+            progress: list[Progress] = []
+            moved: dict[int, OrderStatus] = {}
+            for order_id, status in results:
+                state = current.get(order_id)
+                if state is None or not _trackable(state):
+                    continue
+                decided = _decide(state, status, progress)
+                if decided is not None:
+                    moved[order_id] = decided
+            if not progress:
+                return []
             try:
                 async with database.savepoint():
-                    changes = await self._store(results, current, now)
+                    return await self._store(progress, moved, now)
             except Exception:
                 logger.warning(
-                    "A batch of %d answers failed to store; one by one now", len(results)
+                    "A batch of %d answers failed to store; one by one now", len(progress)
                 )
-                changes = []
-                for order_id, status in results:
-                    try:
-                        async with database.savepoint():
-                            changes += await self._store([(order_id, status)], current, now)
-                    except Exception as error:
-                        logger.warning(
-                            "Order %s: the panel's answer %s could not be stored (%s: %s);"
-                            " asking again next round",
-                            order_id,
-                            status,
-                            type(error).__name__,
-                            error,
-                        )
-            await self._repo.orders.mark_checked(order_ids, now)
+            changes: list[StatusChange] = []
+            for update in progress:
+                alone = (
+                    {update.order_id: moved[update.order_id]} if update.order_id in moved else {}
+                )
+                try:
+                    async with database.savepoint():
+                        changes += await self._store([update], alone, now)
+                except Exception as error:
+                    logger.warning(
+                        "Order %s: the panel's answer %s could not be stored (%s: %s);"
+                        " asking again next round",
+                        update.order_id,
+                        update,
+                        type(error).__name__,
+                        error,
+                    )
         return changes
 
     async def _store(
-        self, results: list[tuple[int, OrderStatus]], current: dict[int, SyncState], now: str
+        self, progress: list[Progress], moved: dict[int, OrderStatus], now: str
     ) -> list[StatusChange]:
-        # Everything is written together at the end, a statement per kind of row: a statement
-        # per order would cost a round trip to the database thread each, 100,000 of them in a
-        # large round.
-        progress: list[Progress] = []
-        moved: list[tuple[int, OrderStatus]] = []
-        for order_id, status in results:
-            state = current.get(order_id)
-            if state is None or not _trackable(state):
-                continue
-            decided = _decide(state, status, progress)
-            if decided is not None:
-                moved.append((order_id, decided))
         # The whole rows of the orders whose status moved (a few in a round), as they were.
-        orders = {
-            order.id: order
-            for order in await self._repo.orders.get_many([order_id for order_id, _ in moved])
-        }
+        orders = {order.id: order for order in await self._repo.orders.get_many(list(moved))}
         await self._repo.orders.update_progress_many(progress, now)
-        return await self._book(moved, orders, now) if moved else []
+        return await self._book(list(moved.items()), orders, now) if moved else []
 
     async def _book(
         self, moved: list[tuple[int, OrderStatus]], orders: dict[int, Order], now: str
