@@ -2,6 +2,7 @@
 
     python bench/throughput.py [--users 1000] [--concurrency 100] [--seed 7] [--repeat 1]
                                [--only storefront|echo] [--profile cprofile|pyinstrument]
+                               [--scenario journey|light] [--offered-rate 200 --duration 10]
 
 Simulated customers (``--users`` distinct ones, each with a balance credited beforehand through
 the repository) walk the order journey: /start → New order → a category → a service → Order
@@ -22,12 +23,20 @@ Two processes, because they would otherwise share one event loop and one core:
 The same load is then sent to a minimal aiogram bot that only echoes (message → sendMessage,
 callback → answerCallbackQuery): what aiogram, aiohttp and the fake cost without any of our
 code, the ceiling the storefront is compared with.
+
+``--scenario light``: the lightest screens. ``--users`` (500 by default) returning customers
+each send ``/start`` once in a warm-up that is not measured, then ``/start`` and ``/menu``; the
+bare bot answers every message with a keyboard the size of the main menu (six buttons in four
+rows). ``--offered-rate N`` makes the load open-loop: updates are queued at N a second for
+``--duration`` seconds whatever the answers, round robin over the customers, and the figures
+are the customers' waits.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import cProfile
 import html
@@ -52,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.app import build_dispatcher, build_services, create_bot, create_panel
 from bot.config import Settings
@@ -158,6 +168,8 @@ class _Chat:
     screens: int = 0  # messages sent or edited in the chat so far
     screens_before: int = 0  # ... when the update being timed was queued
     answered: set[str] = field(default_factory=set)  # callback query ids answered
+    # Open loop: when each message still unanswered was queued, oldest first.
+    pending: collections.deque[float] = field(default_factory=collections.deque)
     # The update being timed: when it was queued, and when the bot first answered it.
     queued_at: float | None = None
     answered_at: float | None = None
@@ -190,6 +202,8 @@ class World:
         self.latencies: list[float] = []
         self.updates = 0
         self._query_owner: dict[str, int] = {}
+        self._open_expected = 0
+        self._open_done = asyncio.Event()
         telegram.observers.append(self._observe)
 
     def _observe(self, method: str, params: JsonDict, result: Any) -> None:
@@ -214,6 +228,11 @@ class World:
             ]
             chat.message_id = int(result["message_id"])
             chat.screens += 1
+            if chat.pending:  # open loop: one answer per message, in order
+                self.latencies.append(now - chat.pending.popleft())
+                if len(self.latencies) >= self._open_expected:
+                    self._open_done.set()
+                return
         else:
             return
         if chat.queued_at is not None and chat.answered_at is None:
@@ -350,7 +369,21 @@ class World:
             answered if echo else screen_with("op:"),
         )
 
-    async def run(self, plan: list[Customer], seed: int, concurrency: int) -> LoadResult:
+    async def light(self, customer: Customer, commands: tuple[str, ...]) -> None:
+        """The lightest screens: each command answered with the main menu (``m:`` buttons)."""
+        self.chats.setdefault(customer.user_id, _Chat())
+
+        def menu_shown(chat: _Chat, query_id: str | None) -> bool:
+            return chat.screens > chat.screens_before and any(
+                data.startswith(MenuCallback.__prefix__ + ":") for data in chat.buttons
+            )
+
+        for command in commands:
+            await self._step(customer, self._message(customer, command), menu_shown)
+
+    async def _closed_loop(
+        self, plan: list[Customer], concurrency: int, walk: Callable[[Customer], Awaitable[None]]
+    ) -> list[str]:
         waiting = list(reversed(plan))
         failures: list[str] = []
 
@@ -358,16 +391,74 @@ class World:
             while waiting:
                 customer = waiting.pop()
                 try:
-                    await self.journey(customer, seed)
+                    await walk(customer)
                 except (TimeoutError, AssertionError) as error:
                     failures.append(f"user {customer.user_id}: {type(error).__name__} {error}")
 
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return failures
+
+    async def _open_loop(self, plan: list[Customer], rate: float, count: int) -> list[str]:
+        """Queues ``count`` messages at ``rate`` a second, whatever the answers."""
+        self._open_expected = count
+        started = time.perf_counter()
+        for index in range(count):
+            delay = started + index / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            customer = plan[index % len(plan)]
+            command = "/start" if (index // len(plan)) % 2 == 0 else "/menu"
+            self.chats[customer.user_id].pending.append(time.perf_counter())
+            await self.telegram.send_message(
+                customer.user_id,
+                command,
+                language_code=customer.language,
+                first_name=customer.first_name,
+            )
+            self.updates += 1
+        try:
+            async with asyncio.timeout(STEP_TIMEOUT):
+                await self._open_done.wait()
+        except TimeoutError:
+            return [f"{count - len(self.latencies)} of {count} messages never answered"]
+        return []
+
+    async def run(
+        self,
+        plan: list[Customer],
+        seed: int,
+        concurrency: int,
+        scenario: str = "journey",
+        offered_rate: float | None = None,
+        count: int = 0,
+    ) -> LoadResult:
+        if scenario == "light":
+            # The warm-up: every customer has /start-ed once before the measured load.
+            warm_up = await self._closed_loop(
+                plan, concurrency, lambda customer: self.light(customer, ("/start",))
+            )
+            if warm_up:
+                return LoadResult(0, 1.0, [], warm_up, 0.0)
+            self.latencies.clear()
+            self.updates = 0
         cpu = time.process_time()
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - started
+        if offered_rate is not None:
+            failures = await self._open_loop(plan, offered_rate, count)
+        elif scenario == "light":
+            failures = await self._closed_loop(
+                plan, concurrency, lambda customer: self.light(customer, ("/start", "/menu"))
+            )
+        else:
+            failures = await self._closed_loop(
+                plan, concurrency, lambda customer: self.journey(customer, seed)
+            )
         return LoadResult(
-            self.updates, seconds, self.latencies, failures, time.process_time() - cpu
+            self.updates,
+            time.perf_counter() - started,
+            list(self.latencies),
+            failures,
+            time.process_time() - cpu,
         )
 
 
@@ -392,8 +483,8 @@ async def _world(connection: Connection, seed: int, echo: bool) -> None:
         message = await loop.run_in_executor(None, connection.recv)
         if message == "stop":  # the bot could not start
             return
-        plan, concurrency = message
-        result = await world.run(plan, seed, concurrency)
+        plan, concurrency, load = message
+        result = await world.run(plan, seed, concurrency, **load)
         connection.send(result)
         await loop.run_in_executor(None, connection.recv)  # the bot has stopped
 
@@ -412,6 +503,34 @@ def echo_dispatcher() -> Dispatcher:
     @router.callback_query()
     async def acknowledge(callback: CallbackQuery) -> None:
         await callback.answer()
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    return dispatcher
+
+
+def keyboard_dispatcher() -> Dispatcher:
+    """The ceiling for the lightest screens: every message answered with a main-menu keyboard.
+
+    Six buttons in four rows with the storefront's texts and ``m:`` callback data, built per
+    answer as a bare bot would, and no middleware, database or translation.
+    """
+    router = Router(name="keyboard")
+
+    @router.message()
+    async def menu(message: Message) -> None:
+        builder = InlineKeyboardBuilder()
+        builder.button(text="🛒 New order", callback_data="m:new")
+        builder.button(text="📦 My orders", callback_data="m:orders")
+        builder.button(text="💰 Balance", callback_data="m:balance")
+        builder.button(text="🌐 Language", callback_data="m:language")
+        builder.button(text="❓ Help", callback_data="m:help")
+        builder.button(text="👥 Invite friends", callback_data="m:invite")
+        builder.adjust(1, 2, 2, 1)
+        name = html.escape(message.from_user.first_name if message.from_user else "🙂")
+        await message.answer(
+            f"👋 Welcome, {name}!\nPick what you need below.", reply_markup=builder.as_markup()
+        )
 
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
@@ -509,20 +628,29 @@ async def world_process(seed: int, echo: bool) -> AsyncIterator[tuple[Connection
             process.kill()
 
 
+def _load(args: argparse.Namespace) -> JsonDict:
+    """What the world sends: the scenario, and the offered rate of an open loop."""
+    if args.offered_rate is None:
+        return {"scenario": args.scenario}
+    count = max(1, round(args.offered_rate * args.duration))
+    return {"scenario": args.scenario, "offered_rate": args.offered_rate, "count": count}
+
+
 async def _drive(
     connection: Connection,
     plan: list[Customer],
-    concurrency: int,
+    args: argparse.Namespace,
     profile: str | None,
     profile_output: Path | None,
 ) -> tuple[LoadResult, float]:
     loop = asyncio.get_running_loop()
     cpu, loop_cpu = time.process_time(), time.thread_time()
     with profiling(profile, profile_output):
-        connection.send((plan, concurrency))
+        connection.send((plan, args.concurrency, _load(args)))
         result: LoadResult = await loop.run_in_executor(None, connection.recv)
     loop_cpu = time.thread_time() - loop_cpu
-    print(f"  event loop thread: {loop_cpu / result.updates * 1000:.2f} ms CPU/update", flush=True)
+    per_update = loop_cpu / max(1, result.updates) * 1000
+    print(f"  event loop thread: {per_update:.2f} ms CPU/update", flush=True)
     return result, time.process_time() - cpu
 
 
@@ -557,16 +685,17 @@ async def run_storefront(plan: list[Customer], args: argparse.Namespace, workdir
             async with running_bot(dispatcher, bot, startup_timeout=30):
                 trips = _count_database_trips(database)
                 result, bot_cpu = await _drive(
-                    connection, plan, args.concurrency, args.profile, args.profile_output
+                    connection, plan, args, args.profile, args.profile_output
                 )
-                print(f"  database thread: {trips() / result.updates:.2f} trips/update", flush=True)
+                per_update = trips() / max(1, result.updates)
+                print(f"  database thread: {per_update:.2f} trips/update", flush=True)
             placed = int(await database.fetch_value("SELECT COUNT(*) FROM orders"))
             mismatched = await repo.ledger.mismatched_balances()
         finally:
             await panel.aclose()
             await database.close()
     failures = list(result.failures)
-    if placed != len(plan) - len(result.failures):
+    if args.scenario == "journey" and placed != len(plan) - len(result.failures):
         failures.append(f"{placed} orders placed for {len(plan)} customers")
     if mismatched:
         failures.append(f"balances differ from the ledger for {len(mismatched)} users")
@@ -582,14 +711,16 @@ async def run_storefront(plan: list[Customer], args: argparse.Namespace, workdir
 
 
 async def run_echo(plan: list[Customer], args: argparse.Namespace, workdir: Path) -> Figures:
-    async with world_process(args.seed, echo=True) as (connection, urls):
+    light = args.scenario == "light"
+    async with world_process(args.seed, echo=not light) as (connection, urls):
         settings = _settings(urls, args, DATABASE_PATH=workdir / "unused.sqlite3")
         _log_to_file(settings, workdir / "echo.log")
         bot: Bot = create_bot(settings)
-        async with running_bot(echo_dispatcher(), bot):
-            result, bot_cpu = await _drive(connection, plan, args.concurrency, None, None)
+        dispatcher = keyboard_dispatcher() if light else echo_dispatcher()
+        async with running_bot(dispatcher, bot):
+            result, bot_cpu = await _drive(connection, plan, args, None, None)
     return Figures(
-        "echo",
+        "bare+kb" if light else "echo",
         result.updates,
         result.seconds,
         result.latencies,
@@ -641,9 +772,10 @@ def _median_run(runs: list[Figures]) -> Figures:
 
 def print_table(results: list[Figures], args: argparse.Namespace) -> None:
     print()
+    offered = "" if args.offered_rate is None else f" offered={args.offered_rate:g}/s"
     print(
-        f"users={args.users} concurrency={args.concurrency} seed={args.seed} "
-        f"repeat={args.repeat} (median run) cores={os.cpu_count()}"
+        f"scenario={args.scenario}{offered} users={args.users} concurrency={args.concurrency} "
+        f"seed={args.seed} repeat={args.repeat} (median run) cores={os.cpu_count()}"
     )
     header = (
         f"{'bot':<11}{'updates':>8}{'seconds':>9}{'updates/s':>11}"
@@ -661,10 +793,11 @@ def print_table(results: list[Figures], args: argparse.Namespace) -> None:
             f"{figures.bot_cpu / figures.seconds:>9.0%}{figures.world_cpu / figures.seconds:>10.0%}"
         )
     by_name = {figures.name: figures for figures in results}
-    if "storefront" in by_name and "echo" in by_name:
-        store, echo = by_name["storefront"], by_name["echo"]
+    bare = by_name.get("echo") or by_name.get("bare+kb")
+    if "storefront" in by_name and bare is not None:
+        store, echo = by_name["storefront"], bare
         print(
-            f"storefront / echo: {store.rate / echo.rate:.1%} of the ceiling's updates/s, "
+            f"storefront / {echo.name}: {store.rate / echo.rate:.1%} of the ceiling's updates/s, "
             f"p50 ×{store.percentile(0.5) / echo.percentile(0.5):.1f}, "
             f"p99 ×{store.percentile(0.99) / echo.percentile(0.99):.1f}"
         )
@@ -688,7 +821,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 workdir.mkdir()
                 figures = await run(plan, args, workdir)
                 print(
-                    f"{name} run {attempt + 1}: {figures.rate:.1f} updates/s, "
+                    f"{figures.name} run {attempt + 1}: {figures.rate:.1f} updates/s, "
                     f"p50 {figures.percentile(0.5):.1f} ms, p99 {figures.percentile(0.99):.1f} ms",
                     flush=True,
                 )
@@ -703,7 +836,9 @@ async def main_async(args: argparse.Namespace) -> int:
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--users", type=int, default=1000, help="distinct customers (1000)")
+    parser.add_argument(
+        "--users", type=int, help="distinct customers (1000; 500 with --scenario light)"
+    )
     parser.add_argument(
         "--concurrency", type=int, default=100, help="customers active at a time (100)"
     )
@@ -729,9 +864,25 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="profile the storefront's process during the load (pyinstrument: pip install)",
     )
     parser.add_argument("--profile-output", type=Path, help="where to write the profile")
+    parser.add_argument(
+        "--scenario",
+        choices=["journey", "light"],
+        default="journey",
+        help="the order journey, or /start and /menu from returning customers (journey)",
+    )
+    parser.add_argument(
+        "--offered-rate",
+        type=float,
+        help="open loop: updates queued at this rate a second, whatever the answers",
+    )
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of offered load (10)")
     args = parser.parse_args(argv)
+    if args.users is None:
+        args.users = 500 if args.scenario == "light" else 1000
     if args.users < 1 or args.concurrency < 1 or args.repeat < 1:
         parser.error("--users, --concurrency and --repeat must be at least 1")
+    if args.offered_rate is not None and (args.scenario != "light" or args.offered_rate <= 0):
+        parser.error("--offered-rate needs --scenario light and a positive rate")
     return args
 
 
