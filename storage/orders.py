@@ -364,8 +364,7 @@ class OrderRepository:
 
     async def check_states(self, order_ids: list[int], now: str) -> list[SyncState]:
         """The panel answered about these orders: mark them checked now (and known to it
-        again, as :meth:`mark_checked`) and return what the answers are compared with, in
-        one statement."""
+        again) and return what the answers are compared with, in one statement."""
         if not order_ids:
             return []
         marks = ",".join("?" * len(order_ids))
@@ -387,16 +386,6 @@ class OrderRepository:
             f"SELECT * FROM orders WHERE id IN ({marks}) ORDER BY id", tuple(order_ids)
         )
         return [_order(row) for row in rows]
-
-    async def mark_checked(self, order_ids: list[int], now: str | None = None) -> None:
-        """The panel answered about these orders: checked now, and known to it again."""
-        if not order_ids:
-            return
-        marks = ",".join("?" * len(order_ids))
-        await self._db.execute(
-            f"UPDATE orders SET checked_at = ?, missing_since = NULL WHERE id IN ({marks})",
-            (now or utc_now(), *order_ids),
-        )
 
     async def mark_missing(self, order_ids: list[int], now: str) -> list[int]:
         """The panel says it does not know these orders; returns those it did know until now
