@@ -120,9 +120,13 @@ class TopupCrediting:
         self._on_queued = on_queued
         self._referrals = referrals
 
-    async def _reward_referrer(self, user_id: int, amount: Money, reference: str) -> bool:
-        """The referrer's share of this payment, in the payment's transaction (every rail
-        credits through here; admin and promo credits never do)."""
+    async def _book(self, user_id: int, amount: Money, reference: str, note: str) -> bool:
+        """The payment's ledger entry and its referrer's share, in the caller's transaction
+        (every rail credits through here; admin and promo credits never do). True when a
+        referral bonus was booked, whose message is queued."""
+        await self._repo.ledger.post(
+            user_id, EntryKind.TOPUP, amount, reference=reference, note=note
+        )
         if self._referrals is None:
             return False
         return await self._referrals.reward_payment(user_id, amount, reference) is not None
@@ -150,10 +154,7 @@ class TopupCrediting:
                 )
                 if topup_id is None:
                     raise _AlreadySettled
-                await self._repo.ledger.post(
-                    user_id, EntryKind.TOPUP, amount, reference=reference, note=note
-                )
-                rewarded = await self._reward_referrer(user_id, amount, reference)
+                rewarded = await self._book(user_id, amount, reference, note)
         except (_AlreadySettled, DuplicateEntryError):
             balance = await self._repo.ledger.balance(user_id)
             return Settlement(0, amount, balance, first_time=False)
@@ -190,10 +191,7 @@ class TopupCrediting:
                 )
                 if not moved:
                     raise _AlreadySettled
-                await self._repo.ledger.post(
-                    topup.user_id, EntryKind.TOPUP, amount, reference=reference, note=note
-                )
-                await self._reward_referrer(topup.user_id, amount, reference)
+                await self._book(topup.user_id, amount, reference, note)
                 balance = await self._repo.ledger.balance(topup.user_id)
                 await self._repo.outbox.add(
                     topup.user_id,
