@@ -537,6 +537,39 @@ async def test_a_task_can_nest_transactions(repo: Repository) -> None:
     assert await repo.ledger.balance(ALICE) == units("1")
 
 
+async def test_after_commit_waits_for_the_outermost_commit_and_skips_a_rollback(
+    repo: Repository,
+) -> None:
+    await add_user(repo, ALICE)
+    seen: list[str] = []
+    repo.database.after_commit(lambda: seen.append("no transaction: at once"))
+    assert seen == ["no transaction: at once"]
+
+    # What a woken sender does: read in a task of its own (another connection on PostgreSQL).
+    readers: list[asyncio.Task[Money]] = []
+
+    def wake_a_reader() -> None:
+        seen.append("committed")
+        readers.append(asyncio.create_task(repo.ledger.balance(ALICE)))
+
+    async with repo.database.transaction():
+        async with repo.database.transaction():
+            await repo.ledger.post(ALICE, EntryKind.ADMIN_CREDIT, units("1"))
+            repo.database.after_commit(wake_a_reader)
+        assert seen == ["no transaction: at once"]  # the inner block is not the commit
+    assert seen == ["no transaction: at once", "committed"]
+    assert await readers[0] == units("1")
+
+    with pytest.raises(Rollback):
+        async with repo.database.transaction():
+            await repo.ledger.post(ALICE, EntryKind.ADMIN_CREDIT, units("2"))
+            repo.database.after_commit(lambda: seen.append("rolled back"))
+            raise Rollback
+    async with repo.database.transaction():
+        pass  # a later transaction of the same task does not inherit the dropped callback
+    assert seen == ["no transaction: at once", "committed"]
+
+
 # --- users ----------------------------------------------------------------------------------
 
 

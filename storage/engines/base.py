@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from importlib import resources
@@ -75,6 +76,11 @@ class Database(ABC):
     """
 
     engine: ClassVar[str]
+    _commit_callbacks: dict[asyncio.Task[Any], list[Callable[[], None]]]
+
+    def __init__(self) -> None:
+        self._commit_callbacks = {}
+
     # True when other processes may write the same data (PostgreSQL): per-process memories
     # of rows (FSM state, the catalog's answers) must not be trusted between calls.
     shared: ClassVar[bool]
@@ -100,6 +106,24 @@ class Database(ABC):
     @abstractmethod
     def in_transaction(self) -> bool:
         """Whether the calling task has a transaction open (its writes may still roll back)."""
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this task's transaction has committed (at once when none is
+        open); dropped if it rolls back. For waking another task to read what was written:
+        woken before the commit, a reader on another connection (PostgreSQL) finds nothing
+        yet and goes back to sleep."""
+        current = asyncio.current_task()
+        if current is None or not self.in_transaction():
+            callback()
+            return
+        self._commit_callbacks.setdefault(current, []).append(callback)
+
+    def _run_commit_callbacks(self, task: asyncio.Task[Any] | None, committed: bool) -> None:
+        """The engines call this when ``task``'s outermost transaction has ended."""
+        callbacks = self._commit_callbacks.pop(task, []) if task is not None else []
+        if committed:
+            for callback in callbacks:
+                callback()
 
     @abstractmethod
     async def execute(self, sql: str, params: Params = ()) -> int:

@@ -130,6 +130,7 @@ class PostgresDatabase(Database):
     shared = True
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        super().__init__()
         self._pool = pool
         self._url = url  # holds the password: never logged
         self._held: dict[asyncio.Task[Any], asyncpg.Connection] = {}
@@ -224,13 +225,18 @@ class PostgresDatabase(Database):
         if current is None or current in self._held:
             yield  # joining the transaction this task already holds
             return
-        async with self._pool.acquire() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
-            self._held[current] = connection
-            try:
-                yield
-            finally:
-                del self._held[current]
+        committed = False
+        try:
+            async with self._pool.acquire() as connection, connection.transaction():
+                await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
+                self._held[current] = connection
+                try:
+                    yield
+                finally:
+                    del self._held[current]
+            committed = True
+        finally:
+            self._run_commit_callbacks(current, committed)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

@@ -63,6 +63,7 @@ class SQLiteDatabase(Database):
     shared = False
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
+        super().__init__()
         self._connection = connection
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[Any] | None = None
@@ -96,6 +97,7 @@ class SQLiteDatabase(Database):
         if current is not None and self._owner is current:
             yield  # joining the transaction this task already holds
             return
+        committed = False
         async with self._lock:
             self._owner = current
             try:
@@ -104,6 +106,7 @@ class SQLiteDatabase(Database):
                     yield
                     async with _constraints():  # deferred foreign keys are checked here
                         await self._connection.execute("COMMIT")
+                    committed = True
                 except BaseException:
                     # Also after a failed COMMIT, so the next BEGIN does not find it open.
                     if self._connection.in_transaction:
@@ -111,6 +114,7 @@ class SQLiteDatabase(Database):
                     raise
             finally:
                 self._owner = None
+                self._run_commit_callbacks(current, committed)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

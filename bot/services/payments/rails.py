@@ -239,8 +239,10 @@ class TopupCrediting:
         return True
 
     def _queued(self) -> None:
+        # After the commit: a caller's transaction may still be open (Stars joins one), and
+        # a sender woken before it commits reads nothing on PostgreSQL and sleeps on.
         if self._on_queued is not None:
-            self._on_queued()
+            self._repo.database.after_commit(self._on_queued)
 
 
 class Rails:
