@@ -9,7 +9,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot.core.errors import MassLineError, OrderRefusedError
+from bot.core.errors import MassLineError, OrderRefusedError, PromoDiscountUsedError
 from bot.core.money import Money
 from bot.services.mass_order import (
     ALREADY,
@@ -20,7 +20,7 @@ from bot.services.mass_order import (
     MassDraft,
     MassOrders,
 )
-from bot.telegram import keyboards
+from bot.telegram import keyboards, render
 from bot.telegram.callbacks import MassAction, MassCallback
 from bot.telegram.i18n import Translator
 from bot.telegram.routing import RouterTemplate
@@ -70,6 +70,8 @@ def _card(i18n: Translator, draft: MassDraft, balance: Money) -> str:
                     price=i18n.money(quote.price),
                 )
             )
+            if quote.discount.is_positive:
+                lines.append(render.discount_line(i18n, quote))
         elif line.error is not None:
             lines.append(i18n("mass-line-bad", number=line.number, reason=i18n.error(line.error)))
     valid = len(draft.valid)
@@ -98,6 +100,8 @@ def _outcome_line(i18n: Translator, item: LineOutcome) -> str:
         reason = i18n(str(item.reason.arguments["reason_id"]))
     elif item.reason is not None and item.reason.message_id == "order-not-enough-balance":
         reason = i18n("mass-outcome-no-balance")
+    elif isinstance(item.reason, PromoDiscountUsedError):
+        reason = i18n("mass-outcome-discount-used")
     else:
         reason = i18n("mass-outcome-panel-down")
     return i18n("mass-outcome-refused", number=item.number, service=service, reason=reason)
@@ -113,7 +117,7 @@ async def _show_card(
     mass_orders: MassOrders,
 ) -> None:
     try:
-        draft = await mass_orders.parse(text)
+        draft = await mass_orders.parse(text, user.id)
     except MassLineError as error:
         await state.set_state(MassFlow.lines)
         await event.answer(i18n.error(error), reply_markup=keyboards.flow_cancel(i18n))

@@ -25,7 +25,7 @@ from bot.core.errors import (
 )
 from bot.core.money import Money
 from bot.services.catalog import Pricing
-from bot.services.mass_order import MassOrders
+from bot.services.mass_order import ConfirmedBatch, MassOrders
 from bot.services.ordering import OrderingService, make_quote
 from bot.services.payments import StarsTopups, TopupCrediting, TopupError, TopupLimits
 from bot.services.payments.manual import PROOF_TEXT, ManualTopups, Proof
@@ -345,6 +345,52 @@ async def test_a_percent_code_discounts_the_next_order_once(repo: Repository) ->
     assert (await promotions.apply_discount(ALICE, full)).promo_code == "TWENTY"
 
 
+async def test_one_order_spends_a_discount_however_it_is_placed(repo: Repository) -> None:
+    """Two orders confirmed at once with the same discount on their cards: one spends it,
+    the other is charged nothing; a mass order gives it to its first valid line only."""
+    promotions = Promotions(repo, today=lambda: TODAY)
+    await promotions.create(["TEN", "10%"], admin_id=1)
+    await repo.catalog.replace([record(1, "Followers", "Instagram")])
+    await repo.ledger.post(ALICE, EntryKind.ADMIN_CREDIT, money("10"))
+    await promotions.redeem(ALICE, "TEN")
+    ordering = stub_ordering(repo)
+    mass = MassOrders(repo, Pricing(Decimal(0)), ordering)
+    draft = await mass.parse(
+        "1 | not a link | 100\n1 | https://x.io/a | 500\n1 | https://x.io/b | 1000", ALICE
+    )
+    first, second = draft.valid
+    assert (first.price, first.discount, first.promo_code) == (money("0.45"), money("0.05"), "TEN")
+    assert (second.price, second.promo_code) == (money("1"), None)
+    assert draft.total == money("1.45")
+
+    service = await repo.catalog.service(1)
+    assert service is not None
+    full = make_quote(service, Pricing(Decimal(0)), link="https://x.io/a", quantity=100)
+    cards = [
+        await promotions.apply_discount(ALICE, dataclasses.replace(full, token=token))
+        for token in ("c1", "c2")
+    ]
+    outcomes = await asyncio.gather(
+        *(ordering.place(ALICE, card) for card in cards), return_exceptions=True
+    )
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == [
+        "Order",
+        "PromoDiscountUsedError",
+    ]
+    assert await repo.ledger.balance(ALICE) == money("10") - money("0.09")
+    assert await repo.orders.count_for_user(ALICE) == 1
+
+    # The mass order's first line showed the discount, spent meanwhile: that line is not
+    # placed (nothing charged) and the next one is.
+    result = await mass.place(ALICE, ConfirmedBatch.from_data(draft.to_data()))
+    assert [(item.outcome, type(item.reason).__name__) for item in result.outcomes] == [
+        ("refused", "PromoDiscountUsedError"),
+        ("placed", "NoneType"),
+    ]
+    assert await repo.ledger.balance(ALICE) == money("10") - money("0.09") - money("1")
+    assert await repo.ledger.mismatched_balances() == []
+
+
 # --- search ---------------------------------------------------------------------------------
 
 
@@ -407,7 +453,8 @@ async def test_mass_lines_are_checked_like_single_orders(repo: Repository) -> No
         "3 | @mychannel\n"
         "4 | https://instagram.com/a | 100\n"
         "99 | https://instagram.com/a | 100\n"
-        "just words\n"
+        "just words\n",
+        ALICE,
     )
     reasons = [None if line.error is None else line.error.message_id for line in draft.lines]
     assert reasons == [
@@ -423,6 +470,6 @@ async def test_mass_lines_are_checked_like_single_orders(repo: Repository) -> No
     assert draft.total == money("0.1") + money("1")
     assert len({quote.token for quote in draft.valid}) == 2
     with pytest.raises(MassLineError):
-        await mass.parse("1 | https://a.io | 10\n" * 101)
+        await mass.parse("1 | https://a.io | 10\n" * 101, ALICE)
     with pytest.raises(MassLineError):
-        await mass.parse(" \n ")
+        await mass.parse(" \n ", ALICE)

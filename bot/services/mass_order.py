@@ -7,6 +7,12 @@ outcome is never resent, a refusal refunds that line only, and the other lines g
 line carries its own confirm token (``<batch token>.<line number>``), so a second Confirm of
 the same card cannot charge any line twice.
 
+A pending percent promo (bot/services/promotions.py) is "the customer's next order": in a
+mass order that is the first valid line, whose price on the card already has it off. That
+line spends it when it is charged (a refused line gives it back for the next order, not to
+the following lines); if it was spent meanwhile on another order, that line is not placed and
+says why, and the other lines go on.
+
 Only services ordered with a link and a quantity can be mass-ordered: Default services, and
 Packages (quantity 1, or left out). Custom Comments and Poll need more than a quantity (the
 comments, the answer's number) and are refused with a reason; order them one by one.
@@ -25,6 +31,7 @@ from bot.core.errors import (
     OrderOutcomeUnknownError,
     OrderRefusedError,
     PanelUnavailableError,
+    PromoDiscountUsedError,
     StorefrontError,
 )
 from bot.core.money import Money
@@ -37,6 +44,7 @@ from bot.services.ordering import (
     normalize_link,
     parse_quantity,
 )
+from bot.services.promotions import with_pending_discount
 from bot.upstream.types import TYPE_DEFAULT, TYPE_PACKAGE
 from storage.repository import Repository
 
@@ -153,8 +161,9 @@ class MassOrders:
     def release(self, token: str) -> None:
         self._placing.discard(token)
 
-    async def parse(self, text: str) -> MassDraft:
-        """Check and price every line; raises MassLineError for a text out of bounds."""
+    async def parse(self, text: str, user_id: int) -> MassDraft:
+        """Check and price every line of the user's text (the first valid one with their
+        pending discount); raises MassLineError for a text out of bounds."""
         if len(text) > MAX_TEXT_LENGTH:
             raise MassLineError("mass-too-long", max=MAX_LINES)
         raw_lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -164,12 +173,16 @@ class MassOrders:
             raise MassLineError("mass-too-many", max=MAX_LINES, count=len(raw_lines))
         token = secrets.token_urlsafe(9)
         lines = []
+        discounted = False
         for number, raw in enumerate(raw_lines, start=1):
             try:
                 quote = await self._line(raw, f"{token}.{number}")
             except StorefrontError as error:
                 lines.append(MassLine(number, None, error))
             else:
+                if not discounted:
+                    discounted = True
+                    quote = await with_pending_discount(self._repo, user_id, quote)
                 lines.append(MassLine(number, quote))
         return MassDraft(token, lines)
 
@@ -215,7 +228,7 @@ class MassOrders:
         except OrderAlreadyPlacedError:
             existing = await self._repo.orders.by_token(quote.token)
             return LineOutcome(number, quote, ALREADY, existing.id if existing else None)
-        except NotEnoughBalanceError as error:
+        except (NotEnoughBalanceError, PromoDiscountUsedError) as error:  # nothing charged
             return LineOutcome(number, quote, REFUSED, reason=error)
         except (OrderRefusedError, PanelUnavailableError) as error:  # refunded
             return LineOutcome(

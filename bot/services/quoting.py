@@ -27,6 +27,7 @@ from bot.core.errors import (
 from bot.services import order_form
 from bot.services.catalog import Pricing
 from bot.services.ordering import OrderingService, Quote
+from bot.services.promotions import with_pending_discount
 from storage.database import format_time
 from storage.orders import Order
 from storage.repository import Repository
@@ -70,7 +71,11 @@ class QuoteBook:
             answers = order_form.choose_dripfeed(answers)
         while (step := order_form.next_step(service, answers)) is not None:
             answers = order_form.give_answer(step, service, answers, fields.get(step.key, ""))
-        quote = order_form.quote(service, self._pricing, answers)
+        # The customer's pending percent promo, as on the chat's card; spent only when the
+        # order is charged (OrderingService.place), so a quote left unconfirmed keeps it.
+        quote = await with_pending_discount(
+            self._repo, user_id, order_form.quote(service, self._pricing, answers)
+        )
         now = datetime.now(UTC)
         await self._repo.quotes.prune(before=format_time(now - QUOTE_LIFETIME))
         await self._repo.quotes.save(quote.token, user_id, quote.to_data())
@@ -79,8 +84,9 @@ class QuoteBook:
     async def place(self, user_id: int, token: str) -> Placement:
         """Place the order of the user's quote ``token``, or return the one it already placed.
 
-        Raises NotEnoughBalanceError (nothing charged) and ConfirmationExpiredError (no such
-        quote of this user's, or too old).
+        Raises NotEnoughBalanceError (nothing charged), ConfirmationExpiredError (no such
+        quote of this user's, or too old) and PromoDiscountUsedError (the quote's discount
+        was spent on another order meanwhile: nothing charged).
         """
         placed = await self._repo.orders.by_token(token)
         if placed is not None and placed.user_id == user_id:

@@ -229,17 +229,20 @@ def confirmation_card(i18n: Translator, quote: Quote, balance: Money) -> str:
         )
     ]
     if quote.discount.is_positive:
-        lines.append(
-            i18n(
-                "promo-discount-line",
-                code=quote.promo_code or "",
-                percent=Decimal(quote.promo_percent or "0"),
-                discount=i18n.money(quote.discount),
-            )
-        )
+        lines.append(discount_line(i18n, quote))
     if after.is_negative:
         lines.append(i18n("confirm-not-enough", missing=i18n.money(-after)))
     return "\n\n".join(lines)
+
+
+def discount_line(i18n: Translator, quote: Quote) -> str:
+    """The pending promo a quote's price already has off."""
+    return i18n(
+        "promo-discount-line",
+        code=quote.promo_code or "",
+        percent=Decimal(quote.promo_percent or "0"),
+        discount=i18n.money(quote.discount),
+    )
 
 
 def order_card(i18n: Translator, order: Order) -> str:

@@ -383,6 +383,10 @@ class ShopApi:
                 "runs": quote.runs,
                 "interval": quote.interval,
                 "price": _money(quote.price),
+                # A pending percent promo, already taken off ``price`` (null: none).
+                "discount": _money(quote.discount) if quote.promo_code else None,
+                "promo_code": quote.promo_code,
+                "promo_percent": quote.promo_percent,
                 "balance": _money(balance),
                 "balance_after": _money(after),
                 "enough_balance": not after.is_negative,

@@ -118,3 +118,4 @@ mass-outcome-already = ☑️ { $number }. { $service } — already placed
 mass-outcome-refused = ❌ { $number }. { $service } — not placed, nothing charged: { $reason }
 mass-outcome-no-balance = not enough balance
 mass-outcome-panel-down = the supplier could not be reached
+mass-outcome-discount-used = its discount was already used on another order

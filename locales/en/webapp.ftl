@@ -38,6 +38,7 @@ webapp-confirm-title = Check your order
 webapp-confirm-service = Service
 webapp-confirm-quantity = Quantity
 webapp-confirm-price = Price
+webapp-confirm-discount = Promo code { $code } ({ $percent }% off)
 webapp-confirm-balance = Balance now
 webapp-confirm-after = After payment
 webapp-confirm-pay = Confirm and pay

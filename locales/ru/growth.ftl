@@ -122,3 +122,4 @@ mass-outcome-already = ☑️ { $number }. { $service } — уже оформл�
 mass-outcome-refused = ❌ { $number }. { $service } — не оформлен, ничего не списано: { $reason }
 mass-outcome-no-balance = недостаточно средств на балансе
 mass-outcome-panel-down = поставщик недоступен
+mass-outcome-discount-used = скидка уже использована в другом заказе

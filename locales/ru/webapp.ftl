@@ -38,6 +38,7 @@ webapp-confirm-title = Проверьте заказ
 webapp-confirm-service = Услуга
 webapp-confirm-quantity = Количество
 webapp-confirm-price = Цена
+webapp-confirm-discount = Промокод { $code } (скидка { $percent }%)
 webapp-confirm-balance = Баланс сейчас
 webapp-confirm-after = После оплаты
 webapp-confirm-pay = Подтвердить и оплатить

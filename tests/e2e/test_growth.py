@@ -345,3 +345,23 @@ async def test_a_mass_order_places_good_lines_and_refunds_a_refused_one(
     )
     assert len(await orders_of(storefront, ALICE)) == 4
     assert storefront.panel.count("add") == 4
+
+    # A pending percent promo goes to the first valid line, shown on the card, spent once.
+    await admin_says(storefront, "/promo add HALF 50%")
+    await alice.say("/promo HALF")
+    card = await alice.say(
+        f"/mass {LIKES.service_id} | bad | 100\n"
+        f"{LIKES.service_id} | {INSTAGRAM_LINK} | 100\n"
+        f"{LIKES.service_id} | {INSTAGRAM_LINK} | 200"
+    )
+    assert t("promo-discount-line", code="HALF", percent=50, discount="$0.0072") in card.content
+    assert "$0.036" in card.text  # 0.0072 + 0.0288
+    before = await storefront.balance(ALICE)
+    await alice.press(t("button-confirm"), message_id=card.message_id)
+    await alice.next_message(
+        where=lambda m: m.message_id == card.message_id and t("mass-summary-title") in m.content
+    )
+    prices = [order.price for order in (await orders_of(storefront, ALICE))[-2:]]
+    assert prices == [money("0.0072"), money("0.0288")]
+    assert await storefront.balance(ALICE) == before - money("0.036")
+    assert await storefront.r.promos.pending_discount(ALICE) is None

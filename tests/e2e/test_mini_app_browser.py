@@ -138,6 +138,10 @@ async def test_a_customer_searches_orders_and_sees_the_order(
     await storefront.telegram.send_message(ALICE, "/start", language_code="en")
     await storefront.telegram.wait_for_message(ALICE)
     await storefront.credit(ALICE, "25")
+    # A pending 10% promo code: the quote shows it, already off the price.
+    assert storefront.services is not None
+    await storefront.services.promotions.create(["TEN", "10%"], admin_id=ADMIN)
+    await storefront.services.promotions.redeem(ALICE, "TEN")
     page = await open_page(browser, ALICE, "/app/")
     expect = playwright_api.expect
 
@@ -177,14 +181,18 @@ async def test_a_customer_searches_orders_and_sees_the_order(
     await expect(page.locator("#form-error")).to_have_text(error)
     await page.fill("#quantity", "1000")
     await page.click("#get-price")
-    await expect(page.locator("#confirm-price")).to_have_text("$1.08")
-    await expect(page.locator("#confirm-after")).to_have_text("$23.92")
+    await expect(page.locator("#confirm-price")).to_have_text("$0.972")
+    await expect(page.locator("#confirm-discount")).to_have_text("−$0.108")
+    await expect(page.locator("#confirm-discount-label")).to_have_text(
+        t("webapp-confirm-discount", code="TEN", percent="10")
+    )
+    await expect(page.locator("#confirm-after")).to_have_text("$24.028")
     if path := screenshot_path("confirm.png"):
         await page.screenshot(path=str(path))
     # A double tap places one order.
     await page.locator("#pay").dblclick()
     await expect(page.locator("#placed-message")).to_contain_text("Order #1 placed!")
-    await expect(page.locator("#balance")).to_have_text(t("webapp-balance", balance="$23.92"))
+    await expect(page.locator("#balance")).to_have_text(t("webapp-balance", balance="$24.028"))
     assert len(await storefront.r.orders.for_user(ALICE)) == 1
     await storefront.telegram.wait_for_message(ALICE, contains="Order #1 placed!")
 

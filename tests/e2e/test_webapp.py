@@ -271,6 +271,28 @@ async def test_catalog_quote_and_one_order_per_quote(
     assert [order["id"] for order in older] == [orders[0].id]
     assert (await bob.get("/api/orders")).body["orders"] == []  # only one's own
 
+    # A pending percent promo is on the Mini App's quote too, and only one order spends it,
+    # even when two quotes that both show it are confirmed at the same moment.
+    assert storefront.services is not None
+    await storefront.services.promotions.create(["TEN", "10%"], admin_id=ADMIN)
+    await storefront.services.promotions.redeem(ALICE, "ten")
+    assert (await alice.post("/api/quote", good)).body["discount"] is not None
+    quotes = [(await alice.post("/api/quote", good)).body for _ in range(2)]
+    for quote in quotes:
+        assert (quote["price"], quote["discount"], quote["promo_code"]) == ("0.972", "0.108", "TEN")
+        assert quote["balance_after"] == "5.788"  # 6.76 - 0.972
+    before = await storefront.balance(ALICE)
+    replies = await asyncio.gather(
+        *(alice.post("/api/orders", {"token": quote["token"]}) for quote in quotes)
+    )
+    assert sorted(reply.status for reply in replies) == [200, 422]
+    refused = next(reply for reply in replies if reply.status == 422)
+    assert refused.error == plain_text(ru("promo-discount-used"))
+    assert await storefront.balance(ALICE) == before - Money.parse("0.972")
+    assert (await storefront.r.orders.for_user(ALICE))[0].price == Money.parse("0.972")
+    after = (await alice.post("/api/quote", good)).body
+    assert (after["price"], after["discount"], after["promo_code"]) == ("1.08", None, None)
+
 
 async def test_admin_endpoints(storefront: Storefront, http: aiohttp.ClientSession) -> None:
     en = storefront.translations.get("en")

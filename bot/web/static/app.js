@@ -190,6 +190,16 @@ async function getQuote(event) {
     $("confirm-service").textContent = quote.service;
     const quantity = number(quote.quantity ?? 1);
     $("confirm-quantity").textContent = quote.runs ? `${quantity} × ${number(quote.runs)}` : quantity;
+    // A pending promo code: the server already took it off the price.
+    const discounted = quote.promo_code != null;
+    $("confirm-discount-label").hidden = $("confirm-discount").hidden = !discounted;
+    if (discounted) {
+      $("confirm-discount-label").textContent = t("webapp-confirm-discount", {
+        code: quote.promo_code,
+        percent: quote.promo_percent,
+      });
+      $("confirm-discount").textContent = `−${money(quote.discount)}`;
+    }
     $("confirm-price").textContent = money(quote.price);
     $("confirm-balance").textContent = money(quote.balance);
     $("confirm-after").textContent = money(quote.balance_after);
