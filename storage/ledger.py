@@ -30,6 +30,9 @@ class EntryKind(StrEnum):
     # A Stars refund Telegram refused: the debit of that attempt put back (its reference).
     TOPUP_REFUND_UNDONE = "topup_refund_undone"
     REFERRAL = "referral"  # a referrer's share of an invited user's top-up
+    # A referral bonus taken back (as far as the referrer's balance allows) when the payment
+    # that earned it is refunded; its reference is the bonus's (the payment's), so once only.
+    REFERRAL_REVERSAL = "referral_reversal"
     PROMO = "promo"  # an amount promo code redeemed
 
 
@@ -44,10 +47,18 @@ EXACTLY_ONCE_KINDS = frozenset(
         EntryKind.TOPUP_REFUND,
         EntryKind.TOPUP_REFUND_UNDONE,
         EntryKind.REFERRAL,
+        EntryKind.REFERRAL_REVERSAL,
         EntryKind.PROMO,
     }
 )
-DEBIT_KINDS = frozenset({EntryKind.ORDER_CHARGE, EntryKind.ADMIN_DEBIT, EntryKind.TOPUP_REFUND})
+DEBIT_KINDS = frozenset(
+    {
+        EntryKind.ORDER_CHARGE,
+        EntryKind.ADMIN_DEBIT,
+        EntryKind.TOPUP_REFUND,
+        EntryKind.REFERRAL_REVERSAL,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +205,13 @@ class LedgerRepository:
             "SELECT 1 FROM ledger WHERE kind = ? AND reference = ?", (kind.value, reference)
         )
         return row is not None
+
+    async def find(self, kind: EntryKind, reference: str) -> LedgerEntry | None:
+        """The entry of an exactly-once kind under ``reference``, if there is one."""
+        row = await self._db.fetch_one(
+            "SELECT * FROM ledger WHERE kind = ? AND reference = ?", (kind.value, reference)
+        )
+        return None if row is None else _entry(row)
 
     async def recent(self, user_id: int, *, limit: int = 5, offset: int = 0) -> list[LedgerEntry]:
         rows = await self._db.fetch_all(

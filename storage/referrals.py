@@ -68,7 +68,7 @@ class ReferralRepository:
         row = await self._db.fetch_one(
             "SELECT (SELECT COUNT(*) FROM referrals WHERE referrer_id = ?) AS joined,"
             " (SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE user_id = ?"
-            " AND kind = 'referral') AS earned",
+            " AND kind IN ('referral', 'referral_reversal')) AS earned",
             (referrer_id, referrer_id),
         )
         assert row is not None  # an aggregate always has a row

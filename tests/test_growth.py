@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from aiogram import Bot
 
 from bot.core.errors import (
     MassLineError,
@@ -35,14 +36,15 @@ from bot.services.promotions import (
     normalize_code,
     parse_promo_spec,
 )
-from bot.services.referrals import ReferralProgram, invite_code_from_start
+from bot.services.referrals import Clawback, ReferralProgram, invite_code_from_start
 from bot.services.search import CatalogSearch, normalize, search_query, words
 from bot.upstream import PanelAPI, PanelRefusedError
 from storage.catalog import ServiceRecord
 from storage.database import Database
-from storage.errors import ConstraintError
+from storage.errors import ConstraintError, DuplicateEntryError
 from storage.ledger import EntryKind
 from storage.repository import Repository
+from tests.test_payments import FakeStarsBot
 
 ALICE, BOB, CAROL = 1001, 1002, 1003
 TODAY = "2026-06-15"
@@ -208,6 +210,68 @@ async def test_every_rail_pays_the_bonus_through_the_one_crediting_path(
         "SELECT kind, amount FROM ledger WHERE user_id = ? ORDER BY id", (ALICE,)
     )
     assert [(row["kind"], row["amount"]) for row in kinds] == [("referral", 1_000_000)]
+
+
+async def test_a_banned_referrer_earns_nothing_and_a_refund_takes_the_bonus_back_once(
+    repo: Repository,
+) -> None:
+    program = ReferralProgram(repo, Decimal(10))
+    await program.bind(BOB, await program.code_for(ALICE), is_new_user=True)
+    topups = StarsTopups(
+        repo,
+        stars_per_unit=Decimal(1),
+        minimum=Decimal(1),
+        maximum=Decimal(500),
+        crediting=TopupCrediting(repo, "USD", referrals=program),
+    )
+
+    async def pays(charge_id: str, amount: str) -> None:
+        await topups.credit(
+            user_id=BOB,
+            charge_id=charge_id,
+            provider_charge_id=None,
+            payload=f"topup:{money(amount).micros}",
+            stars=int(money(amount).as_decimal()),
+        )
+
+    await repo.users.set_banned(ALICE, True)
+    await pays("while-banned", "50")
+    assert await repo.ledger.balance(ALICE) == Money.zero()  # not booked while banned
+    await repo.users.set_banned(ALICE, False)
+    await pays("c1", "20")
+    await pays("c2", "30")
+    assert await repo.ledger.balance(ALICE) == money("5")  # 2 + 3, nothing for the banned one
+    bot = cast(Bot, FakeStarsBot())
+
+    # The refund of c1 takes its whole bonus back; a second /refund changes nothing.
+    refunded = await topups.refund(bot, "c1")
+    assert refunded.clawback == Clawback(ALICE, money("2"), money("2"))
+    with pytest.raises(TopupError, match="admin-refund-already"):
+        await topups.refund(bot, "c1")
+    assert await repo.ledger.balance(ALICE) == money("3")
+    # The payment that earned nothing takes nothing back.
+    assert (await topups.refund(bot, "while-banned")).clawback is None
+    # Alice spent most of c2's bonus: what is left is taken, never below zero.
+    await repo.ledger.post(ALICE, EntryKind.ORDER_CHARGE, -money("2"), reference="order:1")
+    refunded = await topups.refund(bot, "c2")
+    assert refunded.clawback == Clawback(ALICE, money("3"), money("1"))
+    assert refunded.clawback.kept == money("2")
+    assert await repo.ledger.balance(ALICE) == Money.zero()
+    reversals = await repo.database.fetch_all(
+        "SELECT amount, reference FROM ledger WHERE user_id = ? AND kind = 'referral_reversal'"
+        " ORDER BY id",
+        (ALICE,),
+    )
+    assert [(row["amount"], row["reference"]) for row in reversals] == [
+        (-2_000_000, "c1"),
+        (-1_000_000, "c2"),
+    ]
+    assert (await program.stats(ALICE)).earned == money("2")  # 5 earned, 3 taken back
+    # The database itself takes a reversal once per payment.
+    await repo.ledger.post(CAROL, EntryKind.ADMIN_CREDIT, money("1"))
+    with pytest.raises(DuplicateEntryError):
+        await repo.ledger.post(CAROL, EntryKind.REFERRAL_REVERSAL, -Money(1), reference="c1")
+    assert await repo.ledger.mismatched_balances() == []
 
 
 # --- promo codes ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from bot.app import detect_currency
 from bot.config import ConfigurationError, Settings, load_settings
 from bot.core.money import Money
-from bot.services.payments import StarsTopups, TopupError
+from bot.services.payments import StarsRefund, StarsTopups, TopupError
 from bot.telegram.i18n import Translations
 from bot.upstream import PanelAPI, UpstreamError
 from bot.upstream.types import PanelBalance
@@ -259,7 +259,7 @@ async def test_refunds_refused_by_telegram_can_be_tried_again(repo: Repository) 
         payment = await repo.payments.get("stx1")
         assert payment is not None and payment.status == PAID
 
-    assert await service.refund(bot, "stx1") == money("10")
+    assert (await service.refund(bot, "stx1")).amount == money("10")
     assert fake.refunded == ["stx1"]
     assert await repo.ledger.balance(ALICE) == Money.zero()
     entries = [
@@ -297,12 +297,12 @@ async def test_two_refunds_at_once_debit_once(repo: Repository) -> None:
     fake.gate.set()
     results = await asyncio.gather(first, second, return_exceptions=True)
 
-    assert money("10") in results
+    assert StarsRefund(money("10")) in results
     for result in results:
         if isinstance(result, TopupError):
             assert result.message_id == "admin-refund-in-progress"
         else:
-            assert result == money("10")
+            assert result == StarsRefund(money("10"))
     assert fake.refunded == ["stx1"]
     assert await repo.ledger.balance(ALICE) == money("50")  # debited once, not twice
     payment = await repo.payments.get("stx1")
@@ -324,7 +324,7 @@ async def test_a_refund_telegram_did_not_confirm_is_finished_later(repo: Reposit
     assert await repo.ledger.balance(ALICE) == Money.zero()
 
     fake.refunded.append("stx1")  # it had gone through: Telegram says already refunded
-    assert await service.refund(bot, "stx1") == money("10")
+    assert (await service.refund(bot, "stx1")).amount == money("10")
     payment = await repo.payments.get("stx1")
     assert payment is not None and payment.status == REFUNDED
     assert await repo.ledger.balance(ALICE) == Money.zero()
@@ -354,7 +354,7 @@ async def test_two_refunds_telegram_refuses_put_the_money_back_once(repo: Reposi
     assert payment is not None and payment.status == PAID
     # The next attempt still works, and its undo (if any) is a new reference.
     fake.gate = None
-    assert await service.refund(bot, "stx1") == money("10")
+    assert (await service.refund(bot, "stx1")).amount == money("10")
     assert await repo.ledger.balance(ALICE) == Money.zero()
 
 
@@ -409,7 +409,7 @@ async def test_a_stale_undo_never_undoes_a_later_attempt(repo: Repository) -> No
     await service._undo_refund(ALICE, "stx1", money("10"), attempt_reference="stx1")
     assert await repo.ledger.balance(ALICE) == Money.zero()
     gate.set()
-    assert await second_attempt == money("10")
+    assert (await second_attempt).amount == money("10")
     assert await repo.ledger.balance(ALICE) == Money.zero()
     assert await repo.ledger.mismatched_balances() == []
 

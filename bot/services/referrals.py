@@ -6,19 +6,26 @@ payment's own: the unique (kind, reference) index makes it once per payment what
 redelivered. :meth:`ReferralProgram.reward_payment` is called by the one crediting path of
 every payment rail (bot/services/payments/rails.py, TopupCrediting) inside the payment's
 transaction, so the bonus and its notification commit (or roll back) with the payment.
-Admin credits and promo credits never go through it.
+Admin credits and promo credits never go through it. A referrer who is banned when the
+payment arrives earns nothing from it (a later unban does not pay it afterwards).
+
+When a paid top-up is refunded (``/refund``), :meth:`ReferralProgram.take_back` takes its
+bonus back in the refund's transaction as a ``referral_reversal`` entry under the same
+reference (its own once-only index): at most what the referrer has left, since a balance
+never goes below zero; what they already spent stays spent, and the admin is told.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from aiogram import Bot
 
 from bot.core.money import Money
-from storage.errors import DuplicateEntryError
+from storage.errors import DuplicateEntryError, InsufficientBalanceError
 from storage.ledger import EntryKind
 from storage.outbox import NOTIFY_REFERRAL_BONUS
 from storage.referrals import ReferralStats
@@ -43,6 +50,25 @@ def invite_code_from_start(argument: str | None) -> str | None:
     if not 1 <= len(code) <= 32 or not code.isascii() or not code.isalnum():
         return None
     return code.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Clawback:
+    """A refunded payment's referral bonus, and how much of it was taken back."""
+
+    referrer_id: int
+    bonus: Money
+    taken: Money
+
+    @property
+    def kept(self) -> Money:
+        """What the referrer had already spent and keeps."""
+        return self.bonus - self.taken
+
+
+# Tries at taking back the bonus when the referrer's balance shrinks under our feet (a
+# concurrent order on PostgreSQL): each try takes what is there then.
+_TAKE_BACK_TRIES = 3
 
 
 class ReferralProgram:
@@ -98,6 +124,10 @@ class ReferralProgram:
         referrer_id = await self._repo.referrals.referrer_of(user_id)
         if referrer_id is None:
             return None
+        referrer = await self._repo.users.get(referrer_id)
+        if referrer is None or referrer.banned:
+            logger.info("No referral bonus for banned user %s (payment %s)", referrer_id, reference)
+            return None
         bonus = paid.percent(self.percent)
         if not bonus.is_positive:
             return None
@@ -118,3 +148,44 @@ class ReferralProgram:
             {"amount_micros": bonus.micros},
         )
         return bonus
+
+    async def take_back(self, reference: str) -> Clawback | None:
+        """Take back the bonus the payment ``reference`` earned, as far as the referrer's
+        balance goes; None when it earned none (or it was taken back already).
+
+        Must run inside the refund's transaction (it raises if not): the bonus goes back
+        exactly when the refund is booked. The reversal's unique reference makes it once
+        per payment; the programme being off now does not matter, the bonus was paid.
+        """
+        database = self._repo.database
+        if not database.in_transaction():
+            raise RuntimeError("take_back must run inside the refund's transaction")
+        bonus = await self._repo.ledger.find(EntryKind.REFERRAL, reference)
+        if bonus is None or await self._repo.ledger.exists(EntryKind.REFERRAL_REVERSAL, reference):
+            return None
+        referrer_id = bonus.user_id
+        for _ in range(_TAKE_BACK_TRIES):
+            taken = min(bonus.amount, await self._repo.ledger.balance(referrer_id))
+            if not taken.is_positive:
+                break
+            try:
+                async with database.savepoint():
+                    await self._repo.ledger.post(
+                        referrer_id,
+                        EntryKind.REFERRAL_REVERSAL,
+                        -taken,
+                        reference=reference,
+                        note="the payment that earned it was refunded",
+                    )
+            except InsufficientBalanceError:
+                continue  # spent meanwhile: take what is left now
+            except DuplicateEntryError:
+                return None  # another refund of this payment took it back just now
+            logger.info(
+                "Took back %s of user %s's referral bonus %s", taken, referrer_id, reference
+            )
+            return Clawback(referrer_id, bonus.amount, taken)
+        logger.info(
+            "User %s's referral bonus %s was spent: nothing taken back", referrer_id, reference
+        )
+        return Clawback(referrer_id, bonus.amount, Money.zero())

@@ -58,6 +58,7 @@ LEDGER_SENTENCES: tuple[LedgerSentence, ...] = (
     ),
     LedgerSentence(EntryKind.ADMIN_DEBIT, _ANY, "ledger-admin-debit", "ledger-admin-debit-reason"),
     LedgerSentence(EntryKind.REFERRAL, _ANY, "ledger-referral"),
+    LedgerSentence(EntryKind.REFERRAL_REVERSAL, _ANY, "ledger-referral-reversal"),
     LedgerSentence(
         EntryKind.PROMO, re.compile(r"promo:(?P<code>[A-Z0-9_-]{2,32}):[0-9]{1,20}"), "ledger-promo"
     ),

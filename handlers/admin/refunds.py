@@ -34,12 +34,30 @@ async def refund(
         await message.answer(i18n("admin-refund-usage"))
         return
     try:
-        amount = await topups.refund(bot, charge_id)
+        refunded = await topups.refund(bot, charge_id)
     except TopupError as error:
         await message.answer(i18n.error(error))
         return
+    amount = refunded.amount
     payment = await repo.payments.get(charge_id)
-    await message.answer(i18n("admin-refund-done", amount=i18n.money(amount)))
+    text = i18n("admin-refund-done", amount=i18n.money(amount))
+    clawback = refunded.clawback
+    if clawback is not None:
+        if clawback.kept.is_positive:
+            text += "\n" + i18n(
+                "admin-refund-referral-partly",
+                referrer=clawback.referrer_id,
+                bonus=i18n.money(clawback.bonus),
+                taken=i18n.money(clawback.taken),
+                kept=i18n.money(clawback.kept),
+            )
+        else:
+            text += "\n" + i18n(
+                "admin-refund-referral-taken",
+                referrer=clawback.referrer_id,
+                bonus=i18n.money(clawback.bonus),
+            )
+    await message.answer(text)
     if payment is not None:
         await messenger.send(
             payment.user_id,

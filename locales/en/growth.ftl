@@ -21,6 +21,7 @@ referral-screen =
     Earned: <b>{ $earned }</b>
 referral-bonus-notice = 🎉 Referral bonus: <b>{ $amount }</b> added to your balance — someone you invited topped up.
 ledger-referral = Referral bonus
+ledger-referral-reversal = Referral bonus taken back (the payment was refunded)
 ledger-promo = Promo code { $code }
 
 ## Promo codes

@@ -43,6 +43,8 @@ admin-refund-refused = Telegram refused the refund: { $reason }. The balance is 
 admin-refund-retry = Telegram did not confirm the refund ({ $reason }). The amount is held; send the same /refund again to finish it.
 admin-refund-in-progress = A refund of this payment is already under way; send the same /refund again in a moment to see how it ended.
 admin-refund-done = ✅ Refunded. { $amount } was taken off the user's balance and the Stars go back to them.
+admin-refund-referral-taken = The referral bonus this payment earned user <code>{ $referrer }</code>, { $bonus }, was taken back.
+admin-refund-referral-partly = The referral bonus this payment earned user <code>{ $referrer }</code> was { $bonus }: { $taken } was taken back; they had already spent the other { $kept }, which they keep (a balance never goes below zero).
 
 ## Payment rails: every way to top up
 

@@ -21,6 +21,7 @@ referral-screen =
     Заработано: <b>{ $earned }</b>
 referral-bonus-notice = 🎉 Реферальный бонус: на баланс зачислено <b>{ $amount }</b> — приглашённый вами пользователь пополнил счёт.
 ledger-referral = Реферальный бонус
+ledger-referral-reversal = Реферальный бонус списан (платёж возвращён)
 ledger-promo = Промокод { $code }
 
 ## Промокоды

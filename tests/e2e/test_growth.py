@@ -119,6 +119,26 @@ async def test_referral_binds_once_and_pays_five_percent_of_each_payment_once(
         joined=1,
         earned=usd(alice.t, "0.50"),
     )
+
+    # While Alice is banned, Bob's payments earn her nothing.
+    await admin_says(storefront, f"/ban {ALICE}")
+    await stars_topup(bob, "$10.00")
+    await admin_says(storefront, f"/unban {ALICE}")
+    assert await storefront.balance(ALICE) == money("0.5")
+
+    # An admin refunds Bob's first payment: its bonus is taken back once, and the admin is
+    # told so.
+    t = storefront.user(ADMIN).t
+    refunded = await admin_says(storefront, f"/refund {charge_id}")
+    assert t("admin-refund-done", amount=usd(t, "10.00")) in refunded.content
+    taken = t("admin-refund-referral-taken", referrer=ALICE, bonus=usd(t, "0.50"))
+    assert taken in refunded.content
+    assert (await admin_says(storefront, f"/refund {charge_id}")).text == t("admin-refund-already")
+    assert await ledger(storefront, ALICE) == [
+        (EntryKind.REFERRAL, money("0.5"), charge_id),
+        (EntryKind.REFERRAL_REVERSAL, -money("0.5"), charge_id),
+    ]
+    assert await storefront.balance(ALICE) == Money.zero()
     assert await storefront.r.ledger.mismatched_balances() == []
 
 

@@ -9,7 +9,13 @@ from bot.services.payments.rails import (
     TopupError,
     TopupLimits,
 )
-from bot.services.payments.stars import STARS_CURRENCY, Credited, StarsTopups, TopupQuote
+from bot.services.payments.stars import (
+    STARS_CURRENCY,
+    Credited,
+    StarsRefund,
+    StarsTopups,
+    TopupQuote,
+)
 
 __all__ = [
     "STARS_CURRENCY",
@@ -18,6 +24,7 @@ __all__ = [
     "PaymentRail",
     "RailName",
     "Rails",
+    "StarsRefund",
     "StarsTopups",
     "TopupCrediting",
     "TopupError",

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from bot.core.errors import StorefrontError
 from bot.core.money import Money
-from bot.services.referrals import ReferralProgram
+from bot.services.referrals import Clawback, ReferralProgram
 from storage.errors import DuplicateEntryError
 from storage.ledger import EntryKind
 from storage.outbox import NOTIFY_TOPUP_CLOSED, NOTIFY_TOPUP_PAID
@@ -130,6 +130,13 @@ class TopupCrediting:
         if self._referrals is None:
             return False
         return await self._referrals.reward_payment(user_id, amount, reference) is not None
+
+    async def take_back_referral(self, rail: str, provider_payment_id: str) -> Clawback | None:
+        """A refunded payment's referral bonus taken back, in the refund's transaction (see
+        ReferralProgram.take_back); None when it earned none."""
+        if self._referrals is None:
+            return None
+        return await self._referrals.take_back(ledger_reference(rail, provider_payment_id))
 
     async def record_paid(
         self,

@@ -25,6 +25,7 @@ from bot.services.payments.rails import (
     TopupError,
     TopupLimits,
 )
+from bot.services.referrals import Clawback
 from storage.errors import DuplicateEntryError, InsufficientBalanceError
 from storage.ledger import EntryKind
 from storage.payments import PAID, REFUNDED, REFUNDING
@@ -45,6 +46,15 @@ class TopupQuote:
     @property
     def payload(self) -> str:
         return f"topup:{self.amount.micros}"
+
+
+@dataclass(frozen=True, slots=True)
+class StarsRefund:
+    """A refunded payment: what left the payer's balance, and its referrer's bonus taken
+    back (None: it earned none, or an earlier /refund finished this one)."""
+
+    amount: Money
+    clawback: Clawback | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +167,7 @@ class StarsTopups:
             logger.info("User %s topped up %s with %s Stars", user_id, amount, stars)
         return Credited(amount, stars, balance, first_time)
 
-    async def refund(self, bot: Bot, charge_id: str) -> Money:
+    async def refund(self, bot: Bot, charge_id: str) -> StarsRefund:
         """Give the Stars back and take the credited amount off the balance, if unspent.
 
         The debit is written first (status ``refunding``), then Telegram is asked; a refusal
@@ -166,6 +176,9 @@ class StarsTopups:
         CHARGE_ALREADY_REFUNDED if it did it). Each attempt's debit has its own reference,
         and putting it back is a guarded status change plus a credit under that reference
         in the once-only index, so two refusals of one attempt put it back once.
+
+        Once Telegram has given the Stars back, the move to ``refunded`` and the referrer's
+        bonus taken back commit together: only the call that makes that move takes it.
         """
         payment = await self._repo.payments.get(charge_id)
         if payment is None:
@@ -208,9 +221,12 @@ class StarsTopups:
                 raise TopupError("admin-refund-refused", reason=error.message) from None
         except TelegramAPIError as error:
             raise TopupError("admin-refund-retry", reason=error.message) from None
-        await self._repo.payments.set_status(charge_id, REFUNDED, expected=REFUNDING)
+        clawback = None
+        async with self._repo.database.transaction():
+            if await self._repo.payments.set_status(charge_id, REFUNDED, expected=REFUNDING):
+                clawback = await self._crediting.take_back_referral(self.name, charge_id)
         logger.info("Refunded payment %s (%s Stars)", charge_id, payment.stars)
-        return payment.amount
+        return StarsRefund(payment.amount, clawback)
 
     @staticmethod
     def _attempt_reference(charge_id: str, attempt: int) -> str:
