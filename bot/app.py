@@ -44,7 +44,7 @@ from bot.services.panel_watch import CHECK_SECONDS as PANEL_CHECK_SECONDS
 from bot.services.panel_watch import PanelBalanceWatch
 from bot.services.payments import Rails, StarsTopups, TopupCrediting, TopupLimits
 from bot.services.payments.cryptopay import CryptoPayClient, CryptoPayRail
-from bot.services.payments.manual import ManualTopups
+from bot.services.payments.manual import EXPIRY_CHECK_SECONDS, ManualTopups
 from bot.services.promotions import Promotions
 from bot.services.quoting import QuoteBook
 from bot.services.referrals import ReferralProgram
@@ -293,9 +293,15 @@ def build_rails(
             currency=currency,
             assets=settings.CRYPTOPAY_ASSETS,
             poll_seconds=settings.CRYPTOPAY_POLL_SECONDS,
+            expiry_minutes=settings.TOPUP_EXPIRY_MINUTES,
         )
     manual = ManualTopups(
-        repo, crediting, limits, instructions=settings.MANUAL_TOPUP_TEXT, currency=currency
+        repo,
+        crediting,
+        limits,
+        instructions=settings.MANUAL_TOPUP_TEXT,
+        currency=currency,
+        expiry_minutes=settings.TOPUP_EXPIRY_MINUTES,
     )
     enabled = [
         rail
@@ -467,6 +473,10 @@ async def start_background_work(services: Services) -> None:
         if rail.poll_seconds is not None:
             # Outcomes nobody reports to us by themselves (and a webhook may never arrive).
             tasks.periodic(f"{rail.name}-poll", rail.poll_seconds, rail.poll)
+    manual = services.manual_topups
+    if services.rails.get(manual.name) is None:
+        # Requests made while manual transfers were on still expire once they are off.
+        tasks.periodic(f"{manual.name}-poll", EXPIRY_CHECK_SECONDS, manual.poll)
     if services.cryptopay is not None:
         # In the background: a slow or unreachable Crypto Pay must not hold up the start.
         tasks.start("cryptopay-check", services.cryptopay.check_token())

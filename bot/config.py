@@ -166,6 +166,9 @@ class Settings(BaseSettings):
         "TRX",
     )
     CRYPTOPAY_POLL_SECONDS: int = Field(default=15, ge=1, le=86_400)
+    # How long a Crypto Pay invoice, and a manual transfer request without proof, stay open
+    # (44,640 minutes = 31 days is Crypto Pay's longest invoice).
+    TOPUP_EXPIRY_MINUTES: int = Field(default=60, ge=5, le=44_640)
     # The owner's payment instructions (card, bank, wallet): the text enables the manual rail.
     MANUAL_TOPUP_TEXT: str = ""
     SUPPORT_CONTACT: str = ""

@@ -25,7 +25,7 @@ from aiogram.types import (
 from bot.config import Settings
 from bot.core.money import InvalidAmountError, Money
 from bot.services.payments import STARS_CURRENCY, RailName, Rails, StarsTopups, TopupError
-from bot.services.payments.cryptopay import INVOICE_LIFETIME_SECONDS, CryptoPayRail
+from bot.services.payments.cryptopay import CryptoPayRail
 from bot.services.payments.manual import (
     PROOF_DOCUMENT,
     PROOF_PHOTO,
@@ -269,6 +269,7 @@ async def _start_topup(
             id=checkout.topup_id,
             amount=shown,
             instructions=rail.instructions,
+            minutes=rail.expiry_minutes,
         )
         await bot.send_message(chat_id, text, reply_markup=keyboards.flow_cancel(i18n))
         return
@@ -279,7 +280,7 @@ async def _start_topup(
             id=checkout.topup_id,
             amount=shown,
             assets=", ".join(rail.assets),
-            minutes=INVOICE_LIFETIME_SECONDS // 60,
+            minutes=rail.expiry_minutes,
         )
     else:
         text = i18n(

@@ -193,10 +193,25 @@ class TopupRepository:
             (utc_now(), rail, before),
         )
 
-    async def open(self, rail: str, *, status: str = PENDING, limit: int = 1000) -> list[Topup]:
-        """Open top-ups of one rail, oldest first."""
-        rows = await self._db.fetch_all(
-            "SELECT * FROM topups WHERE rail = ? AND status = ? ORDER BY id LIMIT ?",
-            (rail, status, limit),
-        )
+    async def open(
+        self,
+        rail: str,
+        *,
+        status: str = PENDING,
+        limit: int = 1000,
+        created_before: str | None = None,
+    ) -> list[Topup]:
+        """Open top-ups of one rail, oldest first (only those created before
+        ``created_before``, when given)."""
+        if created_before is None:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM topups WHERE rail = ? AND status = ? ORDER BY id LIMIT ?",
+                (rail, status, limit),
+            )
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM topups WHERE rail = ? AND status = ? AND created_at < ?"
+                " ORDER BY id LIMIT ?",
+                (rail, status, created_before, limit),
+            )
         return [_topup(row) for row in rows]

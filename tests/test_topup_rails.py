@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -285,6 +286,7 @@ def test_cryptopay_settings() -> None:
     assert defaults.CRYPTOPAY_ASSETS == ("USDT", "TON", "BTC", "ETH", "LTC", "TRX")
     assert defaults.CRYPTOPAY_POLL_SECONDS == 15
     assert defaults.MANUAL_TOPUP_TEXT == ""
+    assert defaults.TOPUP_EXPIRY_MINUTES == 60
     configured = load_settings(
         _env_file=None,
         CRYPTOPAY_TOKEN=f" {DEFAULT_TOKEN} ",
@@ -303,6 +305,8 @@ def test_cryptopay_settings() -> None:
         ("CRYPTOPAY_API_URL", "pay.crypt.bot"),
         ("CRYPTOPAY_ASSETS", "USDT,$$"),
         ("CRYPTOPAY_POLL_SECONDS", "0"),
+        ("TOPUP_EXPIRY_MINUTES", "2"),
+        ("TOPUP_EXPIRY_MINUTES", "50000"),
     ):
         with pytest.raises(ConfigurationError, match=name) as error:
             load_settings(_env_file=None, **{name: value}, **base)
@@ -362,6 +366,31 @@ async def test_a_rejected_request_keeps_its_reason_and_is_never_credited(
     assert await rail.waiting() == []
     assert await repo.ledger.balance(ALICE) == Money.zero()
     assert await receipts(repo) == [("topup_closed", f"topup:{request}:rejected")]
+
+
+async def test_a_request_without_proof_expires_once_and_one_with_proof_never(
+    repo: Repository,
+) -> None:
+    rail = ManualTopups(
+        repo,
+        TopupCrediting(repo, "USD"),
+        LIMITS,
+        instructions="x",
+        currency="USD",
+        expiry_minutes=30,
+    )
+    waiting = await rail.create(ALICE, money("5"))
+    proven = await reviewed(repo, rail, "7")
+    later = datetime.now(UTC) + timedelta(minutes=31)
+    assert await rail.expire_stale(now=later) == 1
+    assert await rail.expire_stale(now=later) == 0  # told once
+    assert await receipts(repo) == [("topup_closed", f"topup:{waiting.topup_id}:expired")]
+    with pytest.raises(TopupError, match="manual-request-gone"):
+        await rail.attach_proof(waiting.topup_id, ALICE, Proof("text", ALICE, 1, "late"))
+    assert [topup.id for topup in await rail.waiting()] == [proven]  # still for the admins
+    expired = await repo.topups.get(waiting.topup_id)
+    assert expired is not None and expired.status == EXPIRED
+    assert await repo.ledger.balance(ALICE) == Money.zero()
 
 
 async def test_proof_only_for_ones_own_pending_request(repo: Repository) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from bot.core.money import Money
 from bot.services.catalog import Pricing, is_package
 from bot.services.ordering import Quote
+from bot.services.payments.rails import RailName
 from bot.services.stats import Period, Stats
 from bot.telegram.i18n import Markup, Translator
 from bot.telegram.ledger_history import ledger_sentence
@@ -124,7 +125,10 @@ def topup_closed(i18n: Translator, topup: Topup) -> str:
     if topup.status == REJECTED:
         return i18n("topup-rejected", reason=topup.reason or "-", **arguments)
     if topup.status == EXPIRED:
-        return i18n("topup-expired", **arguments)
+        # A manual request expires for want of proof; an invoice for want of payment.
+        manual = topup.rail == RailName.MANUAL
+        message_id = "topup-manual-expired" if manual else "topup-expired"
+        return i18n(message_id, **arguments)
     return i18n("topup-not-paid", **arguments)
 
 

@@ -64,6 +64,7 @@ topup-credited =
     Balance now: <b>{ $balance }</b>
     Top-up #{ $id }
 topup-expired = ⌛ Invoice #{ $id } for { $amount } ({ $rail }) expired unpaid. Nothing was charged; create a new one with /topup whenever you like.
+topup-manual-expired = ⌛ Request #{ $id } for { $amount } ({ $rail }) expired: no proof of the transfer arrived in time. Nothing was charged. If you did transfer the money, start a new request with /topup and send the proof there.
 topup-rejected =
     ❌ Your top-up request #{ $id } for { $amount } was declined.
     Reason: { $reason }
@@ -102,7 +103,7 @@ manual-instructions =
 
     { $instructions }
 
-    After the transfer, send here a screenshot, a document or a text with the payment details. An admin checks it and credits your balance.
+    After the transfer, send here a screenshot, a document or a text with the payment details. An admin checks it and credits your balance. Without proof, the request expires in { $minutes } min.
 manual-proof-kind = ⚠️ Please send proof of the transfer as a photo, a document or a text message.
 manual-proof-received = 📨 Thank you! Request #{ $id } for { $amount } was sent to the shop. You will get a message as soon as it is checked.
 manual-request-gone = This request no longer waits for proof. Start a new one with /topup.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp import web
@@ -49,6 +50,7 @@ async def front(storefront: Storefront, cryptopay: FakeCryptoPay) -> Storefront:
         CRYPTOPAY_API_URL=cryptopay.url,
         CRYPTOPAY_POLL_SECONDS=1,
         MANUAL_TOPUP_TEXT=INSTRUCTIONS,
+        TOPUP_EXPIRY_MINUTES=90,
     )
     await storefront.start()
     return storefront
@@ -122,8 +124,9 @@ async def test_crypto_pay_by_poll_by_signed_webhook_and_expiry(
         id=topup.id,
         amount="$10.00",
         assets="USDT, TON, BTC, ETH, LTC, TRX",
-        minutes=60,
+        minutes=90,
     )
+    assert cryptopay.calls_to("createInvoice")[0]["expires_in"] == "5400"
     pay_button = invoice_message.button(t("cryptopay-button-pay", amount="$10.00"))
     assert pay_button["url"] == invoice.to_api()["bot_invoice_url"]
     assert (invoice.fiat, invoice.amount, invoice.payload) == ("USD", "10.00", str(topup.id))
@@ -215,7 +218,11 @@ async def test_manual_transfers_approved_once_rejected_with_a_reason_and_kept_ov
     instructions = await choose(alice, "rail-manual", "$25.00")
     [request] = await front.r.topups.open("manual")
     assert instructions.text == t(
-        "manual-instructions", id=request.id, amount="$25.00", instructions=INSTRUCTIONS
+        "manual-instructions",
+        id=request.id,
+        amount="$25.00",
+        instructions=INSTRUCTIONS,
+        minutes=90,
     )
     assert "&lt;Example Bank&gt;" in instructions.text  # the owner's text, escaped
     await alice.telegram.send_sticker(ALICE)
@@ -301,4 +308,22 @@ async def test_manual_transfers_approved_once_rejected_with_a_reason_and_kept_ov
         received.message_id, cards[SECOND_ADMIN].button(t("manual-button-reject"))["callback_data"]
     )
     assert forged.text != t("manual-reject-ask-reason", id=request.id, amount="$25.00")
+
+    # A request whose proof never comes expires after TOPUP_EXPIRY_MINUTES: the customer is
+    # told once, and proof sent after that is refused.
+    await choose(bob, "rail-manual", "$10.00")
+    [third] = await front.r.topups.open("manual")
+    manual = front.services.manual_topups  # type: ignore[union-attr]
+    created = datetime.strptime(third.created_at, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    assert await manual.expire_stale(now=created + timedelta(minutes=89)) == 0
+    assert await manual.expire_stale(now=created + timedelta(minutes=91)) == 1
+    assert await manual.expire_stale(now=created + timedelta(minutes=200)) == 0
+    expired = await bob.next_message(contains="⌛")
+    assert expired.text == t(
+        "topup-manual-expired", id=third.id, amount="$10.00", rail=t("rail-manual")
+    )
+    assert (await bob.say("Sent it, honest")).text == t("manual-request-gone")
+    topup = await front.r.topups.get(third.id)
+    assert topup is not None and topup.status == EXPIRED
+    assert await front.balance(BOB) == Money.zero()
     assert await front.r.ledger.mismatched_balances() == []

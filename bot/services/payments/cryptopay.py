@@ -28,6 +28,7 @@ import httpx
 
 from bot.core.money import InvalidAmountError, Money, format_amount
 from bot.services.payments.rails import (
+    DEFAULT_EXPIRY_MINUTES,
     Checkout,
     RailName,
     TopupCrediting,
@@ -46,7 +47,6 @@ DEFAULT_ASSETS = ("USDT", "TON", "BTC", "ETH", "LTC", "TRX")
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
 TOKEN_HEADER = "Crypto-Pay-API-Token"
 SIGNATURE_HEADER = "crypto-pay-api-signature"
-INVOICE_LIFETIME_SECONDS = 3600
 # getInvoices answers at most 1000; a smaller batch keeps each answer small.
 POLL_BATCH = 100
 # A row whose createInvoice never answered (a crash, a timeout) has no link anyone was shown.
@@ -236,7 +236,7 @@ class CryptoPayRail:
         currency: str,
         assets: Sequence[str] = DEFAULT_ASSETS,
         poll_seconds: float = 15,
-        invoice_seconds: int = INVOICE_LIFETIME_SECONDS,
+        expiry_minutes: int = DEFAULT_EXPIRY_MINUTES,
     ) -> None:
         self._repo = repo
         self._client = client
@@ -246,7 +246,8 @@ class CryptoPayRail:
         self.currency = currency
         self.assets = tuple(assets)
         self.poll_seconds: float | None = poll_seconds
-        self._invoice_seconds = invoice_seconds
+        # TOPUP_EXPIRY_MINUTES: Crypto Pay expires the invoice itself and reports it.
+        self.expiry_minutes = expiry_minutes
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -281,7 +282,7 @@ class CryptoPayRail:
                 amount=amount,
                 accepted_assets=self.assets,
                 payload=str(topup_id),
-                expires_in=self._invoice_seconds,
+                expires_in=self.expiry_minutes * 60,
             )
         except (CryptoPayError, CryptoPayUnavailableError) as error:
             await self._repo.topups.move(topup_id, FAILED, expected=(PENDING,))

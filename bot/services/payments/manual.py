@@ -2,26 +2,33 @@
 an admin approves or rejects the request.
 
 A request is a top-up row: ``pending`` until the proof arrives, ``review`` while admins decide,
-then ``paid`` or ``rejected``. Every decision is a guarded status change from ``review``, so of
-two admins pressing at the same moment one decides and the other is told who did; approving
-credits through the shared path (ledger reference ``manual:<request id>``, once).
+then ``paid`` or ``rejected``. A request whose proof never comes expires after
+``TOPUP_EXPIRY_MINUTES`` (checked every minute), and the customer is told once through the
+outbox, as of any other top-up that closes unpaid; proof sent after that is refused (the
+request is gone) and a new request is one /topup away. Every decision is a guarded status
+change from ``review``, so of two admins pressing at the same moment one decides and the
+other is told who did; approving credits through the shared path (ledger reference
+``manual:<request id>``, once).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from bot.core.money import Money
 from bot.services.payments.rails import (
+    DEFAULT_EXPIRY_MINUTES,
     Checkout,
     RailName,
     TopupCrediting,
     TopupError,
     TopupLimits,
 )
+from storage.database import format_time
 from storage.repository import Repository
-from storage.topups import PAID, REJECTED, REVIEW, Topup
+from storage.topups import EXPIRED, PAID, PENDING, REJECTED, REVIEW, Topup
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +37,8 @@ PROOF_DOCUMENT = "document"
 PROOF_TEXT = "text"
 PROOF_KINDS = (PROOF_PHOTO, PROOF_DOCUMENT, PROOF_TEXT)
 PROOF_TEXT_LIMIT = 2000
+# How often requests without proof are checked for expiry: a minute late at most.
+EXPIRY_CHECK_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +51,8 @@ class Proof:
 
 class ManualTopups:
     name = RailName.MANUAL.value
-    poll_seconds: float | None = None  # admins decide; nothing to ask anyone
+    # Nobody to ask (admins decide): the poll only expires requests whose proof never came.
+    poll_seconds: float | None = EXPIRY_CHECK_SECONDS
 
     def __init__(
         self,
@@ -52,12 +62,14 @@ class ManualTopups:
         *,
         instructions: str,
         currency: str,
+        expiry_minutes: int = DEFAULT_EXPIRY_MINUTES,
     ) -> None:
         self._repo = repo
         self._crediting = crediting
         self._limits = limits
         self.instructions = instructions
         self.currency = currency
+        self.expiry_minutes = expiry_minutes
 
     async def create(self, user_id: int, amount: Money) -> Checkout:
         """A request waiting for the customer's proof."""
@@ -68,7 +80,20 @@ class ManualTopups:
         return Checkout(topup_id, amount)
 
     async def poll(self) -> None:
-        return None
+        await self.expire_stale()
+
+    async def expire_stale(self, now: datetime | None = None) -> int:
+        """Expire the requests still waiting for proof after ``expiry_minutes``, telling each
+        customer once; how many were expired now."""
+        moment = now or datetime.now(UTC)
+        before = format_time(moment - timedelta(minutes=self.expiry_minutes))
+        expired = 0
+        for topup in await self._repo.topups.open(self.name, status=PENDING, created_before=before):
+            # Guarded by the status: proof arriving at this moment wins or loses cleanly.
+            if await self._crediting.close(topup, EXPIRED, expected=(PENDING,)):
+                expired += 1
+                logger.info("Manual top-up %s expired without proof", topup.id)
+        return expired
 
     async def attach_proof(self, topup_id: int, user_id: int, proof: Proof) -> Topup:
         """The proof of the customer's own pending request; it goes to review."""

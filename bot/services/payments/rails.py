@@ -29,6 +29,11 @@ from storage.topups import EXPIRED, PAID, PENDING, REJECTED, Topup
 logger = logging.getLogger(__name__)
 
 
+# TOPUP_EXPIRY_MINUTES: how long a Crypto Pay invoice, and a manual request without proof,
+# stay open.
+DEFAULT_EXPIRY_MINUTES = 60
+
+
 class RailName(StrEnum):
     """A rail's id: in the topups table, the callback data and the ledger reference."""
 
