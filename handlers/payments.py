@@ -420,6 +420,8 @@ async def pre_checkout(query: PreCheckoutQuery, i18n: Translator, topups: StarsT
 
 
 @router.message(Command("paysupport"))
-async def pay_support(message: Message, i18n: Translator, support_contact: str) -> None:
+async def pay_support(
+    message: Message, i18n: Translator, support_contact: str, rails: Rails
+) -> None:
     contact = support_contact or plain(i18n, "paysupport-contact-admin")
-    await message.answer(i18n("paysupport", contact=contact))
+    await message.answer(render.pay_support(i18n, rails, contact))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from bot.core.money import Money
 from bot.services.catalog import Pricing, is_package
 from bot.services.ordering import Quote
-from bot.services.payments.rails import RailName
+from bot.services.payments.rails import PaymentRail, RailName
 from bot.services.stats import Period, Stats
 from bot.telegram.i18n import Markup, Translator
 from bot.telegram.ledger_history import ledger_sentence
@@ -104,6 +104,24 @@ def rail_label(i18n: Translator, rail: str) -> Markup:
     """A rail's name, already safe to pass as an argument of another message."""
     message_id = _RAIL_IDS.get(rail)
     return Markup(i18n(message_id)) if message_id else Markup(i18n("rail-unknown", rail=rail))
+
+
+_PAYSUPPORT_IDS: dict[str, str] = {
+    RailName.STARS.value: "paysupport-stars",
+    RailName.CRYPTOPAY.value: "paysupport-cryptopay",
+    RailName.MANUAL.value: "paysupport-manual",
+}
+
+
+def pay_support(i18n: Translator, rails: Iterable[PaymentRail], contact: str) -> str:
+    """/paysupport: how each enabled rail is paid and what can be refunded, and whom to ask."""
+    parts = [i18n("paysupport-title")]
+    for rail in rails:
+        message_id = _PAYSUPPORT_IDS.get(rail.name)
+        if message_id is not None:
+            parts.append(i18n(message_id, contact=contact, minutes=rail.expiry_minutes or 0))
+    parts.append(i18n("paysupport-spent"))
+    return "\n\n".join(parts)
 
 
 def topup_receipt(i18n: Translator, topup: Topup, amount: Money, balance: Money) -> str:

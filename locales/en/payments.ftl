@@ -23,12 +23,14 @@ topup-receipt =
 topup-invalid-invoice = This invoice is no longer valid. Please create a new one with /topup.
 topup-start-first = Please start the bot with /start first.
 topup-refunded-notice = ↩️ Your payment of { $stars } ⭐ was refunded; { $amount } was taken off your balance.
-paysupport =
+paysupport-title =
     💬 <b>Payments and refunds</b>
 
-    Top-ups are paid with Telegram Stars and credited to your balance here at once. Unspent top-ups can be refunded in Stars: write to { $contact } with the receipt code from your payment message.
-
-    Money already spent on orders is not refundable in Stars; if an order is not delivered in full, the undelivered part returns to your balance automatically.
+    You pay for orders from your balance here and top it up with /topup, in one of these ways:
+paysupport-stars = ⭐ <b>Telegram Stars</b>: credited at once. An unspent Stars top-up can be refunded in Stars: write to { $contact } with the receipt code from your payment message.
+paysupport-cryptopay = 💎 <b>Crypto Pay</b> (@CryptoBot): pay the invoice within { $minutes } minutes in any of its coins; your balance is credited as soon as Crypto Pay reports it paid, in the shop's currency. If a paid invoice was not credited, or for a refund, write to { $contact } with the invoice number.
+paysupport-manual = 🏦 <b>Bank transfer</b>: send proof of the transfer within { $minutes } minutes of making the request; an admin checks it and credits your balance, or tells you why not. For questions about a request, or a refund, write to { $contact } with its number.
+paysupport-spent = Money already spent on orders is not refunded; if an order is not delivered in full, the undelivered part returns to your balance automatically.
 paysupport-contact-admin = the shop owner
 history-title = 📜 <b>Your balance history</b> ({ $count })
 history-empty = Your balance has no movements yet.

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from bot.app import run
 from bot.core.money import Money
 from bot.telegram.callbacks import LedgerPage, TopupCallback
+from bot.telegram.i18n import Translator
 from bot.testing.harness import make_bot
 from bot.testing.telegram import BotMessage
 from bot.testing.user import ChatUser
@@ -717,17 +718,24 @@ async def test_paysupport_explains_refunds_and_names_the_contact(storefront: Sto
     t = alice.t
     await alice.start()
     reply = await alice.say("/paysupport")
-    assert reply.text == t("paysupport", contact=t("paysupport-contact-admin"))
+
+    def stars_only(t: Translator, contact: str) -> str:
+        parts = [t("paysupport-title"), t("paysupport-stars", contact=contact, minutes=0)]
+        return "\n\n".join([*parts, t("paysupport-spent")])
+
+    # Only Stars is enabled: only Stars is described.
+    assert reply.text == stars_only(t, t("paysupport-contact-admin"))
+    assert "Crypto Pay" not in reply.text
 
     await restart(storefront, SUPPORT_CONTACT="@shop_help")
     reply = await alice.say("/paysupport")
-    assert reply.text == t("paysupport", contact="@shop_help")
+    assert reply.text == stars_only(t, "@shop_help")
     assert "@shop_help" in reply.plain_text
     ivan = storefront.user(IVAN, language="ru")
     await ivan.start()
     reply = await ivan.say("/paysupport")
-    assert reply.text == ivan.t("paysupport", contact="@shop_help")
-    assert reply.text != t("paysupport", contact="@shop_help")
+    assert reply.text == stars_only(ivan.t, "@shop_help")
+    assert reply.text != stars_only(t, "@shop_help")
 
 
 async def test_amounts_are_written_the_way_each_language_writes_them(

@@ -88,6 +88,19 @@ async def test_crypto_pay_by_poll_by_signed_webhook_and_expiry(
     t = alice.t
     await alice.start()
 
+    # /paysupport describes every enabled rail, each with its expiry.
+    support = await alice.say("/paysupport")
+    contact = t("paysupport-contact-admin")
+    assert support.text == "\n\n".join(
+        [
+            t("paysupport-title"),
+            t("paysupport-stars", contact=contact, minutes=0),
+            t("paysupport-cryptopay", contact=contact, minutes=90),
+            t("paysupport-manual", contact=contact, minutes=90),
+            t("paysupport-spent"),
+        ]
+    )
+
     rails = await alice.say("/topup")
     assert rails.text == t("topup-rails", minimum="$1.00", maximum="$200.00")
     assert rails.button_texts == [

@@ -78,6 +78,12 @@ class PaymentRail(Protocol):
     name: str
     poll_seconds: float | None
 
+    @property
+    def expiry_minutes(self) -> int | None:
+        """How long a top-up stays payable (TOPUP_EXPIRY_MINUTES), or None where the rail
+        has no say (Stars: Telegram's invoice)."""
+        ...
+
     async def create(self, user_id: int, amount: Money) -> Checkout:
         """Create a top-up of ``amount`` (within the limits) for the user."""
         ...

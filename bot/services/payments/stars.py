@@ -71,6 +71,7 @@ class StarsTopups:
 
     name = RailName.STARS.value
     poll_seconds: float | None = None  # Telegram delivers every payment as an update
+    expiry_minutes: int | None = None  # Telegram's invoice
 
     def __init__(
         self,
