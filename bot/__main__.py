@@ -20,7 +20,9 @@ def main() -> None:
 
     from bot.app import run
     from bot.runtime.logging_setup import configure_logging
+    from bot.runtime.redis_link import RedisUnavailableError
     from bot.runtime.telegram_link import TelegramSettingsError
+    from storage.errors import DatabaseUnavailableError
 
     configure_logging(settings)
     try:
@@ -29,6 +31,11 @@ def main() -> None:
     except TelegramSettingsError as error:
         # Like a bad setting: one line, exit code 2 (a service manager should not restart it).
         print(f"Configuration error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except (DatabaseUnavailableError, RedisUnavailableError) as error:
+        # The database or Redis the settings name does not answer: one line naming it (never
+        # its password) and exit code 2, like a bad setting, not a traceback.
+        print(f"Start-up error: {error}", file=sys.stderr)
         sys.exit(2)
     except Exception:
         # Through the logging set-up, not Python's own traceback printing: the redacting

@@ -31,6 +31,7 @@ from bot.core.money import Money
 from bot.dependencies import Services
 from bot.runtime.leadership import lead_when_elected, try_to_lead
 from bot.runtime.observability import HandlerName, UpdateLog
+from bot.runtime.redis_link import CONNECTION_OPTIONS, check_redis
 from bot.runtime.redis_throttle import RedisThrottle
 from bot.runtime.session import KeepResponseModels, SendBudgetMiddleware
 from bot.runtime.signals import stop_on_signals
@@ -252,7 +253,9 @@ def create_throttle(settings: Settings) -> Throttle:
 def create_fsm_storage(services: Services) -> BaseStorage:
     """FSM state in the database (read afresh on PostgreSQL), or in Redis with REDIS_URL."""
     if services.settings.REDIS_URL is not None:
-        return RedisStorage.from_url(services.settings.REDIS_URL.get_secret_value())
+        return RedisStorage.from_url(
+            services.settings.REDIS_URL.get_secret_value(), connection_kwargs=CONNECTION_OPTIONS
+        )
     return DatabaseStorage(services.repo.database)
 
 
@@ -539,6 +542,9 @@ async def run(settings: Settings) -> None:
     # From the first moment: a SIGTERM/SIGINT during start-up stops the bot cleanly once the
     # start-up step under way is done (otherwise SIGTERM would kill it on the spot).
     stop = stop_on_signals()
+    # A Redis or database that cannot be reached stops the bot with one line (bot.__main__).
+    if settings.REDIS_URL is not None:
+        await check_redis(settings.REDIS_URL.get_secret_value())
     database = await Database.open(settings.database_target)
     where = describe_target(settings.database_target)
     panels = create_panels(settings)

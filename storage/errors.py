@@ -7,6 +7,11 @@ class StorageError(Exception):
     """Base of storage-level conditions."""
 
 
+class DatabaseUnavailableError(StorageError):
+    """The database the settings name cannot be opened (unreachable, refused, missing). The
+    text names it without its password, with the reason, for one line at start-up."""
+
+
 class InsufficientBalanceError(StorageError):
     """The entry would take the user's balance below zero; nothing was written."""
 

@@ -15,12 +15,12 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.runtime.redis_link import redis_client
 from bot.telegram.throttling import Throttle
 
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "storefront:throttle:"
-TIMEOUT_SECONDS = 2.0
 WARN_EVERY_SECONDS = 60.0
 
 _BUCKET = """
@@ -58,10 +58,7 @@ class RedisThrottle(Throttle):
 
     @classmethod
     def from_url(cls, url: str, **limits: Any) -> RedisThrottle:
-        redis = Redis.from_url(
-            url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
-        )
-        return cls(redis, **limits)
+        return cls(redis_client(url), **limits)
 
     async def check(self, user_id: int) -> tuple[bool, bool]:
         try:

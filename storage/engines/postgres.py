@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -36,9 +37,10 @@ from storage.engines.base import (
     Params,
     Row,
     available_migrations,
+    describe_target,
     utc_now,
 )
-from storage.errors import ConstraintError
+from storage.errors import ConstraintError, DatabaseUnavailableError
 
 logger = logging.getLogger("storage.database")
 
@@ -57,6 +59,7 @@ LEADER_KEEPALIVE = {
 LEADER_CHECK_TIMEOUT_SECONDS = 5.0
 POOL_SIZE = 10
 STATEMENT_TIMEOUT_SECONDS = 60.0
+CONNECT_TIMEOUT_SECONDS = 10.0
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
 _COUNT_TAG = re.compile(r"(\d+)$")
@@ -142,13 +145,29 @@ class PostgresDatabase(Database):
     @classmethod
     async def open(cls, target: Path | str, *, pool_size: int = POOL_SIZE) -> PostgresDatabase:
         """Connect (the pool), and migrate under a lock two starting workers share."""
-        pool = await asyncpg.create_pool(
-            str(target),
-            min_size=1,
-            max_size=pool_size,
-            command_timeout=STATEMENT_TIMEOUT_SECONDS,
-            timeout=10,
-        )
+        try:
+            pool = await asyncpg.create_pool(
+                str(target),
+                min_size=1,
+                max_size=pool_size,
+                command_timeout=STATEMENT_TIMEOUT_SECONDS,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+            )
+        except TimeoutError:
+            raise DatabaseUnavailableError(
+                f"no answer from {describe_target(target)} within"
+                f" {CONNECT_TIMEOUT_SECONDS:g} s: check DATABASE_URL"
+            ) from None
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            # The server's own words ('role "x" does not exist', 'password authentication
+            # failed for user "x"') or the socket's; the password is taken out all the same.
+            reason = str(error) or type(error).__name__
+            password = urlsplit(str(target)).password
+            if password:
+                reason = reason.replace(password, "***")
+            raise DatabaseUnavailableError(
+                f"cannot connect to {describe_target(target)} ({reason}): check DATABASE_URL"
+            ) from None
         database = cls(pool, str(target))
         try:
             await database.migrate()

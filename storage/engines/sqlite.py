@@ -21,7 +21,7 @@ from storage.engines.base import (
     split_sql_script,
     utc_now,
 )
-from storage.errors import ConstraintError
+from storage.errors import ConstraintError, DatabaseUnavailableError
 
 logger = logging.getLogger("storage.database")
 
@@ -71,13 +71,23 @@ class SQLiteDatabase(Database):
     @classmethod
     async def open(cls, target: Path | str) -> SQLiteDatabase:
         """Open (creating the folder), configure and migrate the database."""
-        if str(target) != ":memory:":
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(str(target), isolation_level=None)
+        try:
+            if str(target) != ":memory:":
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+            connection = await aiosqlite.connect(str(target), isolation_level=None)
+        except (OSError, sqlite3.Error) as error:
+            raise DatabaseUnavailableError(
+                f"cannot open the SQLite database {target} ({error}): check DATABASE_PATH"
+            ) from None
         connection.row_factory = aiosqlite.Row
         database = cls(connection)
         try:
-            await connection.execute("PRAGMA journal_mode=WAL")
+            try:
+                await connection.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.Error as error:  # the file is not a database, or is read-only
+                raise DatabaseUnavailableError(
+                    f"cannot open the SQLite database {target} ({error}): check DATABASE_PATH"
+                ) from None
             await connection.execute("PRAGMA foreign_keys=ON")
             await connection.execute("PRAGMA synchronous=NORMAL")
             await connection.execute("PRAGMA busy_timeout=5000")
