@@ -262,6 +262,14 @@ async def test_a_batch_of_exactly_once_entries_skips_what_is_booked(
     assert await repo.ledger.balance(BOB) == units("2")
     assert await repo.ledger.post_once_many(EntryKind.ORDER_REFUND, entries) == set()
     assert await repo.ledger.mismatched_balances() == []
+    # A failed batch writes nothing, and says why in the storage's own terms.
+    with pytest.raises(UnknownUserError):
+        async with database.transaction():
+            await repo.ledger.post_once_many(
+                EntryKind.ORDER_REFUND,
+                [OnceEntry(BOB, units("1"), "order:4"), OnceEntry(404, units("1"), "order:5")],
+            )
+    assert not await repo.ledger.exists(EntryKind.ORDER_REFUND, "order:4")
     with pytest.raises(ValueError):
         await repo.ledger.post_once_many(EntryKind.ADMIN_CREDIT, [OnceEntry(BOB, units("1"), "x")])
     with pytest.raises(ValueError):

@@ -138,6 +138,11 @@ class Database(ABC):
         """One statement for many parameter rows, all in one transaction."""
 
     @abstractmethod
+    async def execute_returning(self, sql: str, params: Params = ()) -> list[Row]:
+        """Run one write statement with a ``RETURNING`` clause, as :meth:`execute` does
+        (constraint failures raise :class:`ConstraintError`); returns its rows."""
+
+    @abstractmethod
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]: ...
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:

@@ -296,6 +296,11 @@ class PostgresDatabase(Database):
         async with self.transaction(), self._writing() as connection:
             await connection.executemany(self._sql(sql), [_positional(row) for row in rows])
 
+    async def execute_returning(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._writing() as connection:
+            rows: list[Row] = await connection.fetch(self._sql(sql), *_positional(params))
+        return rows
+
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         async with self._connection() as connection:
             rows: list[Row] = await connection.fetch(self._sql(sql), *_positional(params))

@@ -91,6 +91,10 @@ class SQLiteDatabase(Database):
             await connection.execute("PRAGMA foreign_keys=ON")
             await connection.execute("PRAGMA synchronous=NORMAL")
             await connection.execute("PRAGMA busy_timeout=5000")
+            # Statement and savepoint journals in memory, not in temporary files: a write
+            # inside a savepoint (the sync stores each batch in one) cost three times as much
+            # with every touched page copied out to a file first.
+            await connection.execute("PRAGMA temp_store=MEMORY")
             await database.migrate()
         except BaseException:
             await connection.close()
@@ -172,6 +176,10 @@ class SQLiteDatabase(Database):
     async def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
         async with self.transaction(), _constraints():
             await self._connection.executemany(sql, rows)
+
+    async def execute_returning(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._locked(), _constraints():
+            return list(await self._connection.execute_fetchall(sql, params))
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         # One trip to the database thread (execute, fetch and close there), not three.
