@@ -535,7 +535,11 @@ class ShopApi:
         limit = _int_parameter(request, "limit", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
         orders = await self._services.repo.orders.with_status(status, limit=limit)
         return web.json_response(
-            {"orders": [self._admin_order(caller.i18n, order) for order in orders]}
+            {
+                "orders": [self._admin_order(caller.i18n, order) for order in orders],
+                # What a settle may name as ``panel`` (the main panel first).
+                "panels": self._services.panels.names,
+            }
         )
 
     def _admin_order(self, i18n: Translator, order: Order) -> dict[str, Any]:
@@ -543,12 +547,31 @@ class ShopApi:
             **self._order(i18n, order),
             "user_id": order.user_id,
             "upstream_id": order.upstream_id,
+            # The panel it was sent to, by name (orders from before panels: the main one).
+            "panel": self._panel_name(order.panel),
             "detail": order.error,
         }
 
+    def _panel_name(self, stored: str) -> str:
+        panel = self._services.panels.get(stored)
+        return stored if panel is None else panel.name
+
+    def _settle_panel(self, data: dict[str, Any]) -> str | None:
+        """The panel a settle names (None: the one the order was sent to), or 422."""
+        if data.get("panel") in (None, ""):
+            return None
+        name = data["panel"]
+        panels = self._services.panels
+        if not isinstance(name, str) or panels.get(name.strip().lower()) is None:
+            shown = name.strip()[:32] if isinstance(name, str) else "?"
+            raise ApiError(422, "admin-panel-unknown", panel=shown, panels=", ".join(panels.names))
+        return name.strip().lower()
+
     async def admin_settle(self, request: web.Request) -> web.Response:
         """Settle an order whose placement is unknown, as ``/settle`` does: the body is
-        ``{"panel_order_id": 123}`` (it is on the panel) or ``{"failed": true}`` (refund)."""
+        ``{"panel_order_id": 123}`` (it is on the panel it was sent to), ``{"panel_order_id":
+        123, "panel": "backup"}`` (on that panel, like ``/settle <id> backup:123``) or
+        ``{"failed": true}`` (refund)."""
         caller = _require_admin(request)
         i18n = caller.i18n
         # \d also matches "²" and "٣": the one id parser decides what an id is.
@@ -557,8 +580,9 @@ class ShopApi:
             raise ApiError(404, "admin-order-not-found", order_id=0)
         data = await _read_json(request)
         failed = data.get("failed") is True
-        if failed == ("panel_order_id" in data):
+        if failed == ("panel_order_id" in data) or (failed and "panel" in data):
             raise ApiError(422, "webapp-error-settle-body")
+        panel = self._settle_panel(data)
         ordering = self._services.ordering
         try:
             if failed:
@@ -568,7 +592,7 @@ class ShopApi:
                 )
             else:
                 upstream_id = _id_field(data, "panel_order_id")
-                order = await ordering.settle_placed(order_id, upstream_id)
+                order = await ordering.settle_placed(order_id, upstream_id, panel)
                 text = i18n("admin-settled-placed", order_id=order.id, upstream_id=str(upstream_id))
         except OrderNotFoundError as error:
             raise ApiError(404, error.message_id, **error.arguments) from None

@@ -66,6 +66,7 @@ webapp-admin-to-settle = Orders to settle
 webapp-admin-none-to-settle = No orders are waiting to be settled.
 webapp-admin-user = User { $user_id }
 webapp-admin-panel-id = Panel order id
+webapp-admin-panel = Panel the order is on
 webapp-admin-placed = It is on the panel
 webapp-admin-failed = Not on the panel: refund
 webapp-admin-back = ← Shop
@@ -82,7 +83,7 @@ webapp-error-bad-json = The request must be a JSON object.
 webapp-error-field = The field “{ $name }” is missing or not valid.
 webapp-error-parameter = The parameter “{ $name }” must be a whole number from { $minimum } to { $maximum }.
 webapp-error-status = Unknown status. Use one of: { $statuses }.
-webapp-error-settle-body = Send either the panel's order id or “failed”: true.
+webapp-error-settle-body = Send either the panel's order id (with several panels, optionally the panel it is on) or “failed”: true.
 webapp-error-slow-down = Too many requests at once. Please wait a moment.
 webapp-error-quote-expired = This price is out of date. Please get a new one.
 

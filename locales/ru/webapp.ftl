@@ -66,6 +66,7 @@ webapp-admin-to-settle = Заказы на проверку
 webapp-admin-none-to-settle = Нет заказов, ожидающих проверки.
 webapp-admin-user = Пользователь { $user_id }
 webapp-admin-panel-id = Номер заказа в панели
+webapp-admin-panel = Панель, где найден заказ
 webapp-admin-placed = Он есть в панели
 webapp-admin-failed = Его нет в панели: вернуть деньги
 webapp-admin-back = ← Магазин
@@ -82,7 +83,7 @@ webapp-error-bad-json = Запрос должен быть объектом JSON
 webapp-error-field = Поле «{ $name }» не заполнено или заполнено неверно.
 webapp-error-parameter = Параметр «{ $name }» должен быть целым числом от { $minimum } до { $maximum }.
 webapp-error-status = Неизвестный статус. Допустимые: { $statuses }.
-webapp-error-settle-body = Укажите номер заказа в панели или «failed»: true.
+webapp-error-settle-body = Укажите номер заказа в панели (если панелей несколько, можно и панель, где он найден) или «failed»: true.
 webapp-error-slow-down = Слишком много запросов сразу. Подождите немного.
 webapp-error-quote-expired = Эта цена устарела. Узнайте новую.
 

@@ -206,6 +206,7 @@ async def test_a_customer_searches_orders_and_sees_the_order(
     assert page.page_errors == []  # type: ignore[attr-defined]
 
 
+@pytest.mark.storefront(extra_panels=("backup",))
 async def test_an_admin_sees_the_charts_and_settles_an_order(
     storefront: Storefront, browser: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -247,13 +248,18 @@ async def test_an_admin_sees_the_charts_and_settles_an_order(
     await expect(to_settle).to_contain_text(f"{ALICE}")
     if path := screenshot_path("dashboard.png"):
         await page.screenshot(path=str(path), full_page=True)
-    # /settle checks the panel id with the panel: the order is there after all.
-    on_panel = storefront.panel.create_order(FOLLOWERS.service_id, INSTAGRAM_LINK, 500).order_id
+    # /settle checks the panel id with the panel: the order is there after all, on the
+    # backup panel (with several panels the admin picks the one, the order's own first).
+    backup = storefront.extra_panels["backup"]
+    on_panel = backup.create_order(FOLLOWERS.service_id, INSTAGRAM_LINK, 500).order_id
+    panel = to_settle.locator("select")
+    await expect(panel).to_have_value("main")
+    await panel.select_option("backup")
     await to_settle.locator("input").fill(str(on_panel))
     await to_settle.get_by_role("button", name=t("webapp-admin-placed")).click()
     await expect(to_settle.locator(".notice")).to_contain_text(str(on_panel))
     settled = await storefront.r.orders.get(unknown.id)
-    assert settled is not None and settled.upstream_id == on_panel
+    assert settled is not None and settled.upstream_id == on_panel and settled.panel == "backup"
 
     # A customer opening the dashboard is told it is not for them, and sees no figures.
     customer = await open_page(browser, ALICE, "/app/admin/")

@@ -294,6 +294,7 @@ async def test_catalog_quote_and_one_order_per_quote(
     assert (after["price"], after["discount"], after["promo_code"]) == ("1.08", None, None)
 
 
+@pytest.mark.storefront(extra_panels=("backup",))
 async def test_admin_endpoints(storefront: Storefront, http: aiohttp.ClientSession) -> None:
     en = storefront.translations.get("en")
     customer = client(http, ALICE)
@@ -322,20 +323,36 @@ async def test_admin_endpoints(storefront: Storefront, http: aiohttp.ClientSessi
     quote = await customer.post("/api/quote", {"service_id": 3, "link": "https://t.me/alice"})
     assert (await customer.post("/api/orders", {"token": quote.body["token"]})).status == 200
 
-    listed = (await admin.get("/api/admin/orders?status=unknown")).body["orders"]
+    body = (await admin.get("/api/admin/orders?status=unknown")).body
+    listed = body["orders"]
     assert [order["id"] for order in listed] == unknown
     assert listed[0]["user_id"] == ALICE
+    assert body["panels"] == ["main", "backup"] and listed[0]["panel"] == "main"
     reply = await admin.get("/api/admin/orders?status=whatever")
     assert reply.status == 422
 
     settle = f"/api/admin/orders/{unknown[0]}/settle"
-    for body in ({}, {"failed": True, "panel_order_id": 5}, {"panel_order_id": 0}):
+    for body in (
+        {},
+        {"failed": True, "panel_order_id": 5},
+        {"panel_order_id": 0},
+        {"failed": True, "panel": "backup"},
+        {"panel_order_id": 5, "panel": 7},
+    ):
         assert (await admin.post(settle, body)).status == 422, body
+    reply = await admin.post(settle, {"panel_order_id": 5, "panel": "elsewhere"})
+    assert (reply.status, reply.error) == (
+        422,
+        plain_text(en("admin-panel-unknown", panel="elsewhere", panels="main, backup")),
+    )
+    # The admin found it on the backup panel, not the one it was sent to (as /settle <id>
+    # backup:<panel id>): that panel is asked, and the order is tracked there.
     reply = await admin.post(settle, {"panel_order_id": 987654})
-    assert reply.status == 422  # the panel does not know that order: nothing changes
-    on_panel = storefront.panel.create_order(1, INSTAGRAM_LINK, 1000).order_id
-    reply = await admin.post(settle, {"panel_order_id": on_panel})
+    assert reply.status == 422  # the order's own panel does not know that id: nothing changes
+    on_panel = storefront.extra_panels["backup"].create_order(1, INSTAGRAM_LINK, 1000).order_id
+    reply = await admin.post(settle, {"panel_order_id": on_panel, "panel": "Backup"})
     assert reply.status == 200 and reply.body["order"]["upstream_id"] == on_panel
+    assert reply.body["order"]["panel"] == "backup"
     reply = await admin.post(settle, {"failed": True})
     assert reply.status == 409  # settled already
     reply = await admin.post(f"/api/admin/orders/{unknown[1]}/settle", {"failed": True})

@@ -82,7 +82,18 @@ function renderStats(stats) {
   );
 }
 
-function renderUnknown(orders) {
+// With several panels the admin names the one the order was found on, as /settle
+// <id> <panel>:<panel id> does; it starts at the panel the order was sent to.
+function panelChoice(panels, current) {
+  if (panels.length < 2) return null;
+  return element(
+    "select",
+    { "aria-label": t("webapp-admin-panel") },
+    ...panels.map((name) => element("option", { value: name, selected: name === current }, name)),
+  );
+}
+
+function renderUnknown(orders, panels) {
   $("unknown-none").hidden = orders.length > 0;
   $("unknown").replaceChildren(
     ...orders.map((order) => {
@@ -92,7 +103,13 @@ function renderUnknown(orders) {
         placeholder: t("webapp-admin-panel-id"),
         "aria-label": t("webapp-admin-panel-id"),
       });
+      const panel = panelChoice(panels, order.panel);
       const result = element("p", { class: "notice", hidden: true, role: "status" });
+      const placedBody = () => {
+        const body = { panel_order_id: panelId.value.trim() };
+        if (panel) body.panel = panel.value;
+        return body;
+      };
       const settle = async (body) => {
         try {
           const answer = await api(`admin/orders/${order.id}/settle`, { method: "POST", body });
@@ -126,8 +143,9 @@ function renderUnknown(orders) {
         element(
           "div",
           { class: "settle" },
+          panel,
           panelId,
-          element("button", { type: "button", class: "primary small", onclick: () => settle({ panel_order_id: panelId.value.trim() }) }, t("webapp-admin-placed")),
+          element("button", { type: "button", class: "primary small", onclick: () => settle(placedBody()) }, t("webapp-admin-placed")),
           element("button", { type: "button", class: "danger small", onclick: () => settle({ failed: true }) }, t("webapp-admin-failed")),
         ),
         result,
@@ -150,7 +168,7 @@ async function main() {
     }
     const [stats, unknown] = await Promise.all([api("admin/stats?days=30"), api("admin/orders?status=unknown")]);
     renderStats(stats);
-    renderUnknown(unknown.orders);
+    renderUnknown(unknown.orders, unknown.panels ?? []);
   } catch (error) {
     showFatal(error.message);
   } finally {
