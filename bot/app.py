@@ -338,7 +338,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
     # In webhook mode the webhook's server serves the Mini App too.
     settings = services.settings
     web_server = (
-        WebServer(settings, Health(services.repo.database, services.panel), web_routes(services))
+        WebServer(settings, Health(services.repo.database, services.panels), web_routes(services))
         if settings.WEBAPP_URL and not settings.WEBHOOK_URL
         else None
     )
@@ -566,7 +566,7 @@ async def run(settings: Settings) -> None:
                 settings,
                 dispatcher,
                 bot,
-                Health(database, panel),
+                Health(database, panels),
                 add_routes=webhook_routes(services),
                 stop=stop,
             )

@@ -24,6 +24,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 import bot.runtime.webhook
 from bot.app import Services, build_dispatcher, build_services, webhook_routes
@@ -38,6 +40,7 @@ from bot.testing.panel import FakePanel
 from bot.testing.telegram import FakeTelegramServer, WebhookTelegram
 from bot.testing.user import ChatUser
 from bot.upstream.client import HttpPanelClient
+from bot.upstream.panels import Panel, Panels
 from storage.database import Database
 from storage.repository import Repository
 from tests.e2e.conftest import make_settings
@@ -349,7 +352,10 @@ async def test_healthz_reports_the_database_and_the_panel(
     webhook: WebhookBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checks = webhook.panel.count("balance")
-    assert await webhook.health() == (200, {"status": "ok", "database": "ok", "panel": "ok"})
+    assert await webhook.health() == (
+        200,
+        {"status": "ok", "database": "ok", "panel": "ok", "panels": {"main": "ok"}},
+    )
     assert webhook.panel.count("balance") == checks + 1
     # A monitor polling every few seconds does not become panel traffic: cached for 30 s.
     assert (await webhook.health())[0] == 200
@@ -360,7 +366,12 @@ async def test_healthz_reports_the_database_and_the_panel(
     monkeypatch.setattr(bot.runtime.webhook, "PANEL_HEALTH_TTL_SECONDS", 0.0)
     assert await webhook.health() == (
         503,
-        {"status": "degraded", "database": "ok", "panel": "unreachable"},
+        {
+            "status": "degraded",
+            "database": "ok",
+            "panel": "unreachable",
+            "panels": {"main": "unreachable"},
+        },
     )
 
     assert webhook.services is not None
@@ -372,8 +383,62 @@ async def test_healthz_reports_the_database_and_the_panel(
     monkeypatch.setattr(database, "fetch_value", broken)
     assert await webhook.health() == (
         503,
-        {"status": "degraded", "database": "error", "panel": "unreachable"},
+        {
+            "status": "degraded",
+            "database": "error",
+            "panel": "unreachable",
+            "panels": {"main": "unreachable"},
+        },
     )
+
+
+async def test_healthz_reports_each_panel_and_stays_up_while_one_can_serve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.runtime.webhook, "PANEL_HEALTH_TTL_SECONDS", 0.0)
+    backup_key = "backup-panel-key-0123456789abcdef"
+    async with FakePanel() as main, FakePanel(api_key=backup_key) as backup:
+        panels = Panels(
+            [
+                Panel(name, HttpPanelClient(fake.url, fake.api_key, connect_retries=0))
+                for name, fake in (("main", main), ("backup", backup))
+            ]
+        )
+        panels.use_currency("USD")
+        database = await Database.open(tmp_path / "health.sqlite3")
+        app = web.Application()
+        app.router.add_get("/healthz", Health(database, panels).handle)
+        try:
+            async with TestClient(TestServer(app)) as client:
+
+                async def health() -> tuple[int, dict[str, Any]]:
+                    async with client.get("/healthz") as response:
+                        text = await response.text()
+                        for secret in (main.api_key, backup_key, main.url, backup.url):
+                            assert secret not in text
+                        return response.status, await response.json()
+
+                assert await health() == (
+                    200,
+                    {
+                        "status": "ok",
+                        "database": "ok",
+                        "panel": "ok",
+                        "panels": {"main": "ok", "backup": "ok"},
+                    },
+                )
+                await main.stop()  # the backup still serves: the shop is up
+                status, report = await health()
+                assert (status, report["status"]) == (200, "partial")
+                assert report["panels"] == {"main": "unreachable", "backup": "ok"}
+                assert report["panel"] == "unreachable"
+                backup.currency = "EUR"  # answers, but cannot be priced in the shop currency
+                status, report = await health()
+                assert (status, report["status"]) == (503, "degraded")
+                assert report["panels"] == {"main": "unreachable", "backup": "unused"}
+        finally:
+            await panels.aclose()
+            await database.close()
 
 
 async def test_restart_sets_the_webhook_again_and_never_deletes_it(

@@ -23,6 +23,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.runtime.signals import stop_on_signals
 from bot.upstream import PanelAPI, UpstreamError
+from bot.upstream.panels import Panel, Panels, as_panels
 from storage.database import Database
 
 # Adds the routes of the web side (the Mini App and its API) to a server's application.
@@ -37,14 +38,19 @@ REQUESTS_SHUTDOWN_SECONDS = 0.5
 
 
 class Health:
-    """Answers /healthz: is the database usable, is the panel reachable (cached briefly, so
-    a monitor polling every few seconds does not turn into panel traffic)."""
+    """Answers /healthz: is the database usable, can each panel be reached (each cached
+    briefly, so a monitor polling every few seconds does not turn into panel traffic).
 
-    def __init__(self, database: Database, panel: PanelAPI) -> None:
+    Healthy (200) while the database is usable and at least one panel the shop uses answers:
+    ``ok`` when every panel does, ``partial`` when some do not; else 503 ``degraded``. Each
+    panel is reported by its name only (``ok``, ``unreachable``, or ``unused``: it answers,
+    but works in another currency than the shop's), never with its URL or key.
+    """
+
+    def __init__(self, database: Database, panels: Panels | PanelAPI) -> None:
         self._database = database
-        self._panel = panel
-        self._panel_checked_at = -1e9
-        self._panel_status = "unknown"
+        self._panels = as_panels(panels)
+        self._checked: dict[str, tuple[float, str]] = {}  # panel name: (when, status)
 
     async def _check_database(self) -> str:
         try:
@@ -54,25 +60,38 @@ class Health:
             return "error"
         return "ok"
 
-    async def _check_panel(self) -> str:
+    async def _check_panel(self, panel: Panel) -> str:
         now = time.monotonic()
-        if now - self._panel_checked_at < PANEL_HEALTH_TTL_SECONDS:
-            return self._panel_status
+        checked = self._checked.get(panel.name)
+        if checked is not None and now - checked[0] < PANEL_HEALTH_TTL_SECONDS:
+            return checked[1]
         try:
-            await asyncio.wait_for(self._panel.balance(), timeout=PANEL_HEALTH_TIMEOUT_SECONDS)
-            status = "ok"
+            balance = await asyncio.wait_for(
+                panel.api.balance(), timeout=PANEL_HEALTH_TIMEOUT_SECONDS
+            )
         except (UpstreamError, TimeoutError) as error:
-            logger.warning("Health check: panel unreachable: %r", error)
+            logger.warning("Health check: panel %s unreachable: %r", panel.name, error)
             status = "unreachable"
-        self._panel_checked_at, self._panel_status = now, status
+        else:
+            self._panels.note_balance(panel, balance)
+            status = "ok" if self._panels.accepts(panel) else "unused"
+        self._checked[panel.name] = (now, status)
         return status
 
     async def handle(self, request: web.Request) -> web.Response:
-        report = {"database": await self._check_database(), "panel": await self._check_panel()}
-        healthy = all(value == "ok" for value in report.values())
-        return web.json_response(
-            {"status": "ok" if healthy else "degraded", **report}, status=200 if healthy else 503
+        database, *statuses = await asyncio.gather(
+            self._check_database(), *(self._check_panel(panel) for panel in self._panels)
         )
+        panels = dict(zip(self._panels.names, statuses, strict=True))
+        serving = database == "ok" and "ok" in statuses
+        status = "degraded" if not serving else "ok" if set(statuses) == {"ok"} else "partial"
+        report = {
+            "status": status,
+            "database": database,
+            "panel": panels[self._panels.main.name],  # the main panel, as before several
+            "panels": panels,
+        }
+        return web.json_response(report, status=200 if serving else 503)
 
 
 def build_webhook_app(
