@@ -525,6 +525,7 @@ async def test_python_m_bot_keeps_updates_across_restarts_and_back_to_polling(
                     "status": "ok",
                     "database": "ok",
                     "panel": "ok",
+                    "panels": {"main": "ok"},
                 }
 
             process.send_signal(signal.SIGTERM)
