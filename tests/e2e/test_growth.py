@@ -207,7 +207,7 @@ async def test_a_percent_code_discounts_the_next_order_once(storefront: Storefro
     assert t("promo-discount-line", code="TEN", percent=10, discount="$0.108") in card.content
     assert "$0.972" in card.text
     await alice.press(t("button-confirm"), message_id=card.message_id)
-    await storefront.telegram.wait_for_message(ALICE, contains="#1")
+    placed = await storefront.telegram.wait_for_message(ALICE, contains="#1")
     assert await storefront.balance(ALICE) == money("10") - money("0.972")
     orders = await orders_of(storefront, ALICE)
     assert [order.price for order in orders] == [money("0.972")]
@@ -216,6 +216,14 @@ async def test_a_percent_code_discounts_the_next_order_once(storefront: Storefro
     await alice.say("/menu")
     card = await alice.reach_confirmation(quantity=1000)
     assert "🎁" not in card.text and "$1.08" in card.text
+
+    # 🔁 Order again is a next order too: a new code's discount is on its card.
+    await admin_says(storefront, "/promo add FIVE 5%")
+    await alice.say("/promo FIVE")
+    await alice.press(t("button-order-again"), message_id=placed.message_id)
+    again = await alice.next_message()
+    assert t("promo-discount-line", code="FIVE", percent=5, discount="$0.054") in again.content
+    assert "$1.026" in again.text
 
 
 async def test_wrong_codes_make_the_user_wait(storefront: Storefront) -> None:
