@@ -129,10 +129,11 @@ def watch_budget(bot: Bot) -> dict[Priority, list[float]]:
             for budget in filter(None, (middleware.budget, middleware.paid_budget)):
                 acquire = budget.acquire
 
-                async def timed(priority: Priority, acquire: Any = acquire) -> None:
+                async def timed(priority: Priority, acquire: Any = acquire) -> Any:
                     asked = time.monotonic()
-                    await acquire(priority)
+                    slot = await acquire(priority)
                     waits[priority].append(time.monotonic() - asked)
+                    return slot
 
                 budget.acquire = timed  # type: ignore[method-assign]
     return waits

@@ -31,9 +31,10 @@ from bot.core.money import Money
 from bot.dependencies import Services
 from bot.runtime.leadership import lead_when_elected, try_to_lead
 from bot.runtime.observability import HandlerName, UpdateLog
-from bot.runtime.redis_link import CONNECTION_OPTIONS, check_redis
+from bot.runtime.redis_link import CONNECTION_OPTIONS, check_redis, redis_client
 from bot.runtime.redis_throttle import RedisThrottle
 from bot.runtime.session import KeepResponseModels, SendBudgetMiddleware
+from bot.runtime.shared_budget import SharedSendBudget
 from bot.runtime.signals import stop_on_signals
 from bot.runtime.tasks import BackgroundTasks
 from bot.runtime.telegram_link import wait_for_telegram
@@ -59,7 +60,7 @@ from bot.telegram.i18n import Translations
 from bot.telegram.messenger import Messenger
 from bot.telegram.middlewares import AnswersFirst, UserContextMiddleware
 from bot.telegram.outbox_sender import OutboxSender
-from bot.telegram.pacing import PAID_BROADCAST_MESSAGES_PER_SECOND, SendBudget
+from bot.telegram.pacing import PAID_BROADCAST_MESSAGES_PER_SECOND, Budget, SendBudget
 from bot.telegram.throttling import Throttle, ThrottlingMiddleware
 from bot.upstream import PanelAPI, UpstreamError
 from bot.upstream.client import DEFAULT_TIMEOUT, HttpPanelClient
@@ -181,8 +182,16 @@ def build_services(
     pricing = Pricing(settings.PRICE_MARKUP_PERCENT)
     ordering = OrderingService(repo, panels, admin_alerts.placement)
     tasks = BackgroundTasks()
-    # One budget under Telegram's limit for every message to a chat, answers first.
-    send_budget = SendBudget()
+    # One budget under Telegram's limit for every message to a chat, answers first; with
+    # REDIS_URL one for every worker of the bot. (Paid broadcasts run on the leader alone.)
+    send_budget: Budget = SendBudget()
+    if settings.REDIS_URL is not None:
+        shared = SharedSendBudget(
+            redis_client(settings.REDIS_URL.get_secret_value()),
+            bot.id,
+            lease=bot.session.timeout + 1.0,
+        )
+        send_budget = shared
     paid_budget = (
         SendBudget(PAID_BROADCAST_MESSAGES_PER_SECOND, reserve=0)
         if settings.BROADCAST_PAID
@@ -235,6 +244,7 @@ def build_services(
         mass_orders=MassOrders(repo, pricing, ordering),
         update_log=UpdateLog(),
         throttle=create_throttle(settings),
+        send_budget=send_budget,
         tasks=tasks,
     )
 
@@ -394,6 +404,7 @@ async def shutdown(services: Services) -> None:
     # Side by side, so a panel that hangs both costs one grace period, not two: a service
     # manager's stop timeout (10 s in Docker) must not run out first.
     await asyncio.gather(updates_in_flight(), services.tasks.stop())
+    await services.send_budget.aclose()  # nothing sends any more (a shared one: its Redis)
     if services.cryptopay is not None:
         await services.cryptopay.aclose()
 

@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     # postgresql://user:password@host:port/db: PostgreSQL instead of the SQLite file, for
     # several workers on one database. A secret (its password): never logged.
     DATABASE_URL: SecretStr | None = None
-    # redis://host:port/db: FSM state and throttling shared by every worker (optional).
+    # redis://host:port/db: FSM state, throttling and the send budget shared by every worker.
     REDIS_URL: SecretStr | None = None
     PRICE_MARKUP_PERCENT: Decimal = Field(default=Decimal(0), ge=0, le=10_000)
     STATUS_POLL_SECONDS: int = Field(default=60, ge=1, le=86_400)

@@ -33,6 +33,7 @@ from bot.telegram.broadcast_runner import BroadcastRunner
 from bot.telegram.i18n import Translations
 from bot.telegram.messenger import Messenger
 from bot.telegram.outbox_sender import OutboxSender
+from bot.telegram.pacing import Budget
 from bot.telegram.throttling import Throttle
 from bot.upstream import PanelAPI
 from bot.upstream.panels import Panels
@@ -71,6 +72,7 @@ class Services:
     mass_orders: MassOrders
     update_log: UpdateLog
     throttle: Throttle
+    send_budget: Budget
     tasks: BackgroundTasks
 
     def workflow_data(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from bot.telegram.pacing import SendBudget, current_priority
+from bot.telegram.pacing import Budget, current_priority
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -48,14 +48,14 @@ _COUNTED_PREFIXES = ("send", "copy", "forward")
 
 
 class SendBudgetMiddleware(BaseRequestMiddleware):
-    """Every message to a chat draws on one :class:`SendBudget`, with its sender's priority.
+    """Every message to a chat draws on one send budget, with its sender's priority.
 
     The priority comes from the calling task (:func:`sending_as`): answers to an update,
     notifications or a broadcast. A message sent with ``allow_paid_broadcast`` draws on the
     paid budget instead (Telegram's separate, billed limit), when there is one.
     """
 
-    def __init__(self, budget: SendBudget, paid_budget: SendBudget | None = None) -> None:
+    def __init__(self, budget: Budget, paid_budget: Budget | None = None) -> None:
         self.budget = budget
         self.paid_budget = paid_budget
 
@@ -71,11 +71,11 @@ class SendBudgetMiddleware(BaseRequestMiddleware):
         if self.paid_budget is not None and getattr(method, "allow_paid_broadcast", None):
             budget = self.paid_budget
         priority = current_priority()
-        await budget.acquire(priority)
+        slot = await budget.acquire(priority)
         try:
             return await make_request(bot, method)
         except TelegramRetryAfter as error:
             budget.hold(error.retry_after)
             raise
         finally:
-            budget.release(priority)
+            budget.release(priority, slot)

@@ -11,6 +11,9 @@ answering its users faster than 30 a second must not be capped there.
 A send counts from the moment Telegram answers it, the only moment by which it has surely
 been counted there, and stops counting one window later; so however long a request takes,
 no second of Telegram's holds more sends than the limit.
+
+With REDIS_URL the window is kept in Redis and shared by every worker of the bot, by the same
+rules (``bot.runtime.shared_budget``); this module's budget stands in while Redis is away.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import IntEnum
-from typing import Any
+from typing import Any, Protocol
 
 TELEGRAM_MESSAGES_PER_SECOND = 30
 # Telegram's limit for messages sent with allow_paid_broadcast (billed in Stars).
@@ -67,6 +70,27 @@ def sending_as(priority: Priority, *, give_up_on: tuple[asyncio.Event, ...] = ()
     finally:
         _give_up.reset(tokens[1])
         _priority.reset(tokens[0])
+
+
+def give_up_events() -> tuple[asyncio.Event, ...]:
+    """The events on which sends of this task stop waiting for their slot (:func:`sending_as`)."""
+    return _give_up.get()
+
+
+class Budget(Protocol):
+    """What the session's middleware draws on: this process's :class:`SendBudget`, or one
+    shared by every worker (``bot.runtime.shared_budget``)."""
+
+    per_second: int
+
+    async def acquire(self, priority: Priority) -> Any:
+        """Wait for a slot; returns what :meth:`release` takes back."""
+
+    def release(self, priority: Priority, slot: Any = None) -> None: ...
+
+    def hold(self, seconds: float) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 def paid_broadcast_stars(messages: int) -> int:
@@ -155,7 +179,7 @@ class SendBudget:
             future.cancel()  # dropped from the queue by the next dispatch
             raise SendAbandoned
 
-    def release(self, priority: Priority) -> None:
+    def release(self, priority: Priority, slot: object = None) -> None:
         """Telegram answered (or the request failed): the send counts for one more window."""
         expiry = self._clock() + self.window
         self._in_flight -= 1
@@ -168,6 +192,9 @@ class SendBudget:
     def hold(self, seconds: float) -> None:
         """Telegram answered 429 retry_after: no background sender goes before then."""
         self._held_until = max(self._held_until, self._clock() + seconds)
+
+    async def aclose(self) -> None:
+        """Nothing to close: the window lives in this process."""
 
     def _expire(self, now: float) -> None:
         while self._expiries and self._expiries[0] <= now:
