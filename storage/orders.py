@@ -7,7 +7,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.core.money import Money
 from storage.database import Database, Row, utc_now
@@ -81,8 +81,7 @@ class Order:
         return None if self.quantity is None else self.quantity * (self.runs or 1)
 
 
-@dataclass(frozen=True, slots=True)
-class Progress:
+class Progress(NamedTuple):
     """What the panel last said about an order, as stored by ``update_progress_many``."""
 
     order_id: int
@@ -93,18 +92,37 @@ class Progress:
     currency: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class SyncState:
-    """The few columns a status answer is compared with (``sync_states``): a whole
-    :class:`Order` costs several times as much to build, 100,000 of them in a large round."""
+class SyncState(NamedTuple):
+    """The few columns a status answer is compared with (``sync_states``), as stored. A
+    tuple, built straight from the row: a whole :class:`Order` (or a frozen dataclass) costs
+    several times as much to build, 100,000 of them in a large round."""
 
     id: int
     status: str
     remains: int | None
     start_count: int | None
     panel_charge: str | None  # as stored: compared as a Decimal only when the panel sends one
-    placed: bool  # it has a panel id
+    upstream_id: int | None
     quantity: int | None
+    missing_since: str | None  # when the panel first said it does not know the order
+    # What a status change books: whose balance a refund goes to, and its share.
+    user_id: int
+    price_micros: int
+    runs: int | None
+
+    @property
+    def placed(self) -> bool:
+        """It has a panel id."""
+        return self.upstream_id is not None
+
+    @property
+    def missing(self) -> bool:
+        return self.missing_since is not None
+
+    @property
+    def total_quantity(self) -> int | None:
+        """Units to deliver in all: the quantity times the drip-feed runs."""
+        return None if self.quantity is None else self.quantity * (self.runs or 1)
 
 
 @dataclass(slots=True)
@@ -326,7 +344,7 @@ class OrderRepository:
         await self._db.execute_many(
             "UPDATE orders SET status = ?, remains = ?, start_count = ?,"
             " panel_charge = COALESCE(?, panel_charge), currency = COALESCE(?, currency),"
-            " updated_at = ?, checked_at = ? WHERE id = ?",
+            " updated_at = ? WHERE id = ?",
             [
                 (
                     update.status,
@@ -334,7 +352,6 @@ class OrderRepository:
                     update.start_count,
                     None if update.panel_charge is None else str(update.panel_charge),
                     update.currency,
-                    now,
                     now,
                     update.order_id,
                 )
@@ -344,39 +361,63 @@ class OrderRepository:
 
     # --- status sync --------------------------------------------------------------------
 
-    async def sync_queue(self, panels: list[str] | None = None) -> SyncQueue:
-        """Placed orders that are not final (on one of ``panels``, else on any), the
-        longest-unchecked first."""
+    async def sync_queue(self, panels: list[str] | None = None, *, after: int = 0) -> SyncQueue:
+        """Placed orders that are not final (on one of ``panels``, else on any), in id order
+        from the first after ``after`` (where the last round stopped), then from the lowest."""
         on_panels = ""
         if panels is not None:
             on_panels = f" AND panel IN ({','.join('?' * len(panels))})"
-        rows = await self._db.fetch_all(
-            "SELECT id, upstream_id FROM orders INDEXED BY orders_to_sync"
-            " WHERE upstream_id IS NOT NULL"
-            " AND status NOT IN ('Completed', 'Partial', 'Canceled', 'failed', 'unknown',"
-            f" 'placing'){on_panels} ORDER BY checked_at NULLS FIRST, id",
-            tuple(panels or ()),
-        )
         queue = SyncQueue()
-        for row in rows:
-            queue.pairs.extend((row[0], row[1]))
+        for part in (" AND id > ?", " AND id <= ?"):
+            rows = await self._db.fetch_all(
+                "SELECT id, upstream_id FROM orders INDEXED BY orders_to_sync"
+                " WHERE upstream_id IS NOT NULL"
+                " AND status NOT IN ('Completed', 'Partial', 'Canceled', 'failed', 'unknown',"
+                f" 'placing'){on_panels}{part} ORDER BY id",
+                (*(panels or ()), after),
+            )
+            for row in rows:
+                queue.pairs.extend((row[0], row[1]))
         return queue
 
-    async def check_states(self, order_ids: list[int], now: str) -> list[SyncState]:
-        """The panel answered about these orders: mark them checked now (and known to it
-        again) and return what the answers are compared with, in one statement."""
+    async def sync_cursor(self, panel: str) -> int:
+        """The order id the last round of ``panel`` stopped after (0: none yet)."""
+        value = await self._db.fetch_value(
+            "SELECT order_id FROM sync_cursors WHERE panel = ?", (panel,)
+        )
+        return int(value or 0)
+
+    async def save_sync_cursor(self, panel: str, order_id: int) -> None:
+        await self._db.execute(
+            "INSERT INTO sync_cursors (panel, order_id, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (panel) DO UPDATE SET order_id = excluded.order_id,"
+            " updated_at = excluded.updated_at",
+            (panel, order_id, utc_now()),
+        )
+
+    async def sync_states(self, order_ids: list[int]) -> list[SyncState]:
+        """What the panel's answers about these orders are compared with. Nothing is
+        written: an answer that changes nothing costs this one read."""
         if not order_ids:
             return []
         marks = ",".join("?" * len(order_ids))
         rows = await self._db.fetch_all(
-            f"UPDATE orders SET checked_at = ?, missing_since = NULL WHERE id IN ({marks})"
-            " RETURNING id, status, remains, start_count, panel_charge, upstream_id, quantity",
-            (now, *order_ids),
+            "SELECT id, status, remains, start_count, panel_charge, upstream_id, quantity,"
+            f" missing_since, user_id, price, runs FROM orders WHERE id IN ({marks})",
+            tuple(order_ids),
         )
-        return [
-            SyncState(row[0], row[1], row[2], row[3], row[4], row[5] is not None, row[6])
-            for row in rows
-        ]
+        return [SyncState._make(row) for row in rows]
+
+    async def clear_missing(self, order_ids: list[int]) -> None:
+        """The panel knows these orders again: no longer on their way to /unknown."""
+        if not order_ids:
+            return
+        marks = ",".join("?" * len(order_ids))
+        await self._db.execute(
+            f"UPDATE orders SET missing_since = NULL WHERE id IN ({marks})"
+            " AND missing_since IS NOT NULL",
+            tuple(order_ids),
+        )
 
     async def get_many(self, order_ids: list[int]) -> list[Order]:
         if not order_ids:
@@ -394,15 +435,10 @@ class OrderRepository:
         async with self._db.transaction():
             for order_id in order_ids:
                 if await self._db.execute(
-                    "UPDATE orders SET missing_since = ?, checked_at = ?"
-                    " WHERE id = ? AND missing_since IS NULL",
-                    (now, now, order_id),
+                    "UPDATE orders SET missing_since = ? WHERE id = ? AND missing_since IS NULL",
+                    (now, order_id),
                 ):
                     newly.append(order_id)
-                else:
-                    await self._db.execute(
-                        "UPDATE orders SET checked_at = ? WHERE id = ?", (now, order_id)
-                    )
         return newly
 
     async def unknown_after_missing(self, missing_before: str, now: str) -> list[int]:

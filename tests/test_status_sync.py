@@ -236,7 +236,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
 # --- the round: batches, order, what is skipped -----------------------------------------
 
 
-async def test_a_round_asks_in_batches_of_100_longest_unchecked_first(world: World) -> None:
+async def test_a_round_asks_in_batches_of_100_from_where_the_last_one_stopped(
+    world: World,
+) -> None:
     await world.restart(concurrency=1)  # one batch at a time: the call order is the plan
     tracked = await world.seed_placed(250)
     # Orders a round must not ask about: final ones (with panel ids) and the local states.
@@ -253,29 +255,41 @@ async def test_a_round_asks_in_batches_of_100_longest_unchecked_first(world: Wor
     assert (await world.order(placing_id)).status == PLACING
     assert (await world.order(failed_id)).status == FAILED
     assert (await world.order(unknown_id)).status == UNKNOWN
-
-    # The last 50 were never checked; the others were, the higher the index the longer ago.
-    base = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
-    for index, order in enumerate(tracked[:200]):
-        checked = (base - timedelta(seconds=index)).strftime("%Y-%m-%d %H:%M:%S")
-        await world.repo.database.execute(
-            "UPDATE orders SET checked_at = ? WHERE id = ?", (checked, order.id)
-        )
-    expected = [order.upstream_id for order in tracked[200:]] + [
-        order.upstream_id for order in reversed(tracked[:200])
-    ]
+    ids = [order.upstream_id for order in tracked]
 
     report = await world.sync.run_round()
 
     calls = status_call_ids(world.panel)
-    assert [len(ids) for ids in calls] == [100, 100, 50]  # ⌈250/100⌉ calls, none over 100
-    assert [upstream for ids in calls for upstream in ids] == expected
-    assert calls[0] == expected[:100]  # the never-checked, then the longest-unchecked
+    assert [len(batch) for batch in calls] == [100, 100, 50]  # ⌈250/100⌉ calls, none over 100
+    assert [upstream for batch in calls for upstream in batch] == ids  # in id order
     skipped = {order.upstream_id for order in finished}
-    assert not skipped & {upstream for ids in calls for upstream in ids}
+    assert not skipped & {upstream for batch in calls for upstream in batch}
     assert report == RoundReport(
         orders=250, batches=3, failed_batches=0, changes=0, refills=0, seconds=report.seconds
     )
+
+    # The round went through: the next starts after where it stopped, so with the orders
+    # placed since, then from the lowest ids again.
+    newer = [order.upstream_id for order in await world.seed_placed(20)]
+    before = world.panel.count("status")
+    await world.sync.run_round()
+    asked = [upstream for batch in status_call_ids(world.panel, before) for upstream in batch]
+    assert asked == newer + ids
+
+    # A batch that fails holds the round's place (even across a restart): the next round
+    # starts with it, and everyone is still asked once.
+    failing = StatusSync(
+        world.repo, FailingOnce(world.client, at_call=2), world.tracker, concurrency=1
+    )  # type: ignore[arg-type]
+    before = world.panel.count("status")
+    report = await failing.run_round()
+    assert (report.batches, report.failed_batches) == (3, 1)
+    assert status_call_ids(world.panel, before) == [newer + ids[:80], ids[180:]]
+    await world.restart(concurrency=1)
+    before = world.panel.count("status")
+    await world.sync.run_round()
+    asked = [upstream for batch in status_call_ids(world.panel, before) for upstream in batch]
+    assert asked == ids[80:] + newer + ids[:80]
 
 
 # --- statuses, refunds, notifications ---------------------------------------------------
@@ -557,18 +571,20 @@ async def test_a_failed_batch_is_counted_logged_and_asked_again(
 
 
 class FailingOnce:
-    """A panel whose first ``statuses`` call raises: the sync must not trust its panel."""
+    """A panel whose ``at_call``-th ``statuses`` call raises: the sync must not trust its
+    panel."""
 
-    def __init__(self, client: HttpPanelClient) -> None:
+    def __init__(self, client: HttpPanelClient, *, at_call: int = 1) -> None:
         self._client = client
-        self.failed = False
+        self._calls = 0
+        self._at_call = at_call
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
     async def statuses(self, order_ids: list[int]) -> dict[int, OrderStatus | ItemError]:
-        if not self.failed:
-            self.failed = True
+        self._calls += 1
+        if self._calls == self._at_call:
             raise RuntimeError("the panel client broke")
         return await self._client.statuses(order_ids)
 
@@ -636,7 +652,7 @@ async def test_an_order_whose_change_cannot_be_stored_is_skipped_alone(
     answers += [(order.id, OrderStatus(COMPLETED, remains=0)) for order in good]
     with caplog.at_level(logging.WARNING):
         changes = await world.tracker.apply_batch(answers)
-    assert sorted(change.order.id for change in changes) == sorted(o.id for o in good)
+    assert sorted(change.order_id for change in changes) == sorted(o.id for o in good)
     assert {(await world.order(o.id)).status for o in good} == {COMPLETED}
     assert (await world.order(bad.id)).status == "Pending"
     assert any(f"Order {bad.id}" in record.getMessage() for record in caplog.records)

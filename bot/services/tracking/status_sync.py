@@ -1,9 +1,10 @@
 """The background status sync: every placed, unfinished order is asked about in batches.
 
-One round reads the (id, panel id) pairs of all trackable orders, the longest-unchecked first,
-and a few workers take them 100 at a time: ask the panel, store the batch's answers in one
-transaction (statuses, refunds, notifications), take the next. A batch that fails is logged
-and asked again next round; it never stops the others.
+One round reads the (id, panel id) pairs of all trackable orders, in id order from where the
+panel's last round stopped, and a few workers take them 100 at a time: ask the panel, store
+what the batch's answers change in one transaction (statuses, refunds, notifications), take
+the next. An answer that changes nothing writes nothing. A batch that fails is logged and
+asked again next round, first; it never stops the others.
 
 An order the panel says it does not know is reported to admins once; if the panel still does
 not know it after the grace period, it becomes ``unknown``: listed in /unknown for an admin to
@@ -29,6 +30,10 @@ from storage.orders import Refill
 from storage.repository import Repository
 
 logger = logging.getLogger(__name__)
+
+# A round records how far it got every this many batches (and at its end): one small write
+# per 2,000 orders, and a round cut short asks again at most that many of the orders it did.
+CURSOR_SAVE_BATCHES = 20
 
 
 @dataclass(slots=True)
@@ -88,31 +93,52 @@ class StatusSync:
     async def _sync_panel(self, panel: Panel, report: RoundReport) -> None:
         # Orders from before several panels carry no name: they are the main panel's.
         names = [panel.name, ""] if panel is self._panels.main else [panel.name]
-        queue = await self._repo.orders.sync_queue(names)
+        start = await self._repo.orders.sync_cursor(panel.name)
+        queue = await self._repo.orders.sync_queue(names, after=start)
         batch_count = -(-len(queue) // BATCH_LIMIT)
         report.orders += len(queue)
         report.batches += batch_count
         # Workers share one iterator, so batches start in queue order (a round cut short, or
-        # a batch that fails, hurts the freshest orders, not the stalest), and the panel always
-        # has ``concurrency`` calls to answer, never a drained pipeline. Each panel has its
-        # own workers (and its client its own limit): a slow panel holds up only its orders.
-        batches = queue.batches(BATCH_LIMIT)
+        # a batch that fails, is where the next round starts), and the panel always has
+        # ``concurrency`` calls to answer, never a drained pipeline. Each panel has its own
+        # workers (and its client its own limit): a slow panel holds up only its orders.
+        cursor = _Cursor(start)
+        batches = enumerate(queue.batches(BATCH_LIMIT))
         await asyncio.gather(
             *(
-                self._work(panel.api, batches, report)
+                self._work(panel, batches, report, cursor)
                 for _ in range(min(self._concurrency, batch_count))
             )
         )
+        await self._save_cursor(panel.name, cursor)
 
     async def _work(
-        self, panel: PanelAPI, batches: Iterator[list[tuple[int, int]]], report: RoundReport
+        self,
+        panel: Panel,
+        batches: Iterator[tuple[int, list[tuple[int, int]]]],
+        report: RoundReport,
+        cursor: _Cursor,
     ) -> None:
-        for batch in batches:
-            await self._sync_batch(panel, batch, report)
+        for index, batch in batches:
+            if await self._sync_batch(panel.api, batch, report):
+                cursor.stored(index, batch[-1][0])
+                if cursor.unsaved >= CURSOR_SAVE_BATCHES:
+                    # Now and then, so a round cut short (a restart) resumes near where it was.
+                    await self._save_cursor(panel.name, cursor)
+
+    async def _save_cursor(self, name: str, cursor: _Cursor) -> None:
+        order_id = cursor.take_unsaved()
+        if order_id is None:
+            return
+        try:
+            await self._repo.orders.save_sync_cursor(name, order_id)
+        except Exception:  # only where the next round starts is lost: not worth a failed round
+            logger.exception("Could not record where the status round of %s got to", name)
 
     async def _sync_batch(
         self, panel: PanelAPI, batch: list[tuple[int, int]], report: RoundReport
-    ) -> None:
+    ) -> bool:
+        """Ask about one batch and store the answers; False if any is to be asked again."""
         local_by_upstream = {upstream_id: order_id for order_id, upstream_id in batch}
         upstream_ids = list(local_by_upstream)
         try:
@@ -120,7 +146,7 @@ class StatusSync:
         except Exception:
             report.failed_batches += 1
             logger.exception("Status batch of %d orders failed", len(upstream_ids))
-            return
+            return False
         statuses: list[tuple[int, OrderStatus]] = []
         missing: dict[int, str] = {}
         transient = 0
@@ -141,10 +167,11 @@ class StatusSync:
         except Exception:
             report.failed_batches += 1
             logger.exception("Could not store a batch of %d statuses", len(statuses))
-            return
+            return False
         report.changes += len(changes)
         if changes and self._on_notifications is not None:
             self._on_notifications()
+        return not transient
 
     async def _note_missing(self, missing: dict[int, str], report: RoundReport) -> None:
         """The panel says it does not know these orders: admins hear of each one once."""
@@ -209,6 +236,32 @@ class StatusSync:
                 changed |= await self._tracker.apply_refill_status(by_upstream[upstream_id], result)
         if changed and self._on_notifications is not None:
             self._on_notifications()
+
+
+class _Cursor:
+    """How far a panel's round has got: the last order id of the batches stored without a
+    gap from the round's start. A batch that failed holds it, so the next round starts there."""
+
+    def __init__(self, order_id: int) -> None:
+        self._order_id = order_id
+        self._saved = order_id
+        self.unsaved = 0  # batches it moved past since it was last saved
+        self._next = 0  # the first batch (by index) not stored yet
+        self._ends: dict[int, int] = {}  # stored batches past a gap: index → last order id
+
+    def stored(self, index: int, last_order_id: int) -> None:
+        self._ends[index] = last_order_id
+        while self._next in self._ends:
+            self._order_id = self._ends.pop(self._next)
+            self._next += 1
+            self.unsaved += 1
+
+    def take_unsaved(self) -> int | None:
+        """The order id to save, if it moved since the last save (then counted as saved)."""
+        if self._order_id == self._saved:
+            return None
+        self._saved, self.unsaved = self._order_id, 0
+        return self._order_id
 
 
 def _now() -> datetime:

@@ -65,21 +65,22 @@ def is_trackable(order: Order) -> bool:
     )
 
 
-def refund_due(order: Order, status: OrderStatus) -> Money:
+def refund_due(order: SyncState, status: OrderStatus) -> Money:
     """What the customer gets back for a final status: all of it when canceled, the
     undelivered share (charge × remains / quantity, rounded down) when partial. A drip-feed
     order's remains count over all its runs, as its price does."""
     if status.status == STATUS_CANCELED:
-        return order.price
+        return Money(order.price_micros)
     if status.status == STATUS_PARTIAL and status.remains and order.total_quantity:
-        return order.price.share(status.remains, order.total_quantity)
+        return Money(order.price_micros).share(status.remains, order.total_quantity)
     return Money.zero()
 
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    order: Order
+    order_id: int
     previous_status: str
+    status: str
     refund: Money
 
 
@@ -123,6 +124,28 @@ def _decide(state: SyncState, status: OrderStatus, progress: list[Progress]) -> 
     return None if status.status == state.status else status
 
 
+def _decide_all(
+    states: dict[int, SyncState], results: list[tuple[int, OrderStatus]]
+) -> tuple[list[Progress], dict[int, OrderStatus], list[int]]:
+    """What the answers change: the rows to update, the status changes (normalized), and
+    the orders the panel knows again after saying it did not."""
+    progress: list[Progress] = []
+    moved: dict[int, OrderStatus] = {}
+    found_again: list[int] = []
+    for order_id, status in results:
+        state = states.get(order_id)
+        if state is None:
+            continue
+        if state.missing:
+            found_again.append(order_id)
+        if not _trackable(state):
+            continue
+        decided = _decide(state, status, progress)
+        if decided is not None:
+            moved[order_id] = decided
+    return progress, moved, found_again
+
+
 _REFUSED_MESSAGE_IDS = {"refill": "order-refill-refused", "cancel": "order-cancel-refused"}
 
 
@@ -164,7 +187,8 @@ class OrderTracker:
     async def apply_batch(self, results: list[tuple[int, OrderStatus]]) -> list[StatusChange]:
         """Store what the panel says about several orders in one transaction.
 
-        Each order is re-read inside the transaction, so a stale copy can never undo a newer
+        The answers are compared with the orders as stored; where they change something, the
+        orders are read again inside the transaction, so a stale copy can never undo a newer
         state; an order already final is left alone. Returns the status changes (orders whose
         counters alone moved are updated silently). An answer that cannot be stored (whatever
         slipped past parsing) is logged and skipped alone: the batch is then stored order by
@@ -172,32 +196,34 @@ class OrderTracker:
         """
         if not results:
             return []
-        order_ids = [order_id for order_id, _ in results]
+        # Most answers change nothing: they cost this one read, no transaction, no write.
+        states = {
+            state.id: state
+            for state in await self._repo.orders.sync_states([order_id for order_id, _ in results])
+        }
+        progress, moved, found_again = _decide_all(states, results)
+        if not progress and not found_again:
+            return []
+        writing = {update.order_id for update in progress}.union(found_again)
         database = self._repo.database
         async with database.transaction():
             now = utc_now()
-            # Marked checked and read in one statement: a batch where nothing moved (most of
-            # them) costs three trips to the database thread (begin, this, commit).
+            # Under the write lock: a Refresh may have stored a newer answer since the read.
             current = {
-                state.id: state for state in await self._repo.orders.check_states(order_ids, now)
+                state.id: state for state in await self._repo.orders.sync_states(list(writing))
             }
-            # Everything is written together, a statement per kind of row: a statement per
-            # order would cost a round trip to the database thread each, 100,000 of them in a
-            # large round.
-            progress: list[Progress] = []
-            moved: dict[int, OrderStatus] = {}
-            for order_id, status in results:
-                state = current.get(order_id)
-                if state is None or not _trackable(state):
-                    continue
-                decided = _decide(state, status, progress)
-                if decided is not None:
-                    moved[order_id] = decided
+            if any(current.get(order_id) != states[order_id] for order_id in writing):
+                answers = [
+                    (order_id, status) for order_id, status in results if order_id in writing
+                ]
+                progress, moved, found_again = _decide_all(current, answers)
+            if found_again:
+                await self._repo.orders.clear_missing(found_again)
             if not progress:
                 return []
             try:
                 async with database.savepoint():
-                    return await self._store(progress, moved, now)
+                    return await self._store(progress, moved, current, now)
             except Exception:
                 logger.warning(
                     "A batch of %d answers failed to store; one by one now", len(progress)
@@ -209,7 +235,7 @@ class OrderTracker:
                 )
                 try:
                     async with database.savepoint():
-                        changes += await self._store([update], alone, now)
+                        changes += await self._store([update], alone, current, now)
                 except Exception as error:
                     logger.warning(
                         "Order %s: the panel's answer %s could not be stored (%s: %s);"
@@ -222,15 +248,17 @@ class OrderTracker:
         return changes
 
     async def _store(
-        self, progress: list[Progress], moved: dict[int, OrderStatus], now: str
+        self,
+        progress: list[Progress],
+        moved: dict[int, OrderStatus],
+        current: dict[int, SyncState],
+        now: str,
     ) -> list[StatusChange]:
-        # The whole rows of the orders whose status moved (a few in a round), as they were.
-        orders = {order.id: order for order in await self._repo.orders.get_many(list(moved))}
         await self._repo.orders.update_progress_many(progress, now)
-        return await self._book(list(moved.items()), orders, now) if moved else []
+        return await self._book(list(moved.items()), current, now) if moved else []
 
     async def _book(
-        self, moved: list[tuple[int, OrderStatus]], orders: dict[int, Order], now: str
+        self, moved: list[tuple[int, OrderStatus]], orders: dict[int, SyncState], now: str
     ) -> list[StatusChange]:
         """The status changes: their refunds booked once each, their messages queued."""
         refunds: list[OnceEntry] = []
@@ -268,16 +296,7 @@ class OrderTracker:
                 )
             )
             logger.info("Order %s: %s → %s", order_id, order.status, status.status)
-            updated = replace(
-                order,
-                status=status.status,
-                remains=status.remains,
-                start_count=status.start_count,
-                panel_charge=order.panel_charge if status.charge is None else status.charge,
-                currency=order.currency if status.currency is None else status.currency,
-                updated_at=now,
-            )
-            changes.append(StatusChange(updated, order.status, refund))
+            changes.append(StatusChange(order_id, order.status, status.status, refund))
         await self._repo.outbox.add_many(messages)
         return changes
 
