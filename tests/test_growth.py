@@ -296,6 +296,10 @@ def test_promo_specs_are_parsed_strictly() -> None:
         ("CODE", "5", "until=2026-01-01"): "promo-admin-bad-date",
         ("CODE", "5", "until=2026-1-1"): "promo-admin-bad-date",
         ("CODE", "5", "uses=0"): "promo-admin-usage",
+        # str.isdigit() is true for these, and int() refuses or misreads them.
+        ("CODE", "5", "uses=²"): "promo-admin-usage",
+        ("CODE", "5", "uses=٣"): "promo-admin-usage",
+        ("CODE", "5", "uses=99999999999999999999"): "promo-admin-usage",
         ("CODE", "5", "colour=red"): "promo-admin-usage",
     }
     for arguments, message_id in bad.items():

@@ -33,6 +33,7 @@ from bot.core.errors import (
     PromoUnknownError,
     PromoUsedUpError,
 )
+from bot.core.ids import parse_id
 from bot.core.money import InvalidAmountError, Money
 from bot.services.ordering import Quote
 from storage.errors import DuplicateEntryError
@@ -106,8 +107,9 @@ def parse_promo_spec(arguments: list[str], today: str) -> PromoSpec:
     for option in arguments[2:]:
         name, _, raw = option.partition("=")
         name = name.lower()
-        if name == "uses" and raw.isdigit() and 1 <= int(raw) <= MAX_USES and max_uses is None:
-            max_uses = int(raw)
+        uses = parse_id(raw, maximum=MAX_USES) if name == "uses" else None
+        if uses is not None and max_uses is None:
+            max_uses = uses
         elif name == "until" and valid_until is None:
             try:
                 day = date.fromisoformat(raw)
