@@ -19,6 +19,7 @@ from aiogram.types import (
     Message,
 )
 
+from bot.core.ids import parse_id
 from bot.services.catalog import Pricing
 from bot.services.search import INLINE_LIMIT, CatalogSearch
 from bot.telegram import keyboards, render
@@ -129,7 +130,8 @@ async def start_at_service(
     """A link from an inline result: the service's card, or why it cannot be shown."""
     await state.clear()
     raw = (command.args or "").removeprefix(SERVICE_PREFIX)
-    service = await repo.catalog.service(int(raw)) if raw.isdigit() and len(raw) < 16 else None
+    service_id = parse_id(raw)
+    service = await repo.catalog.service(service_id) if service_id is not None else None
     if service is None or not service.offered:
         await message.answer(i18n("search-service-gone"), reply_markup=keyboards.main_menu(i18n))
         return

@@ -300,6 +300,10 @@ async def test_inline_query_lists_services_with_a_deep_link(storefront: Storefro
     assert FOLLOWERS.name in card.text and t("button-order-this") in card.button_texts
     gone = await alice.say(f"/start svc_{COMMENTS.service_id}")
     assert gone.text == t("search-service-gone")
+    # A link typed by hand: "²".isdigit() is true, int("²") fails.
+    for argument in ("svc_²", "svc_99999999999999999999", "svc_", "svc_-1"):
+        odd = await alice.say(f"/start {argument}")
+        assert odd.text == t("search-service-gone"), argument
 
 
 # --- mass orders ----------------------------------------------------------------------------
