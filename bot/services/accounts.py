@@ -19,6 +19,17 @@ class BalanceChangeAlreadyDoneError(StorefrontError):
     message_id = "admin-balance-already-done"
 
 
+class ReasonTooLongError(StorefrontError):
+    """A reason the customer could not be shown: it goes into their notice and every page of
+    their history, which must each stay within one Telegram message."""
+
+    message_id = "admin-reason-too-long"
+
+
+# Ten history entries with their reasons fit in one message (4096 characters) with room left.
+MAX_REASON_LENGTH = 200
+
+
 def admin_reference(chat_id: int, message_id: int) -> str:
     """The ledger reference of one admin command: once per message, under the unique index."""
     return f"admin:{chat_id}:{message_id}"
@@ -32,8 +43,10 @@ async def adjust_balance(
     ``reference`` names the command (:func:`admin_reference`): the same command delivered
     again raises BalanceChangeAlreadyDoneError and changes nothing. Raises UserNotFoundError
     for an unknown user and BalanceTooLowError when a debit would take the balance below
-    zero (nothing is written then).
+    zero (nothing is written then), and ReasonTooLongError past MAX_REASON_LENGTH.
     """
+    if len(reason) > MAX_REASON_LENGTH:
+        raise ReasonTooLongError(maximum=MAX_REASON_LENGTH, length=len(reason))
     if await repo.users.get(user_id) is None:
         raise UserNotFoundError(user_id=user_id)
     kind = EntryKind.ADMIN_CREDIT if amount.is_positive else EntryKind.ADMIN_DEBIT

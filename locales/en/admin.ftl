@@ -28,6 +28,7 @@ admin-user-card =
     Joined: { $created } UTC · Last seen: { $last_seen } UTC
     Banned: { $banned } · Blocked the bot: { $blocked }
 admin-subbalance-usage = Usage: <code>/subbalance user_id amount reason</code>, e.g. <code>/subbalance 123456789 5 refund by card</code>. The reason is required and goes into the ledger.
+admin-reason-too-long = ⚠️ The reason is { $length } characters long; keep it within { $maximum }: the customer reads it in their notice and in their balance history.
 admin-subbalance-too-much = The balance is only { $balance }: a balance can't go below zero.
 admin-balance-debited = ✅ Debited { $amount } from user { NUMBER($user_id, useGrouping: 0) }. Their balance: { $balance }.
 balance-debited-notice = 💰 { $amount } was deducted from your balance ({ $reason }). Balance now: { $balance }.

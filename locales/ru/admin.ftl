@@ -28,6 +28,7 @@ admin-user-card =
     С нами с: { $created } UTC · Был в сети: { $last_seen } UTC
     Заблокирован: { $banned } · Остановил бота: { $blocked }
 admin-subbalance-usage = Использование: <code>/subbalance id_пользователя сумма причина</code>, например <code>/subbalance 123456789 5 возврат на карту</code>. Причина обязательна и попадает в журнал операций.
+admin-reason-too-long = ⚠️ Причина длиной { $length } символов; уложитесь в { $maximum }: клиент прочитает её в уведомлении и в истории баланса.
 admin-subbalance-too-much = На балансе только { $balance }: баланс не может стать отрицательным.
 admin-balance-debited = ✅ Списано { $amount } у пользователя { NUMBER($user_id, useGrouping: 0) }. Его баланс: { $balance }.
 balance-debited-notice = 💰 С вашего баланса списано { $amount } ({ $reason }). Баланс сейчас: { $balance }.

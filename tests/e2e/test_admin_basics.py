@@ -62,6 +62,11 @@ async def test_addbalance_usage_mistakes_get_the_usage_text(storefront: Storefro
         reply = await admin.say(command)
         assert reply.text == english("admin-addbalance-usage"), command
 
+    # The reason goes into the customer's notice and history: one Telegram message each.
+    for command in (f"/addbalance {ALICE} 5 ", f"/subbalance {ALICE} 5 "):
+        too_long = await admin.say(command + "r" * 201)
+        assert too_long.text == english("admin-reason-too-long", length=201, maximum=200)
+
     stranger = await admin.say("/addbalance 555 5")
     assert stranger.text == english("admin-user-not-found", user_id=555)
     assert await ledger(storefront, ALICE) == []
@@ -82,6 +87,12 @@ async def test_addbalance_usage_mistakes_get_the_usage_text(storefront: Storefro
     assert balance.content.startswith(alice.t("balance-title", balance="$2.50"))
     assert "+$2.50" in balance.plain_text
     assert balance.content.endswith(alice.t("balance-how-to-top-up", user_id=ALICE))
+
+    # A page of history full of the longest reasons is still one message.
+    for _ in range(10):
+        await admin.say(f"/addbalance {ALICE} 1 " + "é" * 200)
+    history = await alice.tap(alice.t("button-history"), message_id=balance.message_id)
+    assert history.plain_text.count("é" * 200) == 10
 
 
 @pytest.mark.storefront(lane="http")  # restarts the bot: the real HTTP fake
