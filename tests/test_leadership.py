@@ -57,6 +57,21 @@ async def test_a_follower_keeps_trying_then_starts_the_work_once_and_steps_down_
     assert started == [3]
 
 
+async def test_a_leader_whose_work_fails_to_start_steps_down() -> None:
+    # Holding the lock without running the work would leave every worker without it.
+    lock = ScriptedLock([False, True])
+    lost = asyncio.Event()
+
+    async def start_work() -> None:
+        raise ConnectionResetError("the database went away while recovering orders")
+
+    task = asyncio.create_task(
+        lead_when_elected(lock, start_work, asyncio.Event(), on_lost=lost.set, retry_seconds=0.01)
+    )
+    await asyncio.wait_for(lost.wait(), WAIT)
+    await asyncio.wait_for(task, WAIT)  # ended, without an exception
+
+
 async def test_a_stop_while_standing_by_ends_without_starting_anything() -> None:
     lock = ScriptedLock([False] * 1000)
     stopping = asyncio.Event()

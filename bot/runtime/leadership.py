@@ -39,16 +39,24 @@ async def lead_when_elected(
     """Wait for the lock, start the background work, and hold the lock until ``stopping``.
 
     A leader that finds its lock connection gone cannot know whether another worker leads
-    already, so it stops (``on_lost``) rather than keep working next to a new leader. The
-    caller releases the lock once the background work has stopped, not before. ``elected``:
-    the caller took the lock already (:func:`try_to_lead`) and started the work itself.
+    already, so it stops (``on_lost``) rather than keep working next to a new leader; so does
+    one whose work failed to start. The caller releases the lock once the background work has
+    stopped, not before. ``elected``: the caller took the lock already (:func:`try_to_lead`)
+    and started the work itself.
     """
     if not elected:
         logger.info("Another worker runs the background work; standing by")
         while not await try_to_lead(lock):
             if await _stopped_within(stopping, retry_seconds):
                 return
-        await start_work()
+        try:
+            await start_work()
+        except Exception:
+            # Holding the lock with the work not running would leave every worker without
+            # it; what started of it cannot be told apart here, so this worker steps down.
+            logger.exception("Could not start the background work as the leader; stopping")
+            on_lost()
+            return
     while not await _stopped_within(stopping, check_seconds):
         if not await lock.still_held():
             logger.error("Lost the leader lock (database connection gone); stopping")
