@@ -57,6 +57,7 @@ USER_AGENT = (
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _SNIPPET_LENGTH = 160
 _WHITESPACE = re.compile(r"\s+")
+_ID_LIST = re.compile(r"[0-9,]*")
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _MALFORMED_EXAMPLES_LOGGED = 5
 
@@ -89,7 +90,10 @@ class HttpPanelClient:
         if max_concurrency < 1 or connect_retries < 0 or retry_backoff < 0:
             raise ValueError("max_concurrency >= 1, connect_retries >= 0, retry_backoff >= 0")
         self._api_url = api_url
+        self._url = url  # parsed once: httpx parses a string URL again on every request
         self._api_key = api_key
+        # The form's tail, encoded once: every request carries it.
+        self._key_field = f"key={quote_plus(api_key)}"
         # Longest first, so the plain key is not half-replaced inside its encoded form.
         self._secrets = sorted(
             {secret for secret in (api_key, quote_plus(api_key), quote(api_key)) if secret},
@@ -99,7 +103,11 @@ class HttpPanelClient:
         self._timeout = timeout or DEFAULT_TIMEOUT
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient()
-        self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"}
+        self._headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json, */*;q=0.5",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._connect_retries = connect_retries
         self._retry_backoff = retry_backoff
@@ -349,15 +357,15 @@ class HttpPanelClient:
         context: str = "",
     ) -> _Reply:
         """One POST, with connect failures retried; returns a decoded body that is no refusal."""
-        form = {**(params or {}), "key": self._api_key, "action": action}
+        body = self._form(action, params)
         attempt = 0
         while True:
             attempt += 1
             try:
                 async with self._semaphore:
                     response = await self._http.post(
-                        self._api_url,
-                        data=form,
+                        self._url,
+                        content=body,
                         headers=self._headers,
                         timeout=http_timeout or self._timeout,
                     )
@@ -386,6 +394,18 @@ class HttpPanelClient:
                     PanelOutcomeUnknownError, action, detail, context=context
                 ) from None
         return self._decode(action, response, context)
+
+    def _form(self, action: str, params: Mapping[str, str] | None) -> bytes:
+        """The request body, as ``data=`` would encode it, for a fraction of the work: a
+        batch's ids (digits and commas) need no quoting but of their commas, and the key's
+        field is encoded once (httpx's form encoding of a 100-id batch cost ~40 µs a call)."""
+        fields = [
+            f"{quote_plus(name)}={_encode_value(value)}"
+            for name, value in (params or {}).items()
+            if name not in ("key", "action")  # what the client sets wins, as it always did
+        ]
+        fields += (self._key_field, f"action={quote_plus(action)}")
+        return "&".join(fields).encode()
 
     def _decode(self, action: str, response: httpx.Response, context: str) -> _Reply:
         status = response.status_code
@@ -460,6 +480,12 @@ class HttpPanelClient:
         # Redact before cutting, so a cut can never leave the key whole.
         text = self._redact(_WHITESPACE.sub(" ", text).strip())
         return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _encode_value(value: str) -> str:
+    if _ID_LIST.fullmatch(value):
+        return value.replace(",", "%2C")
+    return quote_plus(value)
 
 
 def _describe(exc: BaseException) -> str:
