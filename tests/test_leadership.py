@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from bot.runtime.leadership import lead_when_elected
 from storage.database import Database, LeaderLock
+from storage.engines import postgres
 from tests.databases import fresh_postgres
 
 WAIT = 5.0
@@ -105,6 +108,65 @@ async def test_the_advisory_lock_is_one_holders_and_frees_when_its_connection_dr
             await first.release()
             await second.release()
             await database.close()
+
+
+class FreezingProxy:
+    """A TCP relay to the database that can stop passing bytes, as a hung server would."""
+
+    def __init__(self, target: str) -> None:
+        self._target = urlsplit(target)
+        self.frozen = False
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        netloc = self._target.netloc.rsplit("@", 1)
+        address = f"127.0.0.1:{port}"
+        netloc[-1] = address
+        return urlunsplit(self._target._replace(netloc="@".join(netloc)))
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:  # every relayed connection breaks
+            writer.close()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host, port = self._target.hostname or "127.0.0.1", self._target.port or 5432
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
+        self._writers += [writer, upstream_writer]
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while (chunk := await source.read(65536)) and not self.frozen:
+                sink.write(chunk)
+                await sink.drain()
+
+        with contextlib.suppress(Exception):
+            await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+@pytest.mark.postgres
+async def test_a_try_for_the_leader_lock_gives_up_on_a_hung_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A server that stopped answering: the try fails within the statement timeout (it used
+    # to wait forever, and with it the follower's loop), so the follower goes on trying.
+    monkeypatch.setattr(postgres, "STATEMENT_TIMEOUT_SECONDS", 0.3)
+    async with fresh_postgres() as url:
+        proxy = FreezingProxy(url)
+        lock = postgres.AdvisoryLeaderLock(await proxy.__aenter__())
+        try:
+            assert await lock.try_acquire()  # connected through the relay
+            proxy.frozen = True
+            attempt = asyncio.ensure_future(lock.try_acquire())
+            await asyncio.wait({attempt}, timeout=WAIT)
+            assert attempt.done(), "still waiting for a server that will never answer"
+            assert isinstance(attempt.exception(), TimeoutError)
+        finally:
+            await proxy.__aexit__()
+            await lock.release()
 
 
 async def _until(condition: object) -> None:

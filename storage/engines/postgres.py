@@ -60,6 +60,8 @@ LEADER_CHECK_TIMEOUT_SECONDS = 5.0
 POOL_SIZE = 10
 STATEMENT_TIMEOUT_SECONDS = 60.0
 CONNECT_TIMEOUT_SECONDS = 10.0
+# A claim waits for its holder to finish placing an order: longer than any panel's timeout.
+CLAIM_WAIT_SECONDS = 600.0
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
 _COUNT_TAG = re.compile(r"(\d+)$")
@@ -181,15 +183,19 @@ class PostgresDatabase(Database):
             await self._claims.close()
         await self._pool.close()
 
-    async def _claim_call(self, sql: str, name: str) -> bool:
+    async def _claim_call(
+        self, sql: str, name: str, seconds: float = STATEMENT_TIMEOUT_SECONDS
+    ) -> bool:
         async with self._claims_lock:
             for attempt in range(2):
                 if self._claims is None or self._claims.is_closed():
                     self._claims = await asyncpg.connect(
-                        self._url, timeout=10, server_settings=LEADER_KEEPALIVE
+                        self._url, timeout=CONNECT_TIMEOUT_SECONDS, server_settings=LEADER_KEEPALIVE
                     )
                 try:
-                    return bool(await self._claims.fetchval(sql, CLAIM_NAMESPACE, name))
+                    return bool(
+                        await self._claims.fetchval(sql, CLAIM_NAMESPACE, name, timeout=seconds)
+                    )
                 except (OSError, asyncpg.InterfaceError, asyncpg.InternalClientError):
                     # The connection broke (its claims are gone with it): once more on a new one.
                     self._claims.terminate()
@@ -200,7 +206,10 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def claim(self, name: str) -> AsyncIterator[None]:
-        await self._claim_call("SELECT pg_advisory_lock($1, hashtext($2))", name)
+        # Waits for a live holder (another worker placing the same order) to finish.
+        await self._claim_call(
+            "SELECT pg_advisory_lock($1, hashtext($2))", name, seconds=CLAIM_WAIT_SECONDS
+        )
         try:
             yield
         finally:
@@ -356,7 +365,10 @@ class AdvisoryLeaderLock(LeaderLock):
     async def try_acquire(self) -> bool:
         if self._connection is None or self._connection.is_closed():
             self._connection = await asyncpg.connect(
-                self._url, timeout=10, server_settings=LEADER_KEEPALIVE
+                self._url,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                command_timeout=STATEMENT_TIMEOUT_SECONDS,
+                server_settings=LEADER_KEEPALIVE,
             )
         return bool(
             await self._connection.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK_KEY)
