@@ -157,7 +157,7 @@ async def _read_json(request: web.Request) -> dict[str, Any]:
             raise ApiError(413, "webapp-error-too-large")
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than it recurses
         raise ApiError(400, "webapp-error-bad-json") from None
     if not isinstance(data, dict):
         raise ApiError(400, "webapp-error-bad-json")

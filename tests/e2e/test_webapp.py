@@ -129,6 +129,11 @@ async def test_sign_in_with_telegram_signature(
     assert (reply.status, reply.error) == (400, en("webapp-error-bad-json"))
     reply = await alice.post("/api/quote", [1, 2])
     assert reply.status == 400
+    # Nested deeper than the JSON parser recurses: still bad JSON, not a 500 with a traceback.
+    reply = await alice.post("/api/quote", raw=b"[" * 10_000)
+    assert (reply.status, reply.error) == (400, en("webapp-error-bad-json"))
+    reply = await alice.post("/api/quote", raw=b"\xff\xfe not text")
+    assert (reply.status, reply.error) == (400, en("webapp-error-bad-json"))
     reply = await alice.post("/api/quote", raw=b'{"link": "' + b"x" * 20_000 + b'"}')
     assert (reply.status, reply.error) == (413, en("webapp-error-too-large"))
     reply = await alice.get("/api/orders?limit=1000")
