@@ -2,6 +2,7 @@
 
     python bench/workers.py --database-url postgresql://user:pw@host:port/db
                             [--users 200] [--concurrency 20] [--workers 2]
+                            [--redis-url redis://host:port/db]
 
 The same load both times: ``--users`` customers (balances seeded beforehand), ``--concurrency``
 of them active at once, each walking /start → New order → category → service → Order this →
@@ -9,9 +10,10 @@ link → quantity → Confirm and sending its next update as soon as the bot ans
 (a closed loop). The bot runs as real ``python -m bot`` processes in webhook mode, behind the
 fake Telegram's round-robin delivery (``bot.testing.telegram.balanced``): first one process on
 a SQLite file, then ``--workers`` processes on one fresh PostgreSQL database on the server of
-``--database-url`` (created, then dropped). Each update is timed from the moment it is queued
-at the fake to the bot's answer the customer waits for. Prints updates/s, p50/p99 and the load
-average: the machine is shared, so figures move with it.
+``--database-url`` (created, then dropped), and with ``--redis-url`` once more with REDIS_URL
+(FSM state, the flood limit and the send budget in Redis). Each update is timed from the
+moment it is queued at the fake to the bot's answer the customer waits for. Prints updates/s,
+p50/p99 and the load average: the machine is shared, so figures move with it.
 """
 
 from __future__ import annotations
@@ -186,6 +188,11 @@ async def main(args: argparse.Namespace) -> None:
     async with fresh_postgres(args.database_url) as url:
         name = f"{args.workers} workers, PostgreSQL"
         print(await run_load(name, url, {"DATABASE_URL": url}, args.workers, args))
+    if args.redis_url:
+        async with fresh_postgres(args.database_url) as url:
+            name = f"{args.workers} workers, PostgreSQL + Redis"
+            shared = {"DATABASE_URL": url, "REDIS_URL": args.redis_url}
+            print(await run_load(name, url, shared, args.workers, args))
 
 
 if __name__ == "__main__":
@@ -194,4 +201,5 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--redis-url", help="also run the workers with REDIS_URL")
     asyncio.run(main(parser.parse_args()))
