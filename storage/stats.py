@@ -11,12 +11,15 @@ from storage.database import Database
 
 @dataclass(frozen=True, slots=True)
 class OrderCostRow:
+    order_id: int
+    panel: str
+    day: str  # the UTC day it was placed, YYYY-MM-DD
     status: str
     service_type: str
     rate: Decimal
     quantity: int | None
     panel_charge: Decimal | None
-    runs: int | None = None
+    runs: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +64,24 @@ class StatsRepository:
         return int(value)
 
     async def order_costs_since(self, since: str) -> list[OrderCostRow]:
+        """The cost figures of each order not failed since ``since`` (one query serves every
+        total, per period, per panel and per day, so they all count the same way)."""
         rows = await self._db.fetch_all(
-            "SELECT status, service_type, rate, quantity, panel_charge, runs FROM orders"
-            " WHERE created_at >= ? AND status <> 'failed'",
+            "SELECT id, panel, substr(created_at, 1, 10), status, service_type, rate, quantity,"
+            " panel_charge, runs FROM orders WHERE created_at >= ? AND status <> 'failed'",
             (since,),
         )
         return [
             OrderCostRow(
-                status=row[0],
-                service_type=row[1],
-                rate=Decimal(row[2]),
-                quantity=row[3],
-                panel_charge=None if row[4] is None else Decimal(row[4]),
-                runs=row[5],
+                order_id=row[0],
+                panel=row[1],
+                day=row[2],
+                status=row[3],
+                service_type=row[4],
+                rate=Decimal(row[5]),
+                quantity=row[6],
+                panel_charge=None if row[7] is None else Decimal(row[7]),
+                runs=row[8],
             )
             for row in rows
         ]
@@ -87,27 +95,6 @@ class StatsRepository:
         )
         return {row[0]: int(row[1]) for row in rows}
 
-    async def daily_order_costs_since(self, since: str) -> list[tuple[str, OrderCostRow]]:
-        """Each order not failed since ``since``, with the UTC day it was placed."""
-        rows = await self._db.fetch_all(
-            "SELECT substr(created_at, 1, 10), status, service_type, rate, quantity, panel_charge"
-            " FROM orders WHERE created_at >= ? AND status <> 'failed'",
-            (since,),
-        )
-        return [
-            (
-                row[0],
-                OrderCostRow(
-                    status=row[1],
-                    service_type=row[2],
-                    rate=Decimal(row[3]),
-                    quantity=row[4],
-                    panel_charge=None if row[5] is None else Decimal(row[5]),
-                ),
-            )
-            for row in rows
-        ]
-
     async def topups_since(self, since: str) -> list[RailTotal]:
         """Paid top-ups per rail since a time."""
         rows = await self._db.fetch_all(
@@ -116,29 +103,6 @@ class StatsRepository:
             (since,),
         )
         return [RailTotal(row[0], int(row[1]), Money(int(row[2]))) for row in rows]
-
-    async def order_costs_by_panel_since(self, since: str) -> list[tuple[int, str, OrderCostRow]]:
-        """(order id, panel, cost figures) of each order not failed since ``since``."""
-        rows = await self._db.fetch_all(
-            "SELECT id, panel, status, service_type, rate, quantity, panel_charge, runs"
-            " FROM orders WHERE created_at >= ? AND status <> 'failed'",
-            (since,),
-        )
-        return [
-            (
-                row[0],
-                row[1],
-                OrderCostRow(
-                    status=row[2],
-                    service_type=row[3],
-                    rate=Decimal(row[4]),
-                    quantity=row[5],
-                    panel_charge=None if row[6] is None else Decimal(row[6]),
-                    runs=row[7],
-                ),
-            )
-            for row in rows
-        ]
 
     async def paid_by_reference_since(self, since: str) -> dict[str, int]:
         """What customers paid (charges minus refunds) per ledger reference, in micro-units."""

@@ -109,11 +109,11 @@ async def _by_panel(repo: Repository, since: str, names: list[str]) -> dict[str,
     revenue: dict[str, Money] = dict.fromkeys(names, Money.zero())
     cost: dict[str, Money] = dict.fromkeys(names, Money.zero())
     main = names[0]
-    for order_id, panel, row in await repo.stats.order_costs_by_panel_since(since):
-        panel = panel or main  # orders from before several panels
+    for row in await repo.stats.order_costs_since(since):
+        panel = row.panel or main  # orders from before several panels
         orders[panel] = orders.get(panel, 0) + 1
         revenue[panel] = revenue.get(panel, Money.zero()) + Money(
-            paid.get(order_reference(order_id), 0)
+            paid.get(order_reference(row.order_id), 0)
         )
         cost[panel] = cost.get(panel, Money.zero()) + _cost(row)
     return {
@@ -189,9 +189,9 @@ async def daily(repo: Repository, days: int, now: datetime | None = None) -> lis
     paid = await repo.stats.daily_paid_since(since)
     orders: dict[str, int] = {}
     costs: dict[str, Money] = {}
-    for day, row in await repo.stats.daily_order_costs_since(since):
-        orders[day] = orders.get(day, 0) + 1
-        costs[day] = costs.get(day, Money.zero()) + _cost(row)
+    for row in await repo.stats.order_costs_since(since):
+        orders[row.day] = orders.get(row.day, 0) + 1
+        costs[row.day] = costs.get(row.day, Money.zero()) + _cost(row)
     figures = []
     for offset in range(days):
         key = (first + timedelta(days=offset)).isoformat()

@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import Services
 from bot.services.ordering import MAX_INTERVAL_MINUTES, MAX_RUNS
+from bot.services.stats import collect, daily
 from bot.telegram.i18n import Markup, Translator
 from bot.testing.panel import PARTIAL
 from storage.ledger import EntryKind
@@ -114,6 +115,11 @@ async def test_a_dripfeed_order_is_priced_per_run_placed_with_runs_and_synced(
              remains=t("word-unknown"), created=order.created_at,
              updated=order.updated_at) in (placed.text or "")  # fmt: skip
     assert await storefront.balance(ALICE) == money("94.60")
+    # The owner's figures count the panel's cost of every run (0.90 per 1000 × 1000 × 5), in
+    # /stats and in the chart and dashboard alike.
+    figures = await collect(storefront.r, services(storefront).panels)
+    [today] = await daily(storefront.r, 1)
+    assert (figures.today.cost, today.cost) == (money("4.50"), money("4.50"))
 
     # The panel delivers 3,750 of the 5,000: the refund is the undelivered quarter of the
     # whole price, once, and the sync tells the chat.
