@@ -68,20 +68,46 @@ class CatalogChanges:
     failed_panels: dict[str, str] = field(default_factory=dict)
 
 
+# What a panel's service offers, held alike by Service, ServiceRecord and RouteMember.
+_OFFER_FIELDS = (
+    "category",
+    "name",
+    "type",
+    "rate",
+    "min_quantity",
+    "max_quantity",
+    "refill",
+    "cancel",
+    "dripfeed",
+    "description",
+)
+
+
+def _offer_of_row(row: Row) -> dict[str, Any]:
+    """A stored service row's offer, typed as the dataclasses hold it (either table)."""
+    return {
+        "category": row["category"],
+        "name": row["name"],
+        "type": row["type"],
+        "rate": Decimal(row["rate"]),
+        "min_quantity": row["min_quantity"],
+        "max_quantity": row["max_quantity"],
+        "refill": bool(row["refill"]),
+        "cancel": bool(row["cancel"]),
+        "dripfeed": bool(row["dripfeed"]),
+        "description": row["description"],
+    }
+
+
+def _offer_of(source: ServiceRecord | RouteMember) -> dict[str, Any]:
+    return {name: getattr(source, name) for name in _OFFER_FIELDS}
+
+
 def _service(row: Row) -> Service:
     return Service(
         id=row["id"],
         category_id=row["category_id"],
-        category=row["category"],
-        name=row["name"],
-        type=row["type"],
-        rate=Decimal(row["rate"]),
-        min_quantity=row["min_quantity"],
-        max_quantity=row["max_quantity"],
-        refill=bool(row["refill"]),
-        cancel=bool(row["cancel"]),
-        dripfeed=bool(row["dripfeed"]),
-        description=row["description"],
+        **_offer_of_row(row),
         active=bool(row["active"]),
         hidden=bool(row["hidden"]) or bool(row["category_hidden"]),
     )
@@ -580,19 +606,7 @@ class RouteMember:
     route_position: int | None
 
     def as_record(self, shop_service_id: int) -> ServiceRecord:
-        return ServiceRecord(
-            id=shop_service_id,
-            category=self.category,
-            name=self.name,
-            type=self.type,
-            rate=self.rate,
-            min_quantity=self.min_quantity,
-            max_quantity=self.max_quantity,
-            refill=self.refill,
-            cancel=self.cancel,
-            dripfeed=self.dripfeed,
-            description=self.description,
-        )
+        return ServiceRecord(id=shop_service_id, **_offer_of(self))
 
 
 def _member(row: Row) -> RouteMember:
@@ -600,16 +614,7 @@ def _member(row: Row) -> RouteMember:
         panel=row["panel"],
         service_id=row["service_id"],
         shop_service_id=row["shop_service_id"],
-        category=row["category"],
-        name=row["name"],
-        type=row["type"],
-        rate=Decimal(row["rate"]),
-        min_quantity=row["min_quantity"],
-        max_quantity=row["max_quantity"],
-        refill=bool(row["refill"]),
-        cancel=bool(row["cancel"]),
-        dripfeed=bool(row["dripfeed"]),
-        description=row["description"],
+        **_offer_of_row(row),
         position=row["position"],
         active=bool(row["active"]),
         route_position=row["route_position"],
@@ -703,16 +708,7 @@ def _member_of(
         panel=panel,
         service_id=record.id,
         shop_service_id=shop_id,
-        category=record.category,
-        name=record.name,
-        type=record.type,
-        rate=record.rate,
-        min_quantity=record.min_quantity,
-        max_quantity=record.max_quantity,
-        refill=record.refill,
-        cancel=record.cancel,
-        dripfeed=record.dripfeed,
-        description=record.description,
+        **_offer_of(record),
         position=position,
         active=True,
         route_position=None if old is None else old["route_position"],
