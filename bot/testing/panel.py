@@ -483,13 +483,17 @@ class FakePanel:
         if "orders" not in params:
             result = self._refill_one(_int(params.get("order")) or 0)
             return result if isinstance(result, dict) else {"refill": result}
-        tokens = _split_ids(params["orders"])
+        return self._per_order(params["orders"], "refill", self._refill_one)
+
+    def _per_order(self, ids: str, key: str, one: Callable[[int], Json]) -> Json:
+        """A batch call's answer: ``[{"order": id, key: one(id)}, …]``, as the API lists it."""
+        tokens = _split_ids(ids)
         if tokens is None:
             return {"error": "Incorrect request"}
         answer = []
         for token in tokens:
             order_id = _int(token) or 0
-            answer.append({"order": self._id(order_id), "refill": self._refill_one(order_id)})
+            answer.append({"order": self._id(order_id), key: one(order_id)})
         return answer
 
     def _refill_one(self, order_id: int) -> Json:
@@ -528,14 +532,7 @@ class FakePanel:
     def _cancel(self, params: dict[str, str]) -> Json:
         if "orders" not in params:
             return {"cancel": self._cancel_one(_int(params.get("order")) or 0)}
-        tokens = _split_ids(params["orders"])
-        if tokens is None:
-            return {"error": "Incorrect request"}
-        answer = []
-        for token in tokens:
-            order_id = _int(token) or 0
-            answer.append({"order": self._id(order_id), "cancel": self._cancel_one(order_id)})
-        return answer
+        return self._per_order(params["orders"], "cancel", self._cancel_one)
 
     def _cancel_one(self, order_id: int) -> Json:
         order = self.orders.get(order_id)
