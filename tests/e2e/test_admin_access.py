@@ -39,6 +39,12 @@ ADMIN_COMMANDS = [
     "/sync",
     "/catalog",
     "/stats@test_store_bot",
+    "/route 1",
+    "/route 1 main:1",
+    "/route 1 auto",
+    "/panels",
+    "/pending",
+    "/refund stars-charge-1",
 ]
 
 FORGED_ADMIN_BUTTONS = [
@@ -49,6 +55,8 @@ FORGED_ADMIN_BUTTONS = [
     "adm:users",
     "adm:cat",
     "adm:sync",
+    "mr:1:ok",  # a manual top-up request's Approve and Reject
+    "mr:1:no",
 ]
 
 
@@ -70,6 +78,11 @@ async def test_admin_commands_from_a_customer_look_like_unknown_commands(
         reply = await alice.say(command)
         assert (reply.text, reply.reply_markup) == (unknown.text, unknown.reply_markup), command
         assert reply.method == "sendMessage", command
+
+    # /promo is a customer's command too: "add …" from a customer is only a wrong code.
+    wrong = await alice.say("/promo add FREE 100")
+    assert wrong.text == alice.t("promo-unknown")
+    assert await storefront.r.promos.all() == []
 
     # Nothing happened behind the unknown-command answers.
     assert [entry.kind for entry in await storefront.r.ledger.recent(ALICE, limit=10)] == []
