@@ -105,6 +105,28 @@ def test_the_formatter_redacts_every_spelling_including_in_tracebacks() -> None:
             assert "***" in text
 
 
+def test_every_panel_key_and_the_crypto_pay_token_are_redacted_as_used() -> None:
+    # The clients send each key stripped of the spaces around it: that spelling is the one
+    # a panel or a library may quote back.
+    extra_key = "backup-Key_0123456789"
+    crypto_token = "12345:AAcryptoPayToken_0123456789"
+    settings = Settings(
+        BOT_TOKEN=TOKEN,
+        SMM_API_URL="https://panel.example/api/v2",
+        SMM_API_KEY=f"  {PANEL_KEY}\n",
+        SMM_EXTRA_PANELS=f'[{{"name": "backup", "url": "https://b.example/api/v2",'
+        f' "key": " {extra_key} "}}]',
+        CRYPTOPAY_TOKEN=crypto_token,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    formatter = RedactingFormatter("%(levelname)s %(message)s", secrets_of(settings))
+    secrets = [PANEL_KEY, extra_key, crypto_token]
+    for secret in secrets:
+        for form in spellings(secret):
+            text = _format(formatter, "panel said: bad key %s", form)
+            assert leaks(text, secrets) == [], (form, text)
+
+
 def test_configured_logging_follows_log_level() -> None:
     from bot.runtime.logging_setup import configure_logging
 

@@ -46,7 +46,11 @@ def secrets_of(settings: Settings) -> list[str]:
         *panel_keys,
     ):
         if secret is not None:
-            values.append(secret.get_secret_value())
+            # As set, and as the clients send it (stripped of the spaces around it).
+            values += [secret.get_secret_value(), secret.get_secret_value().strip()]
+    if settings.CRYPTOPAY_TOKEN is not None:
+        # "<app id>:<secret>", like the bot token: the part after the app id alone too.
+        values.append(settings.CRYPTOPAY_TOKEN.get_secret_value().strip().partition(":")[2])
     # The database and Redis URLs carry a password: the URL whole, and the password alone
     # (a driver's error may quote either).
     for url in (settings.DATABASE_URL, settings.REDIS_URL):
