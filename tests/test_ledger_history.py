@@ -96,6 +96,13 @@ def test_entries_read_as_sentences(
     assert str(ADMIN_ID) not in text
 
 
+def test_a_reason_from_before_reasons_were_bounded_is_cut() -> None:
+    text = ledger_sentence(
+        TRANSLATIONS.get("en"), entry(EntryKind.ADMIN_CREDIT, f"admin:{ADMIN_ID}:79", "r" * 3000)
+    )
+    assert text == "Added by the shop: " + "r" * 199 + "…"
+
+
 def test_every_kind_has_a_sentence_in_every_language() -> None:
     assert {row.kind for row in LEDGER_SENTENCES} == set(EntryKind)
     for translator in TRANSLATIONS.all():

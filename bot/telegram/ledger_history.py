@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.services.accounts import MAX_REASON_LENGTH
 from bot.telegram.i18n import Translator
 from storage.ledger import EntryKind, LedgerEntry
 
@@ -78,6 +79,11 @@ def ledger_sentence(i18n: Translator, entry: LedgerEntry) -> str:
             for name, value in match.groupdict().items()
         }
         if row.reason_message_id is not None and entry.note:
-            return i18n(row.reason_message_id, reason=entry.note, **arguments)
+            # Reasons written before they were bounded: a page of them must still be one
+            # message, so a long one is cut.
+            reason = entry.note
+            if len(reason) > MAX_REASON_LENGTH:
+                reason = reason[: MAX_REASON_LENGTH - 1].rstrip() + "…"
+            return i18n(row.reason_message_id, reason=reason, **arguments)
         return i18n(row.message_id, **arguments)
     return i18n("ledger-other")
