@@ -360,7 +360,7 @@ class CryptoPayRail:
             return WebhookAnswer(401, {"error": "bad signature"})
         try:
             update = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than it recurses
             return WebhookAnswer(400, {"error": "the body is not JSON"})
         if not isinstance(update, dict):
             return WebhookAnswer(400, {"error": "the body is not a JSON object"})
