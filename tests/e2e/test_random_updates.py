@@ -48,12 +48,19 @@ from bot.telegram.callbacks import (
     FlowCallback,
     LanguageCallback,
     LedgerPage,
+    ManualReviewCallback,
+    MassAction,
+    MassCallback,
     MenuAction,
     MenuCallback,
     OrderAction,
     OrderCallback,
     OrderServiceCallback,
     OrdersPage,
+    RailCallback,
+    ReorderCallback,
+    ReviewAction,
+    SearchPage,
     ServiceCallback,
     TopupCallback,
 )
@@ -141,6 +148,22 @@ COMMANDS = [
     "/foo",
     "/",
     "/start@other_bot",
+    # Growth, payments and several panels came later: their commands, odd arguments included.
+    "/search likes",
+    "/search",
+    "/promo",
+    "/promo NOPE",
+    "/promo add XX 5 uses=²",
+    "/invite",
+    "/mass",
+    "/start svc_1",
+    "/start svc_²",
+    "/start ref_nobody",
+    "/route 1",
+    "/route ² main:1",
+    "/refund nope",
+    "/panels",
+    "/pending",
 ]
 LINKS = [
     "https://instagram.com/p/random_post",
@@ -487,6 +510,19 @@ class Generator:
                     micros=rng.choice([0, 5_000_000, 1, -1, 10**17])
                 ),
                 lambda: LedgerPage.model_construct(page=rng.choice([0, 1, -3, 10**6])),
+                lambda: ReorderCallback.model_construct(
+                    order_id=rng.choice([*self.order_ids, 0, -1, 10**9])
+                ),
+                lambda: RailCallback.model_construct(rail=rng.choice(["stars", "manual", "x"])),
+                lambda: ManualReviewCallback.model_construct(
+                    topup_id=rng.randint(-1, 5), action=rng.choice(list(ReviewAction))
+                ),
+                lambda: SearchPage.model_construct(
+                    page=rng.choice([0, 1, -1, 10**6]), query=rng.choice(["likes", "", "é"])
+                ),
+                lambda: MassCallback.model_construct(
+                    token=rng.choice(["", "x", "a" * 12]), action=rng.choice(list(MassAction))
+                ),
             ]
             return "packed", rng.choice(factories)().pack()
         if choice < 0.75:
@@ -818,6 +854,9 @@ HUGE_ID = 2**63
                     f"bc:{HUGE_ID}:send",
                     f"tu:{HUGE_ID}",
                     f"lp:{HUGE_ID}",
+                    f"ra:{HUGE_ID}",
+                    f"mr:{HUGE_ID}:ok",
+                    f"sr:{HUGE_ID}:likes",
                 ]
             ),
             id="pages-and-the-rest",
