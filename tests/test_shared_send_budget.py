@@ -16,7 +16,7 @@ import bot.runtime.shared_budget
 from bot.runtime.redis_link import redis_client
 from bot.runtime.session import SendBudgetMiddleware
 from bot.runtime.shared_budget import LOCAL, SharedSendBudget
-from bot.telegram.pacing import Priority, sending_as
+from bot.telegram.pacing import Priority, SendAbandoned, sending_as
 from bot.testing.harness import make_bot
 from bot.testing.telegram import FakeTelegramServer
 
@@ -86,6 +86,39 @@ async def test_two_workers_never_pass_the_limit_together_and_answers_go_first() 
     assert len(telegram.messages(CUSTOMER)) == ANSWERS
     assert sum(len(telegram.messages(chat)) for chat in range(1, COPIES + 1)) == COPIES
     assert leader_budget.shared and other_budget.shared  # Redis counted every send
+
+
+@pytest.mark.postgres
+async def test_within_a_worker_answers_jump_the_queue_and_stopped_senders_give_up() -> None:
+    budget = SharedSendBudget(
+        redis_client(redis_url()), uuid.uuid4().int % 10**9, 3, window=0.2, lease=5.0
+    )
+    stop = asyncio.Event()
+    sent: list[str] = []
+
+    async def send(priority: Priority, name: str) -> None:
+        with sending_as(priority, give_up_on=(stop,) if name == "broadcast" else ()):
+            slot = await budget.acquire(priority)
+        sent.append(name)
+        budget.release(priority, slot)
+
+    try:
+        in_flight = [await budget.acquire(Priority.NOTIFICATION) for _ in range(3)]  # full
+        waiting = [
+            asyncio.create_task(send(priority, priority.name.lower()))
+            for priority in (Priority.BROADCAST, Priority.NOTIFICATION, Priority.ANSWER)
+        ]
+        await asyncio.sleep(0.05)
+        assert sent == []  # nothing ages out while every send is in flight
+        stop.set()  # the broadcast is stopped: its copy gives up, nothing sent
+        with pytest.raises(SendAbandoned):
+            await waiting[0]
+        for slot in in_flight:
+            budget.release(Priority.NOTIFICATION, slot)
+        await asyncio.wait_for(asyncio.gather(*waiting[1:]), timeout=5)
+        assert sent == ["answer", "notification"]  # the answer asked last and went first
+    finally:
+        await budget.aclose()
 
 
 async def test_an_unreachable_redis_falls_back_to_the_local_budget_and_says_so_once(

@@ -19,6 +19,7 @@ it once, and tries Redis again a few seconds later. The bot never stops answerin
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import logging
@@ -28,7 +29,6 @@ import uuid
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from bot.telegram.pacing import (
     TELEGRAM_MESSAGES_PER_SECOND,
@@ -194,7 +194,10 @@ class SharedSendBudget:
         heapq.heappush(self._waiting, (priority, next(self._order), future, latest))
         self._wake.set()
         if self._dispatcher is None or self._dispatcher.done():
-            self._dispatcher = asyncio.create_task(self._dispatch(), name="send-budget")
+            # In a context of its own: not the give-up events of the sender that started it.
+            self._dispatcher = asyncio.create_task(
+                self._dispatch(), name="send-budget", context=contextvars.Context()
+            )
         try:
             if give_up_on:
                 await self._granted_or_given_up(future, give_up_on)
@@ -248,7 +251,7 @@ class SharedSendBudget:
         async def write() -> None:
             try:
                 await script(keys=keys, args=args)
-            except (RedisError, OSError) as error:
+            except Exception as error:
                 self._redis_failed(error)
 
         task = asyncio.create_task(write())
@@ -297,6 +300,16 @@ class SharedSendBudget:
             )
 
     async def _dispatch(self) -> None:
+        try:
+            await self._let_waiters_go()
+        except Exception as error:  # a bug, not Redis: the senders must hear of it, not hang
+            logger.exception("The shared send budget failed")
+            for _, _, future, _ in self._waiting:
+                if not future.done():
+                    future.set_exception(error)
+            self._waiting.clear()
+
+    async def _let_waiters_go(self) -> None:
         """Let waiters go in priority order, the first asking Redis; sleep while none may."""
         gap = self.window / self.per_second
         while self._waiting:
