@@ -35,6 +35,7 @@ from bot.core.errors import (
 )
 from bot.core.money import Money
 from bot.services.ordering import OrderingService, PlacementAlert, Quote, order_reference
+from bot.services.tracking import status_sync
 from bot.services.tracking.status_sync import RoundReport, StatusSync
 from bot.services.tracking.tracker import ActionRefusedError, OrderTracker
 from bot.telegram import render
@@ -587,6 +588,45 @@ class FailingOnce:
         if self._calls == self._at_call:
             raise RuntimeError("the panel client broke")
         return await self._client.statuses(order_ids)
+
+
+class StallingAt:
+    """A panel whose ``at_call``-th ``statuses`` call never answers (the process stops)."""
+
+    def __init__(self, client: HttpPanelClient, *, at_call: int) -> None:
+        self._client = client
+        self._calls = 0
+        self._at_call = at_call
+        self.stalled = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def statuses(self, order_ids: list[int]) -> dict[int, OrderStatus | ItemError]:
+        self._calls += 1
+        if self._calls == self._at_call:
+            self.stalled.set()
+            await asyncio.Event().wait()
+        return await self._client.statuses(order_ids)
+
+
+async def test_a_round_cut_short_resumes_where_it_stopped(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(status_sync, "CURSOR_SAVE_BATCHES", 1)  # saved after every batch
+    ids = [order.upstream_id for order in await world.seed_placed(450)]
+    panel = StallingAt(world.client, at_call=3)
+    sync = StatusSync(world.repo, panel, world.tracker, concurrency=1)  # type: ignore[arg-type]
+    round_task = asyncio.create_task(sync.run_round())
+    await asyncio.wait_for(panel.stalled.wait(), 5)
+    round_task.cancel()  # a restart in the middle of the third batch
+    with pytest.raises(asyncio.CancelledError):
+        await round_task
+    await world.restart(concurrency=1)
+    before = world.panel.count("status")
+    await world.sync.run_round()
+    asked = [upstream for batch in status_call_ids(world.panel, before) for upstream in batch]
+    assert asked == ids[200:] + ids[:200]  # the unasked first, everyone once
 
 
 async def test_a_batch_that_raises_does_not_stop_the_others(
