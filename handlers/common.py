@@ -6,6 +6,11 @@ import logging
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot.telegram.i18n import Translator
+from storage.orders import Order
+from storage.repository import Repository
 
 logger = logging.getLogger(__name__)
 
@@ -40,3 +45,20 @@ async def send_new(
     if event.bot is None:
         return None
     return await event.bot.send_message(event.from_user.id, text, reply_markup=markup)
+
+
+async def own_order(
+    repo: Repository,
+    order_id: int,
+    user_id: int,
+    i18n: Translator,
+    callback_answer: CallbackAnswer,
+) -> Order | None:
+    """The order a button names, if it is the presser's; else None, with an alert."""
+    order = await repo.orders.get(order_id)
+    if order is None or order.user_id != user_id:
+        # Someone else's order (or a forged button) looks exactly like a missing one.
+        callback_answer.text = i18n("order-not-found")
+        callback_answer.show_alert = True
+        return None
+    return order

@@ -42,7 +42,7 @@ from bot.telegram.callbacks import (
 )
 from bot.telegram.i18n import Translator
 from bot.telegram.routing import RouterTemplate
-from handlers.common import send_new, show
+from handlers.common import own_order, send_new, show
 from storage.catalog import Service
 from storage.orders import FAILED
 from storage.repository import Repository
@@ -233,10 +233,8 @@ async def order_again(
 ) -> None:
     """The same service, link and quantity (and the rest) straight to a confirmation card at
     today's price; an answer today's service no longer takes is asked again, saying why."""
-    order = await repo.orders.get(callback_data.order_id)
-    if order is None or order.user_id != user.id:
-        callback_answer.text = i18n("order-not-found")
-        callback_answer.show_alert = True
+    order = await own_order(repo, callback_data.order_id, user.id, i18n, callback_answer)
+    if order is None:
         return
     service = await repo.catalog.service(order.service_id)
     if service is None or not service.offered:

@@ -16,7 +16,7 @@ from bot.telegram.i18n import Translator
 from bot.telegram.routing import RouterTemplate
 from bot.upstream import UpstreamError
 from bot.upstream.types import STATUS_COMPLETED
-from handlers.common import show
+from handlers.common import own_order, show
 from storage.orders import Order
 from storage.repository import Repository
 from storage.users import User
@@ -50,23 +50,6 @@ async def orders_list(
     await show(event, text, keyboards.orders_list(i18n, items, page, pages))
 
 
-async def _own_order(
-    repo: Repository,
-    callback_data: OrderCallback,
-    user: User,
-    i18n: Translator,
-    callback_answer: CallbackAnswer,
-) -> Order | None:
-    """The order the button names, if it is the presser's; else None, with an alert."""
-    order = await repo.orders.get(callback_data.order_id)
-    if order is None or order.user_id != user.id:
-        # Someone else's order (or a forged button) looks exactly like a missing one.
-        callback_answer.text = i18n("order-not-found")
-        callback_answer.show_alert = True
-        return None
-    return order
-
-
 async def _show_order(callback: CallbackQuery, i18n: Translator, order: Order, page: int) -> None:
     await show(callback, render.order_card(i18n, order), keyboards.order_card(i18n, order, page))
 
@@ -80,7 +63,7 @@ async def order_card(
     user: User,
     callback_answer: CallbackAnswer,
 ) -> None:
-    order = await _own_order(repo, callback_data, user, i18n, callback_answer)
+    order = await own_order(repo, callback_data.order_id, user.id, i18n, callback_answer)
     if order is not None:
         await _show_order(callback, i18n, order, callback_data.page)
 
@@ -95,7 +78,7 @@ async def refresh_order(
     tracker: OrderTracker,
     callback_answer: CallbackAnswer,
 ) -> None:
-    order = await _own_order(repo, callback_data, user, i18n, callback_answer)
+    order = await own_order(repo, callback_data.order_id, user.id, i18n, callback_answer)
     if order is None:
         return
     try:
@@ -118,7 +101,7 @@ async def refill_order(
     tracker: OrderTracker,
     callback_answer: CallbackAnswer,
 ) -> None:
-    order = await _own_order(repo, callback_data, user, i18n, callback_answer)
+    order = await own_order(repo, callback_data.order_id, user.id, i18n, callback_answer)
     if order is None:
         return
     callback_answer.show_alert = True
@@ -145,7 +128,7 @@ async def cancel_order(
     tracker: OrderTracker,
     callback_answer: CallbackAnswer,
 ) -> None:
-    order = await _own_order(repo, callback_data, user, i18n, callback_answer)
+    order = await own_order(repo, callback_data.order_id, user.id, i18n, callback_answer)
     if order is None:
         return
     callback_answer.show_alert = True
