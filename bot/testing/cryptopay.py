@@ -22,6 +22,8 @@ from typing import Any, Self
 import httpx
 from aiohttp import web
 
+from bot.testing.loopback import serve
+
 DEFAULT_TOKEN = "12345:AAzQcZWQqQAbsfgPnOLr4FHC8Doa4L7KryC"
 API_PATH = "/api"
 FIAT = frozenset({"USD", "EUR", "RUB", "BYN", "UAH", "GBP", "CNY", "KZT", "UZS", "GEL", "TRY"})
@@ -105,11 +107,7 @@ class FakeCryptoPay:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_route("*", API_PATH + "/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        self._runner, self._port = await serve(app, shutdown_timeout=0.5)
         return self
 
     async def __aexit__(

@@ -28,6 +28,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from bot.testing.loopback import serve
+
 DEFAULT_API_KEY = "fake-panel-key-7c1e93b0d5a4f2e6"
 BATCH_LIMIT = 100
 API_PATH = "/api/v2"
@@ -177,11 +179,7 @@ class FakePanel:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post(API_PATH, self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        self._runner, self._port = await serve(app, shutdown_timeout=1.0)
         self._stopping.clear()
 
     async def stop(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from bot.testing.loopback import serve
 from bot.testing.telegram.records import JsonDict, UploadedFile
 from bot.testing.telegram.users import FakeTelegram
 from bot.testing.telegram.validation import decode_parameter
@@ -41,12 +42,8 @@ class FakeTelegramServer(FakeTelegram):
     async def start(self) -> None:
         app = web.Application(client_max_size=50 * 1024 * 1024)  # Telegram's upload limit
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self._base_url = f"http://{host}:{port}"
+        self._runner, port = await serve(app, shutdown_timeout=1.0)
+        self._base_url = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:
         self.updates.closing = True
