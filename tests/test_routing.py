@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram import Dispatcher, Router
+import threading
+
+from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.types import CallbackQuery, Message, Update
 
 import handlers
 from bot.telegram.routing import RouterTemplate
@@ -46,3 +50,64 @@ def test_a_command_and_its_button_share_one_handler() -> None:
     router = start.create_router()
     assert start.help_screen in _callbacks(router, "message")
     assert start.help_screen in _callbacks(router, "callback_query")
+
+
+def _all_routers(router: Router) -> list[Router]:
+    return [router, *(inner for sub in router.sub_routers for inner in _all_routers(sub))]
+
+
+def test_no_filter_of_ours_is_sent_to_a_worker_thread() -> None:
+    # aiogram runs a filter it cannot await in asyncio.to_thread: a thread trip per check.
+    for top in handlers.create_routers():
+        for router in _all_routers(top):
+            for observer in router.observers.values():
+                for handler in observer.handlers:
+                    for check in handler.filters or []:
+                        assert check.awaitable, (router.name, handler.callback, check.callback)
+
+
+async def test_plain_filters_run_on_the_event_loop_and_decide_as_before() -> None:
+    template = RouterTemplate("filters")
+    seen: list[tuple[int, str | None]] = []
+    handled: list[str] = []
+
+    class Flow(StatesGroup):
+        step = State()
+
+    def plain(message: Message, raw_state: str | None) -> bool:
+        seen.append((threading.get_ident(), raw_state))  # a filter that names its arguments
+        return True
+
+    @template.message(Flow.step, F.text == "in the flow")
+    async def in_flow(message: Message) -> None:
+        handled.append("flow")
+
+    @template.message(plain, F.text.startswith("/"), ~F.photo)
+    async def command(message: Message) -> None:
+        handled.append("command")
+
+    @template.message()
+    async def anything(message: Message) -> None:
+        handled.append("other")
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(template.create())
+    bot = Bot("42:TEST")
+    chat = {"id": 7, "type": "private"}
+    sender = {"id": 7, "is_bot": False, "first_name": "Ann"}
+
+    async def send(update_id: int, text: str) -> None:
+        message = {"message_id": update_id, "date": 0, "chat": chat, "from": sender, "text": text}
+        update = Update.model_validate({"update_id": update_id, "message": message})
+        await dispatcher.feed_update(bot, update)
+
+    await send(1, "in the flow")  # no state yet: not the flow's
+    await send(2, "/go")
+    key = StorageKey(bot_id=bot.id, chat_id=7, user_id=7)
+    await dispatcher.storage.set_state(key, Flow.step)
+    await send(3, "in the flow")
+    await send(4, "/go")
+
+    assert handled == ["other", "command", "flow", "command"]
+    loop_thread = threading.get_ident()
+    assert seen == [(loop_thread, None), (loop_thread, None), (loop_thread, Flow.step.state)]

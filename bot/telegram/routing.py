@@ -5,6 +5,12 @@ a second Dispatcher in the same process (the end-to-end tests build one per rest
 :class:`RouterTemplate` takes the same decorators as a Router (``@router.message(...)``,
 stacked as usual) and only records them; :meth:`RouterTemplate.create` registers them, in
 order, on a new Router each time it is called.
+
+Plain (not async) filters, such as magic filters (``F.text``) and states (``OrderFlow.link``),
+are registered to run on the event loop. aiogram would run each in a worker thread
+(``asyncio.to_thread``): /start alone passed seven of them on its way to its handler, and the
+trips to the thread and back cost more than the rest of the dispatching. Ours are pure and
+quick; a filter that blocks must be an async :class:`~aiogram.filters.Filter` anyway.
 """
 
 from __future__ import annotations
@@ -13,9 +19,29 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiogram import Router
-from aiogram.dispatcher.event.handler import CallbackType
+from aiogram.dispatcher.event.handler import CallbackType, FilterObject
+from aiogram.filters import Filter
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+class InlineFilter(Filter):
+    """A plain filter called on the event loop, with the arguments aiogram would give it."""
+
+    def __init__(self, check: CallbackType) -> None:
+        # aiogram's own reading of the filter: a magic filter's resolve, the names it takes.
+        self._check = FilterObject(check)
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        check = self._check
+        if not check.varkw:
+            kwargs = {name: value for name, value in kwargs.items() if name in check.params}
+        return check.callback(*args, **kwargs)
+
+
+def on_the_loop(check: CallbackType) -> CallbackType:
+    """``check`` itself if aiogram awaits it, else the same check run without a thread."""
+    return check if FilterObject(check).awaitable else InlineFilter(check)
 
 
 class RouterTemplate:
@@ -72,5 +98,6 @@ class RouterTemplate:
         """A new Router with every recorded handler, in the order they were recorded."""
         router = Router(name=self.name)
         for event, callback, filters, flags in self._registrations:
-            router.observers[event].register(callback, *filters, flags=flags)
+            checks = [on_the_loop(check) for check in filters]
+            router.observers[event].register(callback, *checks, flags=flags)
         return router
