@@ -92,7 +92,18 @@ class OutboxSender:
             for message in await self._repo.outbox.due(limit=100):
                 if stopping is not None and stopping.is_set():
                     break
-                if await self._deliver(message):
+                try:
+                    delivered = await self._deliver(message)
+                except Exception as error:
+                    # A row that cannot be rendered (a bug, a payload of an older shape) would
+                    # fail every pass at the same place: it backs off like a failed send, and
+                    # those behind it go on.
+                    logger.exception(
+                        "Notification %s could not be delivered; trying it later", message.id
+                    )
+                    await self._retry_later(message, repr(error))
+                    continue
+                if delivered:
                     settled += 1
             return settled
 

@@ -343,6 +343,37 @@ async def test_concurrent_delivery_passes_send_each_message_once(storefront: Sto
     )
 
 
+async def test_a_notification_that_cannot_be_rendered_holds_back_no_other(
+    storefront: Storefront,
+) -> None:
+    en = storefront.translations.get("en")
+    await start_user(storefront, ALICE)
+    await storefront.credit(ALICE, "10")
+    order = await place(storefront, ALICE)
+    # A row no renderer can read (a bug, or a payload of an older shape) comes first.
+    await storefront.r.outbox.add(ALICE, "order_status", "poison", {"order_id": "not a number"})
+    await storefront.r.outbox.add(
+        ALICE,
+        "order_status",
+        f"order:{order.id}:status:Queued",
+        {"order_id": order.id, "status": "Queued", "previous": "Pending", "refund_micros": 0},
+    )
+    await services(storefront).outbox.deliver_due()
+    texts = [message.text for message in notifications(storefront, ALICE, en)]
+    assert texts == [
+        en("notify-order-status", id=order.id, service=order.service_name, status="Queued")
+    ]
+    # The bad row waits for a later try (and is dropped after the last one), said in the log.
+    [poison] = await storefront.r.database.fetch_all(
+        "SELECT id, sent_at, dropped, attempts, next_try_at FROM outbox WHERE dedupe_key = 'poison'"
+    )
+    assert (poison[1], poison[2], poison[3]) == (None, 0, 1) and poison[4] is not None
+    assert [record.getMessage() for record in storefront.errors.records] == [
+        f"Notification {poison[0]} could not be delivered; trying it later"
+    ]
+    storefront.errors.records.clear()
+
+
 # --- nothing is lost across a stop ------------------------------------------------------
 
 
