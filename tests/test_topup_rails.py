@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ from bot.web.payment_webhooks import CRYPTOPAY_WEBHOOK_PATH, add_cryptopay_webho
 from storage.database import Database
 from storage.ledger import EntryKind
 from storage.repository import Repository
-from storage.topups import EXPIRED, FAILED, PAID, PENDING, REJECTED, REVIEW
+from storage.topups import EXPIRED, FAILED, PAID, PENDING, REJECTED, REVIEW, Topup
 
 ALICE = 1001
 ADMIN_ONE = 9001
@@ -104,6 +105,29 @@ async def test_an_invoice_in_the_shop_currency_paid_by_poll_is_credited_once(
         str(invoice.invoice_id)
     ] * 2  # the third poll found no open invoice to ask about
     assert await repo.ledger.mismatched_balances() == []
+
+
+async def test_one_invoice_that_fails_to_settle_holds_back_no_other(
+    repo: Repository, rail: CryptoPayRail, fake: FakeCryptoPay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await rail.create(ALICE, money("5"))
+    await rail.create(ALICE, money("7"))
+    for invoice in fake.invoices.values():
+        fake.mark_paid(invoice.invoice_id, asset="TON")
+    crediting = rail._crediting
+    credit = crediting.credit
+
+    async def failing_for_the_first(topup: Topup, **arguments: Any) -> Any:
+        if topup.id == first.topup_id:  # a row that fails every time (a bug, bad data)
+            raise RuntimeError("cannot credit this one")
+        return await credit(topup, **arguments)
+
+    monkeypatch.setattr(crediting, "credit", failing_for_the_first)
+    await rail.poll()  # logged, not raised
+    assert [entry[1] for entry in await ledger_of(repo, ALICE)] == [money("7")]
+    monkeypatch.undo()
+    await rail.poll()  # the next round settles it
+    assert await repo.ledger.balance(ALICE) == money("12")
 
 
 async def test_webhook_and_poll_reporting_at_once_credit_once(

@@ -322,8 +322,17 @@ class CryptoPayRail:
                 return
             for invoice in invoices:
                 topup = open_topups.get(invoice.invoice_id)
-                if topup is not None:
+                if topup is None:
+                    continue
+                try:
                     await self.settle(topup, invoice)
+                except Exception:
+                    # One that fails every round must not keep the others from being credited.
+                    logger.exception(
+                        "Crypto Pay invoice %s (top-up %s) could not be settled; next round",
+                        invoice.invoice_id,
+                        topup.id,
+                    )
 
     async def settle(self, topup: Topup, invoice: Invoice) -> bool:
         """Apply what Crypto Pay says about the invoice; True if this call changed anything."""
