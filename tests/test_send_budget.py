@@ -74,11 +74,11 @@ async def test_many_senders_never_exceed_the_window_and_answers_overtake() -> No
     assert log == ["BROADCAST"] + ["ANSWER"] * 10 + ["BROADCAST"] * 29
 
 
-async def test_an_answer_behind_a_full_window_waits_one_gap_at_most() -> None:
+async def test_an_answer_behind_sends_in_flight_waits_one_window_at_most() -> None:
     budget = SendBudget(3, window=WINDOW)
     for _ in range(3):
         await budget.acquire(Priority.NOTIFICATION)  # in flight for good: nothing ages out
-    # Without the bound it would wait for ever; with it, one background gap (WINDOW / 3).
+    # Without the bound it would wait for ever (nothing ages out); with it, one window.
     async with asyncio.timeout(5):
         await budget.acquire(Priority.ANSWER)
     assert budget.in_window == 4

@@ -185,7 +185,7 @@ class SharedSendBudget:
         if any(event.is_set() for event in give_up_on):
             raise SendAbandoned
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        # Unlike the local budget, an answer waits for the first send to age out however long
+        # As in the local budget: an answer waits for the first send to age out however long
         # that is (a gap in a steady broadcast; longer in a broadcast's first second, when the
         # window fills before any send has aged out): sent past the limit, it would be refused
         # with a 429 that also holds every background sender. Only a window full of sends in

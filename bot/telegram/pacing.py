@@ -4,9 +4,11 @@ Telegram allows a bot about 30 messages a second, counted over a sliding second.
 a user's own update, notifications and broadcasts are all counted in that one window.
 Background senders fill what answers leave, one slot short of the limit while people use the
 bot, spread evenly over the window; an answer goes at once unless the window is full with
-background sends in it, and then waits for the next one to age out, a thirtieth of a second
-at most. Answers alone are never held back: Telegram's limit is for bulk sending, and a bot
-answering its users faster than 30 a second must not be capped there.
+background sends in it, and then waits for the next one to age out (a thirtieth of a second
+in a steady broadcast; up to a few tenths once, in a broadcast's first second, when the window
+fills before anything has aged out). Answers alone are never held back: Telegram's limit is
+for bulk sending, and a bot answering its users faster than 30 a second must not be capped
+there.
 
 A send counts from the moment Telegram answers it, the only moment by which it has surely
 been counted there, and stops counting one window later; so however long a request takes,
@@ -149,9 +151,11 @@ class SendBudget:
         if any(event.is_set() for event in give_up_on):
             raise SendAbandoned
         future = asyncio.get_running_loop().create_future()
-        # An answer waits one background gap at most: enough for the next copy to age out
-        # during a broadcast, never a cap on a busy bot whose notifications share the window.
-        latest = self._clock() + self.window / self.per_second
+        # An answer waits for the next send to age out, however long that is: let go sooner
+        # (it was one background gap), it passed the limit in a broadcast's first second and
+        # was refused with a 429 (bench/README.md, "Two workers, one send budget"). Only a
+        # window full of sends still in flight lets it go after a window.
+        latest = self._clock() + self.window
         heapq.heappush(self._waiting, (priority, next(self._order), future, latest))
         self._dispatch()
         try:
