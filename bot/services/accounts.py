@@ -45,8 +45,10 @@ async def adjust_balance(
     for an unknown user and BalanceTooLowError when a debit would take the balance below
     zero (nothing is written then), and ReasonTooLongError past MAX_REASON_LENGTH.
     """
-    if len(reason) > MAX_REASON_LENGTH:
-        raise ReasonTooLongError(maximum=MAX_REASON_LENGTH, length=len(reason))
+    # As Telegram counts a message's length: in UTF-16 units (an emoji is two).
+    length = len(reason.encode("utf-16-le")) // 2
+    if length > MAX_REASON_LENGTH:
+        raise ReasonTooLongError(maximum=MAX_REASON_LENGTH, length=length)
     if await repo.users.get(user_id) is None:
         raise UserNotFoundError(user_id=user_id)
     kind = EntryKind.ADMIN_CREDIT if amount.is_positive else EntryKind.ADMIN_DEBIT
