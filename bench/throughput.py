@@ -653,12 +653,16 @@ async def _drive(
     profile cover the measured load only, not the light scenario's warm-up."""
     loop = asyncio.get_running_loop()
     connection.send((plan, args.concurrency, _load(args)))
-    message = await loop.run_in_executor(None, connection.recv)
+    # Only the light scenario warms up; its figures come at once if the warm-up failed.
+    message = (
+        await loop.run_in_executor(None, connection.recv) if args.scenario == "light" else None
+    )
     if message == WARMED:
         warmed()
+        message = None
     with profiling(profile, profile_output):
         cpu, loop_cpu = time.process_time(), time.thread_time()
-        if message == WARMED:
+        if message is None:
             message = await loop.run_in_executor(None, connection.recv)
         result: LoadResult = message
         loop_cpu = time.thread_time() - loop_cpu
