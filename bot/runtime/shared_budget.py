@@ -36,6 +36,7 @@ from bot.telegram.pacing import (
     SendAbandoned,
     SendBudget,
     give_up_events,
+    granted_or_given_up,
 )
 
 logger = logging.getLogger(__name__)
@@ -200,7 +201,7 @@ class SharedSendBudget:
             )
         try:
             if give_up_on:
-                await self._granted_or_given_up(future, give_up_on)
+                await granted_or_given_up(future, give_up_on)
             else:
                 return await future
         except asyncio.CancelledError:
@@ -208,21 +209,6 @@ class SharedSendBudget:
                 self.release(priority, future.result())  # granted as it was cancelled
             raise
         return future.result()
-
-    @staticmethod
-    async def _granted_or_given_up(
-        future: asyncio.Future[str], give_up_on: tuple[asyncio.Event, ...]
-    ) -> None:
-        events = [asyncio.ensure_future(event.wait()) for event in give_up_on]
-        waiting_for: list[asyncio.Future[Any]] = [future, *events]
-        try:
-            await asyncio.wait(waiting_for, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in events:
-                waiting.cancel()
-        if not future.done():
-            future.cancel()  # the dispatcher skips it
-            raise SendAbandoned
 
     def release(self, priority: Priority, slot: str | None = None) -> None:
         """Telegram answered (or the request failed): the send counts for one more window."""

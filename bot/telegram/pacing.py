@@ -79,6 +79,23 @@ def give_up_events() -> tuple[asyncio.Event, ...]:
     return _give_up.get()
 
 
+async def granted_or_given_up(
+    future: asyncio.Future[Any], give_up_on: tuple[asyncio.Event, ...]
+) -> None:
+    """Wait for a budget's grant of ``future`` or for one of ``give_up_on``; on a give-up the
+    waiter is cancelled (its budget skips it) and :class:`SendAbandoned` raised."""
+    events = [asyncio.ensure_future(event.wait()) for event in give_up_on]
+    waiting_for: list[asyncio.Future[Any]] = [future, *events]
+    try:
+        await asyncio.wait(waiting_for, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in events:
+            waiting.cancel()
+    if not future.done():
+        future.cancel()
+        raise SendAbandoned
+
+
 class Budget(Protocol):
     """What the session's middleware draws on: this process's :class:`SendBudget`, or one
     shared by every worker (``bot.runtime.shared_budget``)."""
@@ -160,28 +177,13 @@ class SendBudget:
         self._dispatch()
         try:
             if give_up_on:
-                await self._granted_or_given_up(future, give_up_on)
+                await granted_or_given_up(future, give_up_on)
             else:
                 await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
                 self.release(priority)  # granted as the waiter was cancelled: hand it back
             raise
-
-    @staticmethod
-    async def _granted_or_given_up(
-        future: asyncio.Future[None], give_up_on: tuple[asyncio.Event, ...]
-    ) -> None:
-        events = [asyncio.ensure_future(event.wait()) for event in give_up_on]
-        waiting_for: list[asyncio.Future[Any]] = [future, *events]
-        try:
-            await asyncio.wait(waiting_for, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in events:
-                waiting.cancel()
-        if not future.done():
-            future.cancel()  # dropped from the queue by the next dispatch
-            raise SendAbandoned
 
     def release(self, priority: Priority, slot: object = None) -> None:
         """Telegram answered (or the request failed): the send counts for one more window."""
