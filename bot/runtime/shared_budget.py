@@ -145,16 +145,15 @@ class SharedSendBudget:
         window: float = 1.0,
         lease: float = 60.0,
     ) -> None:
-        if per_second <= reserve or reserve < 0:
-            raise ValueError("per_second must exceed the reserve")
+        # The stand-in while Redis fails; it also checks the figures (ValueError).
+        self.local = SendBudget(
+            per_second, reserve=reserve, reserve_seconds=reserve_seconds, window=window
+        )
         self.per_second = per_second
         self.reserve = reserve
         self.reserve_seconds = reserve_seconds
         self.window = window
         self.lease = lease
-        self.local = SendBudget(
-            per_second, reserve=reserve, reserve_seconds=reserve_seconds, window=window
-        )
         self._redis = redis
         prefix = f"{KEY_PREFIX}{bot_id}:"
         self._keys = [f"{prefix}{name}" for name in ("window", "background", "answer", "next")]
