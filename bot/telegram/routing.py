@@ -28,9 +28,9 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 class InlineFilter(Filter):
     """A plain filter called on the event loop, with the arguments aiogram would give it."""
 
-    def __init__(self, check: CallbackType) -> None:
+    def __init__(self, check: FilterObject) -> None:
         # aiogram's own reading of the filter: a magic filter's resolve, the names it takes.
-        self._check = FilterObject(check)
+        self._check = check
 
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         check = self._check
@@ -41,7 +41,8 @@ class InlineFilter(Filter):
 
 def on_the_loop(check: CallbackType) -> CallbackType:
     """``check`` itself if aiogram awaits it, else the same check run without a thread."""
-    return check if FilterObject(check).awaitable else InlineFilter(check)
+    reading = FilterObject(check)
+    return check if reading.awaitable else InlineFilter(reading)
 
 
 class RouterTemplate:
