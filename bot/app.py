@@ -184,14 +184,15 @@ def build_services(
     tasks = BackgroundTasks()
     # One budget under Telegram's limit for every message to a chat, answers first; with
     # REDIS_URL one for every worker of the bot. (Paid broadcasts run on the leader alone.)
-    send_budget: Budget = SendBudget()
+    send_budget: Budget
     if settings.REDIS_URL is not None:
-        shared = SharedSendBudget(
+        send_budget = SharedSendBudget(
             redis_client(settings.REDIS_URL.get_secret_value()),
             bot.id,
             lease=bot.session.timeout + 1.0,
         )
-        send_budget = shared
+    else:
+        send_budget = SendBudget()
     paid_budget = (
         SendBudget(PAID_BROADCAST_MESSAGES_PER_SECOND, reserve=0)
         if settings.BROADCAST_PAID
