@@ -6,17 +6,23 @@ import asyncio
 import contextlib
 import logging
 import sys
+from typing import NoReturn
 
 from bot.config import ConfigurationError, load_settings
+
+
+def _stop(line: str) -> NoReturn:
+    """One plain line and exit code 2: a mistake in what the bot was given is not a crash (and a
+    service manager should not restart it). Printed, not logged: logging may not be set up."""
+    print(line, file=sys.stderr)
+    sys.exit(2)
 
 
 def main() -> None:
     try:
         settings = load_settings()
     except ConfigurationError as error:
-        # One plain line and exit code 2: a configuration mistake is not a crash.
-        print(f"Configuration error: {error}", file=sys.stderr)
-        sys.exit(2)
+        _stop(f"Configuration error: {error}")
 
     from bot.app import run
     from bot.runtime.logging_setup import configure_logging
@@ -29,14 +35,10 @@ def main() -> None:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run(settings))
     except TelegramSettingsError as error:
-        # Like a bad setting: one line, exit code 2 (a service manager should not restart it).
-        print(f"Configuration error: {error}", file=sys.stderr)
-        sys.exit(2)
+        _stop(f"Configuration error: {error}")  # Telegram refused the token: a bad setting
     except (DatabaseUnavailableError, RedisUnavailableError) as error:
-        # The database or Redis the settings name does not answer: one line naming it (never
-        # its password) and exit code 2, like a bad setting, not a traceback.
-        print(f"Start-up error: {error}", file=sys.stderr)
-        sys.exit(2)
+        # The database or Redis the settings name does not answer: named, never its password.
+        _stop(f"Start-up error: {error}")
     except Exception:
         # Through the logging set-up, not Python's own traceback printing: the redacting
         # formatter keeps secrets out (an HTTP error can quote a URL with the bot token).
