@@ -8,7 +8,7 @@ from bot.telegram.i18n import Translator
 from bot.telegram.messenger import Messenger
 
 
-def _with_panel(t: Translator, text: str, panel: str) -> str:
+def with_panel(t: Translator, text: str, panel: str) -> str:
     """A shop with several panels says which one; a shop with one says what it always did."""
     return f"{text}\n{t('admin-alert-panel', panel=panel)}" if panel else text
 
@@ -20,7 +20,7 @@ class AdminAlerts:
     async def placement(self, alert: PlacementAlert) -> None:
         order = alert.order
         await self._messenger.send_admins(
-            lambda t: _with_panel(
+            lambda t: with_panel(
                 t,
                 t(
                     f"admin-alert-{alert.kind.replace('_', '-')}",
@@ -40,7 +40,7 @@ class AdminAlerts:
 
     async def low_panel_balance(self, alert: LowPanelBalance) -> None:
         await self._messenger.send_admins(
-            lambda t: _with_panel(
+            lambda t: with_panel(
                 t,
                 t(
                     "admin-alert-panel-balance",

@@ -10,6 +10,7 @@ from bot.core.errors import StorefrontError
 from bot.core.ids import MAX_PANEL_ID, parse_id
 from bot.services.ordering import OrderingService
 from bot.telegram import keyboards
+from bot.telegram.admin_alerts import with_panel
 from bot.telegram.callbacks import AdminAction, AdminCallback
 from bot.telegram.i18n import Translator
 from bot.telegram.outbox_sender import OutboxSender
@@ -42,7 +43,7 @@ async def unknown_orders(
         if not panels.several:
             return text
         named = panels.get(panel)
-        return text + "\n" + i18n("admin-alert-panel", panel=named.name if named else panel)
+        return with_panel(i18n, text, named.name if named else panel)
 
     lines = [
         on_panel(
